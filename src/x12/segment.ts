@@ -1,0 +1,152 @@
+/**
+ * A tokenized X12 segment: a view over the bytes it came from. Element text is decoded
+ * only when asked for, so tokenizing a large file costs one pass over its bytes plus one
+ * small object per segment.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { Separators } from './dialect.ts';
+
+// Segment ids are 2-3 upper-case letters/digits; interning them avoids a string per segment.
+const idCache = new Map<number, string>();
+
+function internId(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len >= 1 && len <= 3) {
+    let key = len;
+    for (let i = start; i < end; i++) key = (key << 8) | buf[i];
+    let id = idCache.get(key);
+    if (id === undefined) {
+      id = buf.latin1Slice(start, end);
+      idCache.set(key, id);
+    }
+    return id;
+  }
+  return decodeText(buf, start, end);
+}
+
+/**
+ * Decode element bytes. X12 data is ASCII in the basic and extended character sets; real
+ * partners send UTF-8, and a few send Latin-1. Valid UTF-8 is read as UTF-8, anything else
+ * byte-for-byte as Latin-1 so that no byte is ever lost.
+ */
+export function decodeText(buf: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    if (buf[i] >= 0x80) {
+      const slice = buf.subarray(start, end);
+      return isUtf8(slice) ? buf.utf8Slice(start, end) : buf.latin1Slice(start, end);
+    }
+  }
+  return buf.latin1Slice(start, end);
+}
+
+export class Segment {
+  /** Segment id (`W05`, `HL`, ...). */
+  readonly id: string;
+
+  /**
+   * @param buf     bytes holding the segment (shared with neighbouring segments)
+   * @param start   offset of the first byte of the segment id in `buf`
+   * @param end     offset of the segment terminator in `buf` (exclusive end of data)
+   * @param seps    offsets in `buf` of each element separator, in order: element n (1-based)
+   *                starts after seps[n-1] and ends at seps[n] or `end`
+   * @param line    1-based line in the file where the segment starts
+   * @param offset  0-based byte offset of the segment in the file
+   * @param separators the interchange's separators (null for data outside any ISA)
+   */
+  constructor(
+    readonly buf: Buffer,
+    readonly start: number,
+    readonly end: number,
+    readonly seps: number[],
+    readonly line: number,
+    readonly offset: number,
+    readonly separators: Separators | null,
+  ) {
+    this.id = internId(buf, start, seps.length > 0 ? seps[0] : end);
+  }
+
+  /** Number of elements after the segment id, counting empty ones (`N1*ST**` has 3). */
+  get elementCount(): number {
+    return this.seps.length;
+  }
+
+  /** Byte range [from, to) of element n (1-based) in `buf`, or null when absent. */
+  range(n: number): [number, number] | null {
+    if (n < 1 || n > this.seps.length) return null;
+    const from = this.seps[n - 1] + 1;
+    const to = n < this.seps.length ? this.seps[n] : this.end;
+    return [from, to];
+  }
+
+  /** Byte length of element n; 0 when empty or absent. */
+  byteLength(n: number): number {
+    if (n < 1 || n > this.seps.length) return 0;
+    return (n < this.seps.length ? this.seps[n] : this.end) - this.seps[n - 1] - 1;
+  }
+
+  /** Element n (1-based) as text, '' when empty or absent. Composites and repetitions unsplit. */
+  element(n: number): string {
+    if (n < 1 || n > this.seps.length) return '';
+    const from = this.seps[n - 1] + 1;
+    const to = n < this.seps.length ? this.seps[n] : this.end;
+    return from === to ? '' : decodeText(this.buf, from, to);
+  }
+
+  /** True when element n exists and is not empty. */
+  has(n: number): boolean {
+    return this.byteLength(n) > 0;
+  }
+
+  /** All elements as text (index 0 = element 01). Trailing empty elements are kept. */
+  elements(): string[] {
+    const out = new Array<string>(this.seps.length);
+    for (let n = 1; n <= this.seps.length; n++) out[n - 1] = this.element(n);
+    return out;
+  }
+
+  /** Element n split into repetitions (when the interchange has a repetition separator). */
+  repetitions(n: number): string[] {
+    const text = this.element(n);
+    const rep = this.separators?.repetition;
+    if (rep == null || text === '') return [text];
+    return text.split(String.fromCharCode(rep));
+  }
+
+  /** Element n split into components (of its first repetition unless `repetition` given, 1-based). */
+  components(n: number, repetition = 1): string[] {
+    const text = this.repetitions(n)[repetition - 1] ?? '';
+    const comp = this.separators?.component;
+    if (comp == null || text === '') return [text];
+    return text.split(String.fromCharCode(comp));
+  }
+
+  /** The segment's text without terminator, as written in the file. */
+  raw(): string {
+    return decodeText(this.buf, this.start, this.end);
+  }
+
+  /**
+   * Copy this segment onto its own small buffer, so that it no longer pins the (possibly
+   * large) chunk it was read from. Used for envelope segments kept for a long time.
+   */
+  detach(): Segment {
+    const copy = Buffer.from(this.buf.subarray(this.start, this.end));
+    const shift = this.start;
+    return new Segment(copy, 0, this.end - shift, this.seps.map((p) => p - shift), this.line, this.offset, this.separators);
+  }
+
+  toString(): string {
+    return this.raw();
+  }
+}
+
+/**
+ * Build a segment from text, for tests and for code that composes segments. Elements are
+ * split on the given element separator; nothing else is interpreted.
+ */
+export function segmentFromText(text: string, separators: Separators, line = 1, offset = 0): Segment {
+  const buf = Buffer.from(text, 'utf8');
+  const seps: number[] = [];
+  for (let i = 0; i < buf.length; i++) if (buf[i] === separators.element) seps.push(i);
+  return new Segment(buf, 0, buf.length, seps, line, offset, separators);
+}
