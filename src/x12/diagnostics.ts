@@ -140,7 +140,7 @@ export function diagnostic(
   code: DiagnosticCode,
   message: string,
   location: Location,
-  extra: { found?: string; expected?: string; level?: Level; standard?: Diagnostic['standard'] } = {},
+  extra: { found?: string; expected?: string; level?: Level; standard?: Diagnostic['standard'] | null } = {},
 ): Diagnostic {
   const info: CodeInfo = DIAGNOSTIC_CODES[code];
   const d: Diagnostic = {
@@ -149,7 +149,8 @@ export function diagnostic(
     message,
     location,
   };
-  const standard = extra.standard ?? info.standard;
+  // standard: null means "no standard code fits this case" (e.g. a bad GS04 date has no AK905 code).
+  const standard = extra.standard === null ? undefined : extra.standard ?? info.standard;
   if (standard) d.standard = standard;
   if (extra.found !== undefined) d.found = excerpt(extra.found);
   if (extra.expected !== undefined) d.expected = extra.expected;
