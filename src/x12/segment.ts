@@ -14,11 +14,10 @@ function internId(buf: Buffer, start: number, end: number): string {
   if (len >= 1 && len <= 3) {
     let key = len;
     for (let i = start; i < end; i++) key = (key << 8) | buf[i];
-    let id = idCache.get(key);
-    if (id === undefined) {
-      id = buf.latin1Slice(start, end);
-      idCache.set(key, id);
-    }
+    const cached = idCache.get(key);
+    if (cached !== undefined) return cached;
+    const id = buf.toString('latin1', start, end);
+    idCache.set(key, id);
     return id;
   }
   return decodeText(buf, start, end);
@@ -33,10 +32,10 @@ export function decodeText(buf: Buffer, start: number, end: number): string {
   for (let i = start; i < end; i++) {
     if (buf[i] >= 0x80) {
       const slice = buf.subarray(start, end);
-      return isUtf8(slice) ? buf.utf8Slice(start, end) : buf.latin1Slice(start, end);
+      return isUtf8(slice) ? buf.toString('utf8', start, end) : buf.toString('latin1', start, end);
     }
   }
-  return buf.latin1Slice(start, end);
+  return buf.toString('latin1', start, end);
 }
 
 export class Segment {

@@ -263,7 +263,7 @@ export class Tokenizer {
     let segment = buf[terminatorAt];
     let after = terminatorAt + 1;
     const problems: string[] = [];
-    const isa12 = buf.latin1Slice(seps[11] + 1, seps[12]);
+    const isa12 = buf.toString('latin1', seps[11] + 1, seps[12]);
     let repetition: number | null = usesRepetitionSeparator(isa12) ? buf[seps[10] + 1] : null;
 
     // A missing ISA16 shows as the usual terminator read as component separator and the line
