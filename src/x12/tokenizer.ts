@@ -143,12 +143,15 @@ export class Tokenizer {
     }
     if (this.startsWith(buf, p, 'ST') && p + 2 < buf.length && !isAlnum(buf[p + 2]) && !isBlank(buf[p + 2])) {
       const guessed = this.guessSeparators(buf, p, 2);
+      if (!guessed && !last && buf.length - p < 400) return this.starve(p);
       if (guessed) {
         this.separators = guessed;
         this.mode = 'segments';
         return p;
       }
     }
+    // Quote the same excerpt however the data was chunked.
+    if (!last && buf.length - p < 40) return this.starve(p);
     const text = decodeText(buf, p, Math.min(buf.length, p + 40));
     if (this.seenInterchange) {
       this.sink.diagnostic(
