@@ -184,5 +184,13 @@ export function sameControlNumber(a: string, b: string): boolean {
 
 /** Does a count element (SE01, GE01, IEA01) equal the actual count? */
 export function countMatches(text: string, actual: number): boolean {
-  return /^\d+$/.test(text.trim()) && Number(text.trim()) === actual;
+  const t = text.length > 0 && (text.charCodeAt(0) === 32 || text.charCodeAt(text.length - 1) === 32) ? text.trim() : text;
+  if (t.length === 0) return false;
+  let n = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+    n = n * 10 + (c - 48);
+  }
+  return n === actual;
 }

@@ -19,6 +19,14 @@ import {
   sameControlNumber,
 } from './envelope-checks.ts';
 import type { Segment } from './segment.ts';
+
+function isDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return text.length > 0;
+}
 import { Tokenizer } from './tokenizer.ts';
 
 export interface ReadOptions {
@@ -263,13 +271,14 @@ export class EnvelopeReader {
     const diagnostics: Diagnostic[] = [];
     const id = st.element(1);
     const control = st.element(2);
-    const where: Location = { ...this.where(st), set: control, setId: id, segmentId: 'ST', segmentPosition: 1 };
-    if (!/^\d{3}$/.test(id)) {
-      diagnostics.push(diagnostic('st.id-invalid', 'ST01 must be a three-digit transaction set identifier', { ...where, element: 1 }, { found: id, expected: 'three digits, e.g. 940' }));
+    // Locations are built only when something is wrong: this runs once per set.
+    const at = (): Location => ({ ...this.where(st), set: control, setId: id, segmentId: 'ST', segmentPosition: 1 });
+    if (id.length !== 3 || !isDigits(id)) {
+      diagnostics.push(diagnostic('st.id-invalid', 'ST01 must be a three-digit transaction set identifier', { ...at(), element: 1 }, { found: id, expected: 'three digits, e.g. 940' }));
     }
     if (control.length < 4 || control.length > 9) {
       diagnostics.push(
-        diagnostic('st.control-number-invalid', 'ST02 must be 4 to 9 characters', { ...where, element: 2 }, { found: control, expected: '4-9 characters' }),
+        diagnostic('st.control-number-invalid', 'ST02 must be 4 to 9 characters', { ...at(), element: 2 }, { found: control, expected: '4-9 characters' }),
       );
     }
     if (!group) {
@@ -277,14 +286,14 @@ export class EnvelopeReader {
         diagnostic(
           'file.set-without-envelope',
           this.interchange ? 'Transaction set outside a functional group (no GS)' : 'Transaction set without an ISA/GS envelope',
-          where,
+          at(),
           { expected: this.interchange ? 'GS before ST' : 'ISA and GS before ST' },
         ),
       );
     } else {
       if (group.controls.has(control)) {
         diagnostics.push(
-          diagnostic('st.control-number-duplicate', `ST02 ${control} is used twice in group ${group.header.control}`, { ...where, element: 2 }, {
+          diagnostic('st.control-number-duplicate', `ST02 ${control} is used twice in group ${group.header.control}`, { ...at(), element: 2 }, {
             found: control,
             expected: 'a control number unique within the group',
           }),
@@ -295,7 +304,7 @@ export class EnvelopeReader {
       if (expectedGroup && expectedGroup !== group.header.functionalId && !group.setIds.has(id)) {
         group.diagnostics.push(
           diagnostic('gs.functional-id-mismatch', `Transaction set ${id} travels under GS01 ${expectedGroup}, not ${group.header.functionalId}`, {
-            ...where,
+            ...at(),
             segmentId: 'GS',
             segmentPosition: undefined,
             line: group.header.gs.line,
@@ -322,25 +331,25 @@ export class EnvelopeReader {
     const set = this.set;
     if (!set) return;
     this.set = null;
-    const where: Location = {
+    const where = (): Location => ({
       file: this.options.file,
       interchange: set.interchange?.control.trim(),
       group: set.group?.control,
       set: set.control,
       setId: set.id,
-    };
+    });
     if (!se) {
       const lastSeg = set.segments[set.segments.length - 1];
       set.diagnostics.push(
-        diagnostic('st.trailer-missing', `Transaction set ${set.id} ${set.control} has no SE trailer`, { ...where, line: lastSeg.line, segmentId: lastSeg.id, segmentPosition: set.segments.length }, {
+        diagnostic('st.trailer-missing', `Transaction set ${set.id} ${set.control} has no SE trailer`, { ...where(), line: lastSeg.line, segmentId: lastSeg.id, segmentPosition: set.segments.length }, {
           expected: `SE*${set.segments.length + 1}*${set.control}`,
         }),
       );
     } else {
-      const at: Location = { ...where, line: se.line, offset: se.offset, segmentId: 'SE', segmentPosition: set.segments.length };
+      const at = (): Location => ({ ...where(), line: se.line, offset: se.offset, segmentId: 'SE', segmentPosition: set.segments.length });
       if (!countMatches(se.element(1), set.segments.length)) {
         set.diagnostics.push(
-          diagnostic('st.segment-count-mismatch', `SE01 says ${se.element(1)} segments, the set has ${set.segments.length} (ST to SE inclusive)`, { ...at, element: 1 }, {
+          diagnostic('st.segment-count-mismatch', `SE01 says ${se.element(1)} segments, the set has ${set.segments.length} (ST to SE inclusive)`, { ...at(), element: 1 }, {
             found: se.element(1),
             expected: String(set.segments.length),
           }),
@@ -348,7 +357,7 @@ export class EnvelopeReader {
       }
       if (se.element(2) !== set.control) {
         set.diagnostics.push(
-          diagnostic('st.control-number-mismatch', `SE02 does not match ST02 ${set.control}`, { ...at, element: 2 }, { found: se.element(2), expected: set.control }),
+          diagnostic('st.control-number-mismatch', `SE02 does not match ST02 ${set.control}`, { ...at(), element: 2 }, { found: se.element(2), expected: set.control }),
         );
       }
     }
