@@ -12,6 +12,7 @@ COPY src ./src
 COPY mappings ./mappings
 COPY samples ./samples
 ENV DOCKGATE_DATA_DIR=/data NODE_ENV=production
+RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node
 ENTRYPOINT ["node", "/app/bin/dockgate.js"]
