@@ -1,0 +1,146 @@
+/**
+ * Dockgate configuration: one YAML file plus environment variables, validated once at start.
+ *
+ * Precedence: built-in defaults < config file < environment variables < command-line flags.
+ * Secrets (the store key) only ever come from the environment, never from the file.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isMap, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { z } from 'zod';
+
+const Party = z
+  .object({
+    /** ISA05 / ISA07 interchange id qualifier, e.g. "ZZ", "01", "12". */
+    isaQualifier: z.string().regex(/^[A-Za-z0-9]{2}$/, 'a 2-character ISA id qualifier such as ZZ'),
+    /** ISA06 / ISA08, at most 15 characters. */
+    isaId: z.string().min(1).max(15),
+    /** GS02 / GS03, 2-15 characters. */
+    gsId: z.string().min(2).max(15),
+  })
+  .strict();
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+
+const PartnerConfig = Party.extend({
+  /** ISA12 for what we send, default 00401. */
+  isaVersion: z.string().regex(/^\d{5}$/).default('00401'),
+  /** GS08 for what we send, default 004010. */
+  gsVersion: z.string().min(1).max(12).default('004010'),
+  /** ISA15 for what we send. */
+  usage: z.enum(['P', 'T']).default('T'),
+}).strict();
+
+export const ConfigSchema = z
+  .object({
+    /** Where the SQLite database and the raw-file store live. */
+    dataDir: z.string().default('./data'),
+    store: z
+      .object({
+        /** Days after completion before documents carrying buyer personal data are purged. */
+        retentionDays: z.number().int().positive().default(30),
+        /** Name of the environment variable that holds the AES-256-GCM key (64 hex chars or base64). */
+        encryptionKeyEnv: z.string().default('DOCKGATE_STORE_KEY'),
+      })
+      .strict()
+      .default({ retentionDays: 30, encryptionKeyEnv: 'DOCKGATE_STORE_KEY' }),
+    /** Our own identity in X12 envelopes. */
+    us: Party.default({ isaQualifier: 'ZZ', isaId: 'DOCKGATE', gsId: 'DOCKGATE' }),
+    /** Trading partners by short id (until mapping files carry them). */
+    partners: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a short lower-case id'), PartnerConfig).default({}),
+    log: z.object({ level: LogLevel.default('info') }).strict().default({ level: 'info' }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type PartnerSettings = z.infer<typeof PartnerConfig>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(file ? `${file}${line ? `:${line}:${column ?? 1}` : ''}: ${message}` : message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file read, when there was one. */
+  file?: string;
+  /** dataDir resolved to an absolute path (relative to the config file's folder, or the cwd). */
+  dataDir: string;
+  /** The store key from the environment, when set. Never logged. */
+  storeKey?: string;
+}
+
+/** Environment variables Dockgate reads (documented in the README). */
+export const ENVIRONMENT = {
+  DOCKGATE_CONFIG: 'path of the configuration file (default ./dockgate.yaml when present)',
+  DOCKGATE_DATA_DIR: 'data directory (overrides dataDir)',
+  DOCKGATE_RETENTION_DAYS: 'retention of documents with buyer personal data, in days (overrides store.retentionDays)',
+  DOCKGATE_STORE_KEY: 'AES-256-GCM key for encryption at rest (64 hex characters or base64 of 32 bytes); name configurable',
+  DOCKGATE_LOG_LEVEL: 'log level (overrides log.level)',
+} as const;
+
+function locate(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: (string | number)[]): { line?: number; column?: number } {
+  let node: unknown = doc.contents;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown })?.value === key);
+      if (!pair) break;
+      node = pair.value ?? pair.key;
+    } else break;
+  }
+  const range = (node as YamlNode | undefined)?.range;
+  if (!range) return {};
+  const pos = counter.linePos(range[0]);
+  return { line: pos.line, column: pos.col };
+}
+
+/** Load configuration from a file (optional) and the environment. */
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  let file = options.file ?? env.DOCKGATE_CONFIG;
+  if (!file && existsSync(resolve(cwd, 'dockgate.yaml'))) file = 'dockgate.yaml';
+  let raw: unknown = {};
+  let base = cwd;
+  if (file) {
+    const path = resolve(cwd, file);
+    if (!existsSync(path)) throw new ConfigError('configuration file not found', file);
+    const counter = new LineCounter();
+    const doc = parseDocument(readFileSync(path, 'utf8'), { lineCounter: counter, prettyErrors: true });
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0];
+      throw new ConfigError(e.message.split('\n')[0], file, e.linePos?.[0]?.line, e.linePos?.[0]?.col);
+    }
+    raw = doc.toJS() ?? {};
+    base = dirname(path);
+    const parsed = ConfigSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = locate(doc, counter, issue.path as (string | number)[]);
+      throw new ConfigError(`${issue.path.join('.') || '(top level)'}: ${issue.message}`, file, where.line, where.column);
+    }
+    raw = parsed.data;
+  }
+  const merged = ConfigSchema.parse(raw);
+  if (env.DOCKGATE_DATA_DIR) merged.dataDir = env.DOCKGATE_DATA_DIR;
+  if (env.DOCKGATE_RETENTION_DAYS) {
+    const days = Number(env.DOCKGATE_RETENTION_DAYS);
+    if (!Number.isInteger(days) || days <= 0) throw new ConfigError(`DOCKGATE_RETENTION_DAYS must be a positive whole number of days, got '${env.DOCKGATE_RETENTION_DAYS}'`);
+    merged.store.retentionDays = days;
+  }
+  if (env.DOCKGATE_LOG_LEVEL) {
+    const level = LogLevel.safeParse(env.DOCKGATE_LOG_LEVEL);
+    if (!level.success) throw new ConfigError(`DOCKGATE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace`);
+    merged.log.level = level.data;
+  }
+  const dataDir = resolve(env.DOCKGATE_DATA_DIR ? cwd : base, merged.dataDir);
+  const storeKey = env[merged.store.encryptionKeyEnv] || undefined;
+  return { config: merged, file, dataDir, storeKey };
+}
