@@ -41,6 +41,11 @@ export function decodeText(buf: Buffer, start: number, end: number): string {
 export class Segment {
   /** Segment id (`W05`, `HL`, ...). */
   readonly id: string;
+  /**
+   * For an IEA: the exact bytes that ended it in the file (terminator plus line break, or ''
+   * when the file stopped without a terminator), so reproduce mode can write them back.
+   */
+  ending?: string;
 
   /**
    * @param buf     bytes holding the segment (shared with neighbouring segments)
@@ -131,7 +136,9 @@ export class Segment {
   detach(): Segment {
     const copy = Buffer.from(this.buf.subarray(this.start, this.end));
     const shift = this.start;
-    return new Segment(copy, 0, this.end - shift, this.seps.map((p) => p - shift), this.line, this.offset, this.separators);
+    const kept = new Segment(copy, 0, this.end - shift, this.seps.map((p) => p - shift), this.line, this.offset, this.separators);
+    if (this.ending !== undefined) kept.ending = this.ending;
+    return kept;
   }
 
   toString(): string {

@@ -436,6 +436,13 @@ export class Tokenizer {
       this.line += lines;
       if (i < n && term === LF) this.line++;
       p = i < n ? i + 1 : i;
+      if (segment.id === 'IEA') {
+        // Remember how the interchange ended (terminator, line break, or nothing) for reproduce mode.
+        let e = i;
+        if (e < n) e++;
+        while (e < n && (buf[e] === CR || buf[e] === LF) && e - i < 3) e++;
+        segment.ending = buf.toString('latin1', i, e);
+      }
       this.sink.segment(segment, false);
       if (segment.id === 'IEA') {
         this.mode = 'detect';

@@ -65,6 +65,8 @@ export interface InterchangeTree {
   service?: SegmentNode[];
   groups: GroupTree[];
   IEA?: SegmentNode;
+  /** What followed the IEA when it was not the usual terminator + suffix (e.g. '' at a file end without terminator). */
+  ending?: string;
 }
 
 /** The whole JSON form of a file. */
