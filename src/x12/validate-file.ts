@@ -80,7 +80,7 @@ export async function validateFile(source: string | Buffer | Readable, options: 
           implementation: set.implementation,
           line: st.line,
           segmentCount: set.segments.length,
-          diagnostics: mergeSetDiagnostics(set.diagnostics, validation.diagnostics),
+          diagnostics: mergeSetDiagnostics(set.diagnostics, validation.diagnostics, options.file),
           schemaVersion: validation.schemaVersion,
         };
         if (validation.tree) setResult.tree = validation.tree;
@@ -114,7 +114,8 @@ export async function validateFile(source: string | Buffer | Readable, options: 
  * Envelope diagnostics of a set (SE count, control numbers) and its schema diagnostics, in
  * segment order; an envelope error also makes the set "in error" for the acknowledgement.
  */
-function mergeSetDiagnostics(envelope: Diagnostic[], schema: Diagnostic[]): Diagnostic[] {
+function mergeSetDiagnostics(envelope: Diagnostic[], schema: Diagnostic[], file: string | undefined): Diagnostic[] {
+  if (file !== undefined) for (const d of schema) d.location.file ??= file;
   const all = [...envelope, ...schema];
   const pos = (d: Diagnostic) => d.location.segmentPosition ?? d.location.line ?? 0;
   // Stable sort by segment position; set-level summaries without a position go last.

@@ -1,0 +1,190 @@
+/**
+ * X12 engine bench (run by hand: `npm run bench`). Each case runs in its own process so that
+ * its peak RSS is its own; each is run three times and the median reported. Results go to
+ * bench/RESULTS.md with the machine and the date.
+ *
+ *   node --import tsx bench/x12-bench.ts            all cases, writes bench/RESULTS.md
+ *   node --import tsx bench/x12-bench.ts --quick    smaller file (2,000 sets), no 1 GB case, no RESULTS.md
+ *   node --import tsx bench/x12-bench.ts --case tokenize --file F   one case (used internally)
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, type } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { joinInterchange, make940Interchange } from './generate-940.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outDir = join(here, 'out');
+
+interface CaseResult {
+  case: string;
+  bytes: number;
+  seconds: number;
+  peakRssMb: number;
+  note?: string;
+}
+
+type CaseFn = (file: string) => Promise<{ bytes: number; note?: string }>;
+
+const CASES: Record<string, CaseFn> = {
+  /** A plain JavaScript loop over the Buffer counting segment-terminator bytes: the ceiling. */
+  async 'byte-scan'(file) {
+    let bytes = 0;
+    let count = 0;
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      const buf = chunk as Buffer;
+      for (let i = 0; i < buf.length; i++) if (buf[i] === 0x7e) count++;
+      bytes += buf.length;
+    }
+    return { bytes, note: `${count} terminators` };
+  },
+  /** Our streaming tokenizer + envelope reader: every segment tokenized, sets assembled. */
+  async tokenize(file) {
+    const { readX12 } = await import('../src/x12/reader.ts');
+    let segments = 0;
+    for await (const e of readX12(file)) if (e.type === 'set') segments += e.set.segments.length;
+    return { bytes: statSync(file).size, note: `${segments} segments in sets` };
+  },
+  /** Tokenize + envelope checks + schema validation of every set. */
+  async 'tokenize+validate'(file) {
+    const { validateFile } = await import('../src/x12/validate-file.ts');
+    const { allDiagnostics } = await import('../src/x12/result.ts');
+    const r = await validateFile(file);
+    const errors = allDiagnostics(r).filter((d) => d.level === 'error').length;
+    return { bytes: statSync(file).size, note: `${errors} errors` };
+  },
+  /** Send-mode generation of the same 20,000 orders (objects built beforehand, not timed). */
+  async 'generate (send mode)'(file) {
+    const { sendInterchange } = await import('../src/x12/writer.ts');
+    const count = Number(process.env.BENCH_SETS ?? 20000);
+    const ic = make940Interchange(count);
+    let n = 0;
+    const source = { next: () => ++n };
+    const t0 = process.hrtime.bigint();
+    const out = sendInterchange(ic, { partner: 'bench', controlNumbers: source, now: new Date('2026-11-24T12:00:00Z') });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    writeFileSync(file + '.sent', out.bytes);
+    return { bytes: out.bytes.length, note: `timed ${seconds.toFixed(3)} s`, seconds } as { bytes: number; note: string };
+  },
+  /** Plain string joining of the same orders: the baseline for generation. */
+  async 'plain string join'(file) {
+    const count = Number(process.env.BENCH_SETS ?? 20000);
+    const ic = make940Interchange(count);
+    const t0 = process.hrtime.bigint();
+    const text = joinInterchange(ic, 1);
+    const bytes = Buffer.byteLength(text);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { bytes, note: `timed ${seconds.toFixed(3)} s`, seconds } as { bytes: number; note: string };
+  },
+  /** node-x12 1.7.1 parse() of the whole document (strict), for comparison. */
+  async 'node-x12 parse()'(file) {
+    const mod = (await import('node-x12')) as unknown as { X12Parser: new (strict: boolean) => { parse(s: string): unknown } };
+    const parser = new mod.X12Parser(true);
+    parser.parse(readFileSync(file, 'latin1'));
+    return { bytes: statSync(file).size };
+  },
+};
+
+async function runCase(name: string, file: string): Promise<void> {
+  const fn = CASES[name];
+  if (!fn) throw new Error(`unknown case ${name}`);
+  const t0 = process.hrtime.bigint();
+  const r = (await fn(file)) as { bytes: number; note?: string; seconds?: number };
+  const seconds = r.seconds ?? Number(process.hrtime.bigint() - t0) / 1e9;
+  const result: CaseResult = { case: name, bytes: r.bytes, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, note: r.note };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function child(name: string, file: string, env: NodeJS.ProcessEnv = {}): CaseResult {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', fileURLToPath(import.meta.url), '--case', name, '--file', file], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 20,
+  });
+  if (r.status !== 0) throw new Error(`case ${name} failed: ${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop()!;
+  return JSON.parse(line) as CaseResult;
+}
+
+function median(results: CaseResult[]): CaseResult {
+  const sorted = [...results].sort((a, b) => a.seconds - b.seconds);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function ensure940File(path: string, sets: number): void {
+  if (existsSync(path)) return;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, joinInterchange(make940Interchange(sets), 1));
+}
+
+async function ensure1GbFile(path: string): Promise<void> {
+  if (existsSync(path) && statSync(path).size >= 1e9) return;
+  const out = createWriteStream(path);
+  const sample = make940Interchange(2000, 7);
+  let written = 0;
+  for (let isa13 = 1; written < 1e9; isa13++) {
+    const chunk = joinInterchange(sample, isa13);
+    written += Buffer.byteLength(chunk);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(r));
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const caseAt = args.indexOf('--case');
+  if (caseAt >= 0) {
+    await runCase(args[caseAt + 1], args[args.indexOf('--file') + 1]);
+    return;
+  }
+  const quick = args.includes('--quick');
+  const sets = quick ? 2000 : 20000;
+  const file = join(outDir, `940x${sets}.edi`);
+  ensure940File(file, sets);
+  const size = statSync(file).size;
+  const runs = quick ? 1 : 3;
+  const rows: CaseResult[] = [];
+  for (const name of ['byte-scan', 'tokenize', 'tokenize+validate', 'generate (send mode)', 'plain string join', 'node-x12 parse()']) {
+    const results: CaseResult[] = [];
+    for (let i = 0; i < (name.startsWith('node-x12') ? 1 : runs); i++) results.push(child(name, file, { BENCH_SETS: String(sets) }));
+    const m = median(results);
+    rows.push(m);
+    process.stderr.write(`${name}: ${(m.bytes / 1e6 / m.seconds).toFixed(1)} MB/s, peak RSS ${m.peakRssMb.toFixed(0)} MB\n`);
+  }
+  let big: CaseResult | null = null;
+  if (!quick) {
+    const bigFile = join(outDir, '940-1GB.edi');
+    await ensure1GbFile(bigFile);
+    big = child('tokenize', bigFile);
+    process.stderr.write(`tokenize 1 GB: ${(big.bytes / 1e6 / big.seconds).toFixed(1)} MB/s, peak RSS ${big.peakRssMb.toFixed(0)} MB\n`);
+  }
+  const mbps = (r: CaseResult) => r.bytes / 1e6 / r.seconds;
+  const scan = mbps(rows[0]);
+  const table = rows
+    .map((r) => `| ${r.case} | ${mbps(r).toFixed(1)} | ${(mbps(r) / scan).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB | ${r.note ?? ''} |`)
+    .join('\n');
+  const report = `# Benchmarks
+
+Run by hand with \`npm run bench\` (\`node --import tsx bench/x12-bench.ts\`); each case runs in its own
+process, three times (node-x12 once), median reported. Peak RSS is the process's maxRSS.
+
+## X12 engine — ${new Date().toISOString().slice(0, 10)}
+
+Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${type()}, Node ${process.version}.
+
+Input: generated interchange of ${sets.toLocaleString('en-US')} x 940 (10-30 lines each, realistic segments), ${(size / 1e6).toFixed(1)} MB.
+
+| case | MB/s | vs byte scan | peak RSS | note |
+|---|---|---|---|---|
+${table}
+${big ? `| tokenize, 1 GB file (${(big.bytes / 1e9).toFixed(2)} GB) | ${mbps(big).toFixed(1)} | ${(mbps(big) / scan).toFixed(2)}x | ${big.peakRssMb.toFixed(0)} MB | ${big.note ?? ''} |` : ''}
+
+Targets (issue 2): tokenize >= 0.3x the byte scan; tokenize + validate >= 0.15x; generation at least
+as fast as plain string joining; peak RSS < 200 MB on the 1 GB file.
+`;
+  if (!quick) writeFileSync(join(here, 'RESULTS.md'), report);
+  process.stdout.write(report);
+}
+
+await main();

@@ -1,0 +1,46 @@
+/**
+ * The `dockgate` command line. Exit codes: 0 success, 1 the data was found invalid (or the
+ * operation failed), 2 usage or configuration errors.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.ts';
+import { registerDemoCommand } from './demo-command.ts';
+import { registerStoreCommands } from './store-commands.ts';
+import { registerX12Commands } from './x12-commands.ts';
+import { UsageError } from './usage-error.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('dockgate')
+    .description('EDI / flat-file gateway between Amazon SP-API and 3PL warehouses')
+    .version('0.1.0')
+    .option('-c, --config <file>', 'configuration file (default: $DOCKGATE_CONFIG or ./dockgate.yaml when present)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerX12Commands(program);
+  registerStoreCommands(program);
+  registerDemoCommand(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`dockgate: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`dockgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

@@ -1,0 +1,92 @@
+/**
+ * `dockgate x12 ...`: validate, ack, to-json, from-json. Read-only unless --record: without it
+ * nothing is written to the store and no control number is consumed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.ts';
+import { validateFile } from '../x12/validate-file.ts';
+import { UsageError } from './usage-error.ts';
+import { humanFile, jsonFile, verdict } from './validate-report.ts';
+import { allDiagnostics } from '../x12/result.ts';
+import { openConfiguredStore, recordReceivedFile } from './record.ts';
+import { acknowledgementsFor } from './ack-output.ts';
+import { fileToJson, jsonToX12 } from './json-output.ts';
+
+function requireFiles(files: string[]): void {
+  for (const f of files) if (f !== '-' && !existsSync(f)) throw new UsageError(`no such file: ${f}`);
+}
+
+function write(text: string | Buffer): void {
+  process.stdout.write(text);
+}
+
+export function registerX12Commands(program: Command): void {
+  const x12 = program.command('x12').description('read, validate, acknowledge and convert ASC X12 files');
+
+  x12
+    .command('validate')
+    .description('validate X12 files: envelopes, control numbers, transaction-set schemas (exit 0 valid, 1 invalid, 2 usage)')
+    .argument('<files...>', 'X12 files to validate')
+    .option('--json', 'print the documented JSON report instead of text')
+    .option('--strict', 'treat warnings as errors')
+    .option('--info', 'also print info-level diagnostics in text output')
+    .option('--record', 'record the files in the message store (raw bytes, message log, duplicate check)')
+    .option('--partner <id>', 'partner id the files came from (with --record)')
+    .action(async (files: string[], opts: { json?: boolean; strict?: boolean; info?: boolean; record?: boolean; partner?: string }, cmd: Command) => {
+      requireFiles(files);
+      const strict = opts.strict ?? false;
+      const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
+      const store = opts.record ? await openConfiguredStore(loaded) : null;
+      let allValid = true;
+      const reports: unknown[] = [];
+      try {
+        for (const file of files) {
+          const result = await validateFile(file, {
+            file,
+            isDuplicateInterchange: store ? (q, id, control) => store.hasInterchange(q, id, control) : undefined,
+          });
+          const v = verdict(allDiagnostics(result), strict);
+          allValid &&= v.valid;
+          if (store) await recordReceivedFile(store, file, result, opts.partner);
+          if (opts.json) reports.push(jsonFile(result, strict));
+          else write(`${humanFile(result, strict, opts.info ?? false)}\n`);
+        }
+      } finally {
+        await store?.close();
+      }
+      if (opts.json) write(`${JSON.stringify({ valid: allValid, strict, files: reports }, null, 2)}\n`);
+      process.exitCode = allValid ? 0 : 1;
+    });
+
+  x12
+    .command('ack')
+    .description('print the acknowledgements Dockgate would send for a file: a 997 (or 999) per group, a TA1 where due')
+    .argument('<file>', 'received X12 file')
+    .option('--999', 'answer 005010 groups with a 999 instead of a 997')
+    .option('--record', 'consume control numbers and record the acknowledgements as sent messages')
+    .option('--partner <id>', 'partner id (for control-number sequences and the message log)', 'default')
+    .action(async (file: string, opts: { '999'?: boolean; record?: boolean; partner: string }, cmd: Command) => {
+      requireFiles([file]);
+      const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
+      write(await acknowledgementsFor(file, loaded, { use999: opts['999'] ?? false, record: opts.record ?? false, partner: opts.partner }));
+    });
+
+  x12
+    .command('to-json')
+    .description("convert an X12 file to Dockgate's loop-aware JSON form (docs/x12-json-form.md)")
+    .argument('<file>', 'X12 file')
+    .action(async (file: string) => {
+      requireFiles([file]);
+      write(`${await fileToJson(file)}\n`);
+    });
+
+  x12
+    .command('from-json')
+    .description('write X12 back from the JSON form, segment for segment (reproduce mode)')
+    .argument('<file>', 'JSON file produced by to-json')
+    .action(async (file: string) => {
+      requireFiles([file]);
+      write(jsonToX12(readFileSync(file, 'utf8'), file));
+    });
+}

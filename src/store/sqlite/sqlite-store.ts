@@ -1,0 +1,325 @@
+/**
+ * The SQLite message store (better-sqlite3): WAL, numbered migrations with a ledger, one
+ * transaction per recorded file, control numbers handed out inside IMMEDIATE transactions so
+ * that concurrent processes never receive the same number.
+ */
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ControlNumberKind, ControlNumberSource } from '../../x12/outbound.ts';
+import { FileBlobStore, StoreError } from '../blob-store.ts';
+import type { FileRecord, MessageNode, MessageRow, MessageStore, PurgeResult, Trace } from '../store.ts';
+
+const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+/** Standard maxima: ISA13 and GS06 are N0 1-9; ST02 is AN 4-9 and we send digits. */
+const CONTROL_MAX: Record<ControlNumberKind, number> = { ISA13: 999_999_999, GS06: 999_999_999, ST02: 999_999_999 };
+
+export class MigrationError extends StoreError {
+  override name = 'MigrationError';
+}
+
+interface Row {
+  id: number;
+  parent_id: number | null;
+  kind: MessageRow['kind'];
+  direction: MessageRow['direction'];
+  partner: string | null;
+  control: string | null;
+  doc_type: string | null;
+  version: string | null;
+  sender: string | null;
+  receiver: string | null;
+  file_name: string | null;
+  blob_sha256: string | null;
+  status: string;
+  status_reason: string | null;
+  contains_pii: number;
+  diagnostics: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  purged_at: string | null;
+}
+
+function toMessage(r: Row): MessageRow {
+  return {
+    id: r.id,
+    parentId: r.parent_id,
+    kind: r.kind,
+    direction: r.direction,
+    partner: r.partner,
+    control: r.control,
+    docType: r.doc_type,
+    version: r.version,
+    sender: r.sender,
+    receiver: r.receiver,
+    fileName: r.file_name,
+    blobSha256: r.blob_sha256,
+    status: r.status,
+    statusReason: r.status_reason,
+    containsPii: r.contains_pii === 1,
+    diagnostics: r.diagnostics ? JSON.parse(r.diagnostics) : null,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    completedAt: r.completed_at,
+    purgedAt: r.purged_at,
+  };
+}
+
+/** Apply pending migrations in order; refuse a changed or missing applied migration. */
+export function migrate(db: Database.Database, dir = MIGRATIONS): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Map<number, { name: string; checksum: string }>();
+  for (const r of db.prepare('SELECT version, name, checksum FROM schema_migrations').all() as Array<{ version: number; name: string; checksum: string }>) {
+    applied.set(r.version, r);
+  }
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort();
+  let count = 0;
+  for (const file of files) {
+    const version = Number(file.slice(0, 4));
+    const sql = readFileSync(join(dir, file), 'utf8');
+    const checksum = createHash('sha256').update(sql).digest('hex');
+    const done = applied.get(version);
+    if (done) {
+      if (done.checksum !== checksum) {
+        throw new MigrationError(`migration ${file} was changed after it was applied; migrations are append-only: add a new one`, { file, version });
+      }
+      continue;
+    }
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)').run(version, file, checksum, new Date().toISOString());
+    })();
+    count++;
+  }
+  return count;
+}
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  /** 32-byte key for encryption at rest; null stores files in clear. */
+  encryptionKey: Buffer | null;
+  retentionDays: number;
+  /** Open without writing anything: previews (`x12 ack` without --record). */
+  readOnly?: boolean;
+}
+
+export class SqliteMessageStore implements MessageStore {
+  readonly blobs: FileBlobStore;
+  readonly controlNumbers: ControlNumberSource;
+  private readonly db: Database.Database;
+
+  constructor(private readonly options: SqliteStoreOptions) {
+    const dbPath = join(options.dataDir, 'dockgate.sqlite');
+    if (options.readOnly && !existsSync(dbPath)) {
+      // Nothing recorded yet: an empty in-memory store answers previews without creating files.
+      this.db = new Database(':memory:');
+      migrate(this.db);
+    } else if (options.readOnly) {
+      this.db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    } else {
+      mkdirSync(options.dataDir, { recursive: true });
+      this.db = new Database(dbPath);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 10000');
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db);
+    }
+    this.blobs = new FileBlobStore(join(options.dataDir, 'raw'), options.encryptionKey);
+    const nextStatement = () =>
+      this.db.prepare(
+        `INSERT INTO control_numbers (partner, kind, last) VALUES (?, ?, 1)
+         ON CONFLICT (partner, kind) DO UPDATE SET last = CASE WHEN last >= ? THEN 1 ELSE last + 1 END
+         RETURNING last`,
+      );
+    this.controlNumbers = {
+      next: (partner: string, kind: ControlNumberKind): number => {
+        if (options.readOnly) throw new StoreError('the store was opened read-only: no control number can be consumed');
+        const take = this.db.transaction(() => (nextStatement().get(partner, kind, CONTROL_MAX[kind]) as { last: number }).last);
+        return take.immediate();
+      },
+    };
+  }
+
+  peekControlNumber(partner: string, kind: ControlNumberKind): number {
+    const r = this.db.prepare('SELECT last FROM control_numbers WHERE partner = ? AND kind = ?').get(partner, kind) as { last: number } | undefined;
+    if (!r) return 1;
+    return r.last >= CONTROL_MAX[kind] ? 1 : r.last + 1;
+  }
+
+  async recordFile(record: FileRecord): Promise<number> {
+    if (!this.blobs.has(record.sha256)) throw new StoreError(`file ${record.fileName}: its bytes (${record.sha256}) are not in the raw-file store`, { sha256: record.sha256 });
+    const now = new Date().toISOString();
+    const insert = this.db.prepare(
+      `INSERT INTO messages (parent_id, kind, direction, partner, control, doc_type, version, sender, receiver, file_name, blob_sha256,
+         status, status_reason, contains_pii, diagnostics, created_at, updated_at, completed_at)
+       VALUES (@parent, @kind, @direction, @partner, @control, @docType, @version, @sender, @receiver, @fileName, @sha,
+         @status, @reason, @pii, @diagnostics, @now, @now, @completed)`,
+    );
+    const event = this.db.prepare('INSERT INTO message_events (message_id, at, from_status, to_status, reason) VALUES (?, ?, NULL, ?, ?)');
+    const tx = this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO blobs (sha256, size, encrypted, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO UPDATE SET purged_at = NULL')
+        .run(record.sha256, record.size, this.blobs.encrypting ? 1 : 0, now);
+      const common = { direction: record.direction, partner: record.partner ?? null, pii: record.containsPii ? 1 : 0, now, completed: record.completedAt ?? null };
+      const fileId = Number(
+        insert.run({
+          ...common,
+          parent: null,
+          kind: 'file',
+          control: null,
+          docType: null,
+          version: null,
+          sender: null,
+          receiver: null,
+          fileName: record.fileName,
+          sha: record.sha256,
+          status: record.status,
+          reason: record.statusReason ?? null,
+          diagnostics: record.diagnostics ? JSON.stringify(record.diagnostics) : null,
+        }).lastInsertRowid,
+      );
+      event.run(fileId, now, record.status, record.statusReason ?? null);
+      const add = (node: MessageNode, parent: number) => {
+        const id = Number(
+          insert.run({
+            ...common,
+            parent,
+            kind: node.kind,
+            control: node.control ?? null,
+            docType: node.docType ?? null,
+            version: node.version ?? null,
+            sender: node.sender ?? null,
+            receiver: node.receiver ?? null,
+            fileName: null,
+            sha: null,
+            status: node.status,
+            reason: node.statusReason ?? null,
+            diagnostics: node.diagnostics ? JSON.stringify(node.diagnostics) : null,
+          }).lastInsertRowid,
+        );
+        event.run(id, now, node.status, node.statusReason ?? null);
+        for (const c of node.children ?? []) add(c, id);
+      };
+      for (const c of record.children) add(c, fileId);
+      return fileId;
+    });
+    return tx.immediate();
+  }
+
+  hasInterchange(senderQualifier: string, senderId: string, control: string): boolean {
+    // Control numbers compare as numbers: an unpadded 3438 is 000003438.
+    const wanted = /^\d+$/.test(control) ? String(Number(control)) : control;
+    const rows = this.db
+      .prepare("SELECT control FROM messages WHERE kind = 'interchange' AND direction = 'in' AND sender = ?")
+      .all(`${senderQualifier}:${senderId}`) as Array<{ control: string }>;
+    return rows.some((r) => (/^\d+$/.test(r.control) ? String(Number(r.control)) : r.control) === wanted);
+  }
+
+  findSent(partner: string, groupControl: string, setControl?: string): MessageRow | null {
+    const group = this.db
+      .prepare("SELECT * FROM messages WHERE partner = ? AND kind = 'group' AND direction = 'out' AND CAST(control AS INTEGER) = CAST(? AS INTEGER) ORDER BY id DESC LIMIT 1")
+      .get(partner, groupControl) as Row | undefined;
+    if (!group) return null;
+    if (setControl === undefined) return toMessage(group);
+    const set = this.db.prepare("SELECT * FROM messages WHERE parent_id = ? AND kind = 'set' AND control = ?").get(group.id, setControl) as Row | undefined;
+    return set ? toMessage(set) : null;
+  }
+
+  async setStatus(id: number, status: string, reason?: string, completed = false): Promise<void> {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      const before = this.db.prepare('SELECT status FROM messages WHERE id = ?').get(id) as { status: string } | undefined;
+      if (!before) throw new StoreError(`no message ${id}`, { id });
+      this.db
+        .prepare('UPDATE messages SET status = ?, status_reason = ?, updated_at = ?, completed_at = CASE WHEN ? THEN ? ELSE completed_at END WHERE id = ?')
+        .run(status, reason ?? null, now, completed ? 1 : 0, now, id);
+      this.db.prepare('INSERT INTO message_events (message_id, at, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)').run(id, now, before.status, status, reason ?? null);
+    }).immediate();
+  }
+
+  get(id: number): MessageRow | null {
+    const r = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as Row | undefined;
+    return r ? toMessage(r) : null;
+  }
+
+  trace(id: number): Trace | null {
+    const message = this.get(id);
+    if (!message) return null;
+    const parents: MessageRow[] = [];
+    for (let p = message.parentId; p !== null; ) {
+      const row = this.get(p);
+      if (!row) break;
+      parents.push(row);
+      p = row.parentId;
+    }
+    const children = (this.db.prepare('SELECT * FROM messages WHERE parent_id = ? ORDER BY id').all(id) as Row[]).map(toMessage);
+    const events = (
+      this.db.prepare('SELECT at, from_status, to_status, reason FROM message_events WHERE message_id = ? ORDER BY id').all(id) as Array<{
+        at: string;
+        from_status: string | null;
+        to_status: string;
+        reason: string | null;
+      }>
+    ).map((e) => ({ at: e.at, fromStatus: e.from_status, toStatus: e.to_status, reason: e.reason }));
+    return { message, parents, children, events };
+  }
+
+  list(options: { limit?: number; kind?: MessageRow['kind'] } = {}): MessageRow[] {
+    const rows = options.kind
+      ? this.db.prepare('SELECT * FROM messages WHERE kind = ? ORDER BY id DESC LIMIT ?').all(options.kind, options.limit ?? 50)
+      : this.db.prepare('SELECT * FROM messages ORDER BY id DESC LIMIT ?').all(options.limit ?? 50);
+    return (rows as Row[]).map(toMessage);
+  }
+
+  async purgeExpired(now = new Date()): Promise<PurgeResult> {
+    const cutoff = new Date(now.getTime() - this.options.retentionDays * 86_400_000).toISOString();
+    const stamp = now.toISOString();
+    // A blob goes only when every message that refers to it is an expired PII document.
+    const purge = this.db.transaction(() => {
+      const expired = this.db
+        .prepare(
+          `SELECT id, blob_sha256 FROM messages
+           WHERE kind = 'file' AND contains_pii = 1 AND purged_at IS NULL AND completed_at IS NOT NULL AND completed_at < ?`,
+        )
+        .all(cutoff) as Array<{ id: number; blob_sha256: string }>;
+      const blobs = new Set<string>();
+      for (const m of expired) {
+        const keep = this.db
+          .prepare(
+            `SELECT 1 FROM messages WHERE blob_sha256 = ? AND purged_at IS NULL AND id != ?
+             AND NOT (contains_pii = 1 AND completed_at IS NOT NULL AND completed_at < ?) LIMIT 1`,
+          )
+          .get(m.blob_sha256, m.id, cutoff);
+        if (!keep) blobs.add(m.blob_sha256);
+      }
+      const markMessage = this.db.prepare('UPDATE messages SET purged_at = ?, updated_at = ? WHERE id = ?');
+      const event = this.db.prepare("INSERT INTO message_events (message_id, at, from_status, to_status, reason) SELECT id, ?, status, status, 'raw file purged by retention policy' FROM messages WHERE id = ?");
+      let count = 0;
+      for (const m of expired) {
+        if (!blobs.has(m.blob_sha256)) continue;
+        markMessage.run(stamp, stamp, m.id);
+        event.run(stamp, m.id);
+        count++;
+      }
+      const markBlob = this.db.prepare('UPDATE blobs SET purged_at = ? WHERE sha256 = ?');
+      for (const b of blobs) markBlob.run(stamp, b);
+      return { blobs: [...blobs], messages: count };
+    });
+    const result = purge.immediate();
+    // Bytes go after the rows say so; a failed deletion is retried by the next run below.
+    const leftovers = this.db.prepare('SELECT sha256 FROM blobs WHERE purged_at IS NOT NULL').all() as Array<{ sha256: string }>;
+    for (const b of leftovers) this.blobs.remove(b.sha256);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
