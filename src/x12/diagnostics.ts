@@ -92,7 +92,6 @@ export const DIAGNOSTIC_CODES = {
   'gs.control-number-mismatch': { level: 'error', standard: { kind: 'AK905', value: '4' }, summary: 'GS06 and GE02 differ' },
   'gs.set-count-mismatch': { level: 'error', standard: { kind: 'AK905', value: '5' }, summary: 'GE01 does not equal the number of transaction sets' },
   'gs.trailer-missing': { level: 'error', standard: { kind: 'AK905', value: '3' }, summary: 'The functional group has no GE trailer' },
-  'gs.version-unsupported': { level: 'warning', standard: { kind: 'AK905', value: '2' }, summary: 'No schema for this GS08 version: validated against the nearest lower version' },
   'gs.unexpected-segment': { level: 'error', standard: { kind: 'AK905', value: '3' }, summary: 'A segment appears inside a group where ST or GE was expected' },
 
   // --- transaction set (ST / SE), AK502 ---

@@ -5,6 +5,7 @@
  * Segments are not kept (memory stays bounded by the largest set) unless trees are asked for.
  */
 import type { Readable } from 'node:stream';
+import { meaning } from './ack/parse.ts';
 import { diagnostic, type Diagnostic } from './diagnostics.ts';
 import type { TransactionSet } from './envelope.ts';
 import { readX12 } from './reader.ts';
@@ -62,10 +63,21 @@ export async function validateFile(source: string | Buffer | Readable, options: 
       case 'service-segment':
         interchange?.service.push(event.segment);
         break;
-      case 'ta1':
-        if (interchange) interchange.ta1.push(event.segment);
-        else result.diagnostics.push(diagnostic('ta1.received', 'TA1 outside an interchange', { file: options.file, line: event.segment.line, segmentId: 'TA1' }));
+      case 'ta1': {
+        // An interchange acknowledgement from the partner: say what it says (TA104 / TA105).
+        const seg = event.segment;
+        const d = diagnostic('ta1.received', `TA1 for interchange ${seg.element(1)}: ${meaning('TA104', seg.element(4))} (${seg.element(5)}: ${meaning('TA105', seg.element(5))})`, {
+          file: options.file,
+          line: seg.line,
+          interchange: interchange?.header.control.trim(),
+          segmentId: 'TA1',
+        });
+        if (interchange) {
+          interchange.ta1.push(seg);
+          interchange.diagnostics.push(d);
+        } else result.diagnostics.push(d);
         break;
+      }
       case 'group-start':
         group = { header: event.group, diagnostics: [...event.diagnostics], sets: [], closed: false };
         if (interchange) interchange.groups.push(group);
