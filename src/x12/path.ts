@@ -107,12 +107,20 @@ export function parsePath(text: string): ParsedPath {
     }
     if (text[i] === '-') {
       i++;
+      const at = i;
       element = number(2, 2, 'a two-digit element position');
-      if (element < 1) fail('an element position of 01 or more');
+      if (element < 1) {
+        i = at;
+        fail('an element position of 01 or more');
+      }
       if (text[i] === '-') {
         i++;
+        const at2 = i;
         component = number(2, 2, 'a two-digit component position');
-        if (component < 1) fail('a component position of 01 or more');
+        if (component < 1) {
+          i = at2;
+          fail('a component position of 01 or more');
+        }
       }
       if (text[i] === '#') {
         i++;
