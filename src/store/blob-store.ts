@@ -10,7 +10,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { open as openFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from './store.ts';
 
@@ -144,11 +144,17 @@ export class FileBlobStore implements BlobStore {
     const decipher = createDecipheriv('aes-256-gcm', this.key, head.subarray(MAGIC.length));
     decipher.setAuthTag(tag);
     const body = createReadStream(path, { start: MAGIC.length + IV_LENGTH, end: size - TAG_LENGTH - 1 });
-    const out = new PassThrough();
-    pipeline(body, decipher, out).catch((err: Error) =>
-      out.destroy(new BlobIntegrityError(`stored file ${sha256} failed its integrity check (wrong key or altered bytes): ${err.message}`, { sha256 })),
-    );
-    return out;
+    body.on('error', (err) => decipher.destroy(err));
+    body.pipe(decipher);
+    // The GCM tag is checked when the last bytes pass: a wrong key or an altered byte fails there.
+    async function* plaintext(): AsyncGenerator<Buffer> {
+      try {
+        for await (const chunk of decipher) yield chunk as Buffer;
+      } catch (err) {
+        throw new BlobIntegrityError(`stored file ${sha256} failed its integrity check (wrong key or altered bytes): ${(err as Error).message}`, { sha256 });
+      }
+    }
+    return Readable.from(plaintext());
   }
 
   async read(sha256: string): Promise<Buffer> {
