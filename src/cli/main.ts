@@ -37,7 +37,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`dockgate: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`dockgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Known failures (bad data, store problems) get their message; anything else is a bug: full stack.
+    const known = err instanceof Error && ['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError'].includes(err.name);
+    process.stderr.write(`dockgate: ${err instanceof Error ? (known ? err.message : (err.stack ?? err.message)) : String(err)}\n`);
     return 1;
   }
 }
