@@ -75,11 +75,31 @@ function split(buf: Buffer, from: number, to: number, sep: number | null | undef
 
 const pos2 = (n: number) => String(n).padStart(2, '0');
 
+/**
+ * Where the segment under check is. Locations are built from it only when something is wrong,
+ * so that a clean segment costs no allocation per element.
+ */
 export interface ElementCheckContext {
   /** Location of the segment (file, line, set, segmentId, segmentPosition, loopId). */
-  at: Location;
+  at: Location | (() => Location);
   /** Narrower code lists at this position of the set, by element position. */
   codes: Map<number, Set<string>> | null;
+}
+
+function locate(ctx: ElementCheckContext, element: number, ref: string | undefined, component: number, repetition: number): Location {
+  const base = typeof ctx.at === 'function' ? ctx.at() : ctx.at;
+  const l: Location = { ...base, element };
+  if (ref !== undefined) l.elementRef = ref;
+  if (component > 0) l.component = component;
+  if (repetition > 0) l.repetition = repetition;
+  return l;
+}
+
+/** Index of byte b in [from, to), or -1. */
+function indexOf(buf: Buffer, b: number, from: number, to: number): number {
+  if (b < 0) return -1;
+  for (let i = from; i < to; i++) if (buf[i] === b) return i;
+  return -1;
 }
 
 /** Check one value (a simple element, a component or a repetition) against its definition. */
@@ -89,17 +109,20 @@ function checkValue(
   from: number,
   to: number,
   codes: Set<string> | null,
-  where: () => Location,
+  ctx: ElementCheckContext,
+  n: number,
+  component: number,
+  repetition: number,
   out: Diagnostic[],
 ): void {
   const buf = seg.buf;
   const t = def.type;
-  const numeric = t === 'R' || t.charCodeAt(0) === 0x4e; /* N, N0..N9 */
   if (t === 'B') return;
+  const numeric = t === 'R' || t.charCodeAt(0) === 0x4e; /* N, N0..N9 */
   if (numeric) {
     if (!(t === 'R' ? isDecimalBytes(buf, from, to) : isIntegerBytes(buf, from, to))) {
       out.push(
-        diagnostic('element.invalid-character', `${def.name} must be ${t === 'R' ? 'a decimal number' : 'a whole number'}${t.length === 2 ? ` (${t[1]} implied decimal places)` : ''}`, where(), {
+        diagnostic('element.invalid-character', `${def.name} must be ${t === 'R' ? 'a decimal number' : 'a whole number'}${t.length === 2 ? ` (${t[1]} implied decimal places)` : ''}`, locate(ctx, n, def.ref, component, repetition), {
           found: decodeText(buf, from, to),
           expected: t === 'R' ? 'digits with an optional sign and decimal point' : 'digits with an optional leading minus',
         }),
@@ -107,26 +130,30 @@ function checkValue(
       return;
     }
   } else if (hasControlChar(buf, from, to)) {
-    out.push(diagnostic('element.invalid-character', `${def.name} contains a control character`, where(), { found: decodeText(buf, from, to), expected: 'printable characters' }));
+    out.push(diagnostic('element.invalid-character', `${def.name} contains a control character`, locate(ctx, n, def.ref, component, repetition), { found: decodeText(buf, from, to), expected: 'printable characters' }));
     return;
   }
-  const len = numeric ? valueLength(buf, from, to, true) : valueLength(buf, from, to, false);
-  if (len < def.min) {
-    out.push(diagnostic('element.too-short', `${def.name} is ${len} character(s) long, at least ${def.min} required`, where(), { found: decodeText(buf, from, to), expected: `${def.min}-${def.max} characters` }));
-    return;
-  }
-  if (len > def.max) {
-    out.push(diagnostic('element.too-long', `${def.name} is ${len} characters long, at most ${def.max} allowed`, where(), { found: decodeText(buf, from, to), expected: `${def.min}-${def.max} characters` }));
+  const len = valueLength(buf, from, to, numeric);
+  if (len < def.min || len > def.max) {
+    const short = len < def.min;
+    out.push(
+      diagnostic(
+        short ? 'element.too-short' : 'element.too-long',
+        short ? `${def.name} is ${len} character(s) long, at least ${def.min} required` : `${def.name} is ${len} characters long, at most ${def.max} allowed`,
+        locate(ctx, n, def.ref, component, repetition),
+        { found: decodeText(buf, from, to), expected: `${def.min}-${def.max} characters` },
+      ),
+    );
     return;
   }
   if (t === 'DT') {
     const text = decodeText(buf, from, to);
-    if (!isValidDate(text)) out.push(diagnostic('element.invalid-date', `${def.name} is not a valid date`, where(), { found: text, expected: len === 6 ? 'YYMMDD' : 'CCYYMMDD' }));
+    if (!isValidDate(text)) out.push(diagnostic('element.invalid-date', `${def.name} is not a valid date`, locate(ctx, n, def.ref, component, repetition), { found: text, expected: len === 6 ? 'YYMMDD' : 'CCYYMMDD' }));
     return;
   }
   if (t === 'TM') {
     const text = decodeText(buf, from, to);
-    if (!isValidTime(text)) out.push(diagnostic('element.invalid-time', `${def.name} is not a valid time`, where(), { found: text, expected: 'HHMM, HHMMSS or HHMMSSd..d' }));
+    if (!isValidTime(text)) out.push(diagnostic('element.invalid-time', `${def.name} is not a valid time`, locate(ctx, n, def.ref, component, repetition), { found: text, expected: 'HHMM, HHMMSS or HHMMSSd..d' }));
     return;
   }
   const list = codes ?? def.codes;
@@ -134,8 +161,52 @@ function checkValue(
     const text = decodeText(buf, from, to);
     if (!list.has(text)) {
       const shown = [...list].slice(0, 12).join(', ') + (list.size > 12 ? `, … (${list.size} codes)` : '');
-      out.push(diagnostic('element.invalid-code', `${def.name}: '${text}' is not a valid code`, where(), { found: text, expected: `one of ${shown}` }));
+      out.push(diagnostic('element.invalid-code', `${def.name}: '${text}' is not a valid code`, locate(ctx, n, def.ref, component, repetition), { found: text, expected: `one of ${shown}` }));
     }
+  }
+}
+
+/** A simple element's value; a component separator inside it means a delimiter was sent as data. */
+function checkSimple(seg: Segment, d: CompiledElement, from: number, to: number, codes: Set<string> | null, ctx: ElementCheckContext, n: number, repetition: number, compSep: number, out: Diagnostic[]): void {
+  if (indexOf(seg.buf, compSep, from, to) >= 0) {
+    out.push(
+      diagnostic('element.too-many-components', `${seg.id}${pos2(n)} is a simple element but carries a component separator`, locate(ctx, n, d.ref, 2, repetition), {
+        found: decodeText(seg.buf, from, to),
+        expected: 'no component separator in a simple element',
+      }),
+    );
+    return;
+  }
+  checkValue(seg, d, from, to, codes, ctx, n, 0, repetition, out);
+}
+
+/** Components of one (repetition of a) composite element. */
+function checkComposite(seg: Segment, d: CompiledElement, from: number, to: number, ctx: ElementCheckContext, n: number, repetition: number, out: Diagnostic[]): void {
+  const comps = split(seg.buf, from, to, seg.separators?.component);
+  const composite = d.composite!;
+  const cdefs = composite.components;
+  if (comps.length > cdefs.length) {
+    out.push(
+      diagnostic('element.too-many-components', `${seg.id}${pos2(n)} has ${comps.length} components, composite ${d.ref} defines ${cdefs.length}`, locate(ctx, n, d.ref, cdefs.length + 1, repetition), {
+        expected: `at most ${cdefs.length} components`,
+      }),
+    );
+  }
+  for (let c = 0; c < cdefs.length; c++) {
+    const cd = cdefs[c];
+    const cr = comps[c];
+    if (!cr || cr[0] === cr[1]) {
+      if (cd.req === 'M') out.push(diagnostic('element.mandatory-missing', `${seg.id}${pos2(n)}-${pos2(c + 1)} (${cd.name}) is mandatory`, locate(ctx, n, cd.ref, c + 1, repetition), { expected: `${cd.type} ${cd.min}-${cd.max}` }));
+      continue;
+    }
+    checkValue(seg, cd, cr[0], cr[1], null, ctx, n, c + 1, repetition, out);
+  }
+  for (const rule of composite.rules) {
+    const v = rule.check((k) => {
+      const cr = comps[k - 1];
+      return cr !== undefined && cr[0] < cr[1];
+    });
+    if (v) out.push(diagnostic(v.code, `${seg.id}${pos2(n)}: ${v.message}`, locate(ctx, n, d.ref, v.position, repetition)));
   }
 }
 
@@ -144,11 +215,13 @@ export function checkElements(seg: Segment, def: CompiledSegment, ctx: ElementCh
   const defs = def.elements;
   const count = seg.elementCount;
   const seps = seg.separators;
-  const at = ctx.at;
+  const repSep = seps?.repetition ?? -1;
+  const compSep = seps ? seps.component : -1;
+  const buf = seg.buf;
   if (count > defs.length) {
-    // Trailing empty elements beyond the definition are still too many (X12.6), but name the first.
+    // Trailing empty elements beyond the definition are still too many (X12.6); name the first.
     out.push(
-      diagnostic('element.too-many', `${seg.id} has ${count} elements, the standard defines ${defs.length}`, { ...at, element: defs.length + 1 }, {
+      diagnostic('element.too-many', `${seg.id} has ${count} elements, the standard defines ${defs.length}`, locate(ctx, defs.length + 1, undefined, 0, 0), {
         found: seg.element(defs.length + 1),
         expected: `at most ${defs.length} elements`,
       }),
@@ -157,78 +230,46 @@ export function checkElements(seg: Segment, def: CompiledSegment, ctx: ElementCh
   for (let i = 0; i < defs.length; i++) {
     const d = defs[i];
     const n = i + 1;
-    const range = seg.range(n);
-    const where = (extra: Partial<Location> = {}): Location => ({ ...at, element: n, elementRef: d.ref, ...extra });
+    const range = n <= count ? seg.range(n) : null;
     if (range === null || range[0] === range[1]) {
       if (d.req === 'M') {
-        out.push(diagnostic('element.mandatory-missing', `${seg.id}${pos2(n)} (${d.name}) is mandatory`, where(), { expected: d.composite ? `composite ${d.ref}` : `${d.type} ${d.min}-${d.max}` }));
+        out.push(diagnostic('element.mandatory-missing', `${seg.id}${pos2(n)} (${d.name}) is mandatory`, locate(ctx, n, d.ref, 0, 0), { expected: d.composite ? `composite ${d.ref}` : `${d.type} ${d.min}-${d.max}` }));
       }
       continue;
     }
-    const reps = split(seg.buf, range[0], range[1], seps?.repetition);
-    if (reps.length > d.repeat) {
-      out.push(
-        diagnostic('element.too-many-repetitions', `${seg.id}${pos2(n)} repeats ${reps.length} times, at most ${d.repeat} allowed`, where({ repetition: d.repeat + 1 }), {
-          found: decodeText(seg.buf, range[0], range[1]),
-          expected: `at most ${d.repeat} repetition(s)`,
-        }),
-      );
-    }
+    const from = range[0];
+    const to = range[1];
     const codes = ctx.codes?.get(n) ?? null;
-    for (let r = 0; r < reps.length && r < Math.max(d.repeat, 1); r++) {
-      const [from, to] = reps[r];
-      const repetition = reps.length > 1 ? { repetition: r + 1 } : {};
-      if (!d.composite) {
-        if (from < to) {
-          if (split(seg.buf, from, to, seps?.component).length > 1) {
-            // A component separator inside a simple element: the sender used a delimiter as data.
-            out.push(
-              diagnostic('element.too-many-components', `${seg.id}${pos2(n)} is a simple element but carries a component separator`, where({ ...repetition, component: 2 }), {
-                found: decodeText(seg.buf, from, to),
-                expected: 'no component separator in a simple element',
-              }),
-            );
-          } else checkValue(seg, d, from, to, codes, () => where(repetition), out);
-        }
-        continue;
-      }
-      const comps = split(seg.buf, from, to, seps?.component);
-      const cdefs = d.composite.components;
-      if (comps.length > cdefs.length) {
+    if (indexOf(buf, repSep, from, to) >= 0) {
+      // Repetitions: rare, so the allocation is paid only here.
+      const reps = split(buf, from, to, repSep);
+      if (reps.length > d.repeat) {
         out.push(
-          diagnostic('element.too-many-components', `${seg.id}${pos2(n)} has ${comps.length} components, composite ${d.ref} defines ${cdefs.length}`, where({ ...repetition, component: cdefs.length + 1 }), {
-            expected: `at most ${cdefs.length} components`,
+          diagnostic('element.too-many-repetitions', `${seg.id}${pos2(n)} repeats ${reps.length} times, at most ${d.repeat} allowed`, locate(ctx, n, d.ref, 0, d.repeat + 1), {
+            found: decodeText(buf, from, to),
+            expected: `at most ${d.repeat} repetition(s)`,
           }),
         );
       }
-      for (let c = 0; c < cdefs.length; c++) {
-        const cd = cdefs[c];
-        const cr = comps[c];
-        const cwhere = () => where({ ...repetition, component: c + 1, elementRef: cd.ref });
-        if (!cr || cr[0] === cr[1]) {
-          if (cd.req === 'M') out.push(diagnostic('element.mandatory-missing', `${seg.id}${pos2(n)}-${pos2(c + 1)} (${cd.name}) is mandatory`, cwhere(), { expected: `${cd.type} ${cd.min}-${cd.max}` }));
-          continue;
-        }
-        checkValue(seg, cd, cr[0], cr[1], null, cwhere, out);
+      for (let r = 0; r < reps.length && r < d.repeat; r++) {
+        const [rf, rt] = reps[r];
+        if (d.composite) checkComposite(seg, d, rf, rt, ctx, n, r + 1, out);
+        else if (rf < rt) checkSimple(seg, d, rf, rt, codes, ctx, n, r + 1, compSep, out);
       }
-      for (const rule of d.composite.rules) {
-        const v = rule.check((k) => {
-          const cr = comps[k - 1];
-          return cr !== undefined && cr[0] < cr[1];
-        });
-        if (v) out.push(diagnostic(v.code, `${seg.id}${pos2(n)}: ${v.message}`, where({ ...repetition, component: v.position })));
-      }
+      continue;
     }
+    if (d.composite) checkComposite(seg, d, from, to, ctx, n, 0, out);
+    else checkSimple(seg, d, from, to, codes, ctx, n, 0, compSep, out);
   }
   for (const rule of def.rules) {
     const v = rule.check((k) => seg.byteLength(k) > 0);
-    if (v) out.push(diagnostic(v.code, `${seg.id}: ${v.message}`, { ...at, element: v.position, elementRef: defs[v.position - 1]?.ref }));
+    if (v) out.push(diagnostic(v.code, `${seg.id}: ${v.message}`, locate(ctx, v.position, defs[v.position - 1]?.ref, 0, 0)));
   }
-  if (seg.id === 'MAN') checkSscc(seg, at, out);
+  if (seg.id === 'MAN') checkSscc(seg, ctx, out);
 }
 
 /** MAN01/MAN04 = GM: MAN02/MAN05 must be an SSCC-18 (18 digits, or 20 with the AI 00). */
-function checkSscc(seg: Segment, at: Location, out: Diagnostic[]): void {
+function checkSscc(seg: Segment, ctx: ElementCheckContext, out: Diagnostic[]): void {
   for (const [q, v] of [
     [1, 2],
     [4, 5],
@@ -244,7 +285,7 @@ function checkSscc(seg: Segment, at: Location, out: Diagnostic[]): void {
           ? 'an SSCC-18 has 18 digits, or 20 with the application identifier 00 in front'
           : 'an SSCC-18 is all digits';
     out.push(
-      diagnostic('element.check-digit', `MAN${pos2(v)} is not a valid SSCC-18: ${why}`, { ...at, element: v, elementRef: '87' }, {
+      diagnostic('element.check-digit', `MAN${pos2(v)} is not a valid SSCC-18: ${why}`, locate(ctx, v, '87', 0, 0), {
         found: value,
         expected: '18 digits with a valid GS1 check digit, or 00 + those 18',
       }),

@@ -12,7 +12,7 @@ import type { TransactionSet } from '../envelope.ts';
 import { dictionaryFor, loadSetSchema, type CompiledLoop, type CompiledSegmentItem, type SchemaLookup } from '../schema/load.ts';
 import type { Segment } from '../segment.ts';
 import type { ElementValue, LoopNode, SegmentNode, SetTree, TreeNode } from '../tree.ts';
-import { checkElements } from './elements.ts';
+import { checkElements, type ElementCheckContext } from './elements.ts';
 import { nestHierarchy } from './hierarchy.ts';
 
 export interface ValidateSetOptions {
@@ -99,6 +99,9 @@ export function validateSet(set: TransactionSet, options: ValidateSetOptions = {
     );
   }
   const dictionary = schema.dictionary;
+  const place = { seg: set.segments[0], position: 1, loopId: '' };
+  const elementContext: ElementCheckContext = { at: () => segAt(place.seg, place.position, place.loopId || undefined), codes: null };
+  const found: Diagnostic[] = [];
   const rootNode: LoopNode | null = buildTree ? { loop: 'ST', children: [] } : null;
   const stack: Frame[] = [{ loop: schema.root, index: 0, counts: new Array(schema.root.items.length).fill(0), node: rootNode }];
   let errors = 0;
@@ -222,13 +225,15 @@ export function validateSet(set: TransactionSet, options: ValidateSetOptions = {
   function checkOne(seg: Segment, position: number, item: CompiledSegmentItem, loopId: string): void {
     const def = dictionary.get(seg.id);
     if (!def) return;
-    const elementDiagnostics: Diagnostic[] = [];
-    checkElements(seg, def, { at: segAt(seg, position, loopId || undefined), codes: item.codes }, elementDiagnostics);
-    if (elementDiagnostics.length === 0) return;
-    diagnostics.push(
-      diagnostic('segment.has-element-errors', `${seg.id} has ${elementDiagnostics.length} element error(s)`, segAt(seg, position, loopId || undefined)),
-      ...elementDiagnostics,
-    );
+    // One context per set, updated per segment: a clean segment allocates nothing here.
+    place.seg = seg;
+    place.position = position;
+    place.loopId = loopId;
+    elementContext.codes = item.codes;
+    checkElements(seg, def, elementContext, found);
+    if (found.length === 0) return;
+    diagnostics.push(diagnostic('segment.has-element-errors', `${seg.id} has ${found.length} element error(s)`, segAt(seg, position, loopId || undefined)), ...found);
+    found.length = 0;
     errors++;
   }
 
