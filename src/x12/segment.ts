@@ -82,6 +82,16 @@ export class Segment {
     return [from, to];
   }
 
+  /** Offset in `buf` where element n (1 <= n <= elementCount) starts; no allocation. */
+  elementStart(n: number): number {
+    return this.seps[n - 1] + 1;
+  }
+
+  /** Offset in `buf` where element n (1 <= n <= elementCount) ends (exclusive). */
+  elementEnd(n: number): number {
+    return n < this.seps.length ? this.seps[n] : this.end;
+  }
+
   /** Byte length of element n; 0 when empty or absent. */
   byteLength(n: number): number {
     if (n < 1 || n > this.seps.length) return 0;

@@ -121,37 +121,44 @@ export function sendInterchange(ic: OutboundInterchange, options: SendOptions): 
   const ccyymmdd = now.toISOString().slice(0, 10).replace(/-/g, '');
   const hhmm = now.toISOString().slice(11, 16).replace(':', '');
 
-  const clean = (text: string, where: () => Omit<X12DataError['context'], 'character'>): string => {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (forbidden.includes(c)) {
-        const ctx = where();
-        throw new X12DataError(
-          `${ctx.segmentId ?? ''}${ctx.element ? String(ctx.element).padStart(2, '0') : ''} in set ${ctx.set ?? '?'} contains the delimiter ${describeByte(c)}: clean the data before sending`,
-          { ...ctx, character: String.fromCharCode(c) },
-        );
-      }
-    }
-    return text;
+  // One native scan per value; the error's context is only built when a delimiter is found.
+  const escape = (b: number) => `\\x${b.toString(16).padStart(2, '0')}`;
+  const delimiter = new RegExp(`[${forbidden.map(escape).join('')}]`);
+  const refuse = (text: string, set: string, segmentId: string, segmentIndex: number, element: number, component?: number): never => {
+    const c = text.charCodeAt(text.search(delimiter));
+    throw new X12DataError(
+      `${segmentId}${element ? String(element).padStart(2, '0') : ''} in set ${set} contains the delimiter ${describeByte(c)}: clean the data before sending`,
+      { set, segmentId, segmentIndex, element, component, character: String.fromCharCode(c) },
+    );
   };
+  const clean = (text: string, set: string, segmentId: string, segmentIndex: number, element: number, component?: number): string =>
+    delimiter.test(text) ? refuse(text, set, segmentId, segmentIndex, element, component) : text;
   /** One segment, trailing empty elements and trailing empty components dropped. */
   const segment = (s: OutboundSegment, set: string, index: number): string => {
-    const values: string[] = [];
-    s.elements.forEach((v, i) => {
-      const where = (component?: number) => () => ({ set, segmentId: s.id, segmentIndex: index, element: i + 1, component });
-      const one = (x: string | string[]): string => {
-        if (typeof x === 'string') return clean(x, where());
-        let parts = x.map((c, k) => clean(c, where(k + 1)));
-        while (parts.length > 0 && parts[parts.length - 1] === '') parts = parts.slice(0, -1);
-        return parts.join(comp);
-      };
-      if (typeof v === 'object' && !Array.isArray(v)) {
-        if (rep === null) throw new X12DataError(`${s.id}${pad(i + 1, 2)} repeats, but version ${ic.version} has no repetition separator`, where()());
-        values.push(v.repeats.map(one).join(rep));
-      } else values.push(one(v));
-    });
-    while (values.length > 0 && values[values.length - 1] === '') values.pop();
-    return values.length === 0 ? s.id + term : s.id + el + values.join(el) + term;
+    const elements = s.elements;
+    let last = elements.length - 1;
+    while (last >= 0 && elements[last] === '') last--;
+    let out = s.id;
+    for (let i = 0; i <= last; i++) {
+      const v = elements[i];
+      out += el;
+      if (typeof v === 'string') {
+        out += clean(v, set, s.id, index, i + 1);
+      } else if (Array.isArray(v)) {
+        out += composite(v, set, s.id, index, i + 1);
+      } else {
+        if (rep === null) throw new X12DataError(`${s.id}${pad(i + 1, 2)} repeats, but version ${ic.version} has no repetition separator`, { set, segmentId: s.id, segmentIndex: index, element: i + 1 });
+        out += v.repeats.map((r) => (typeof r === 'string' ? clean(r, set, s.id, index, i + 1) : composite(r, set, s.id, index, i + 1))).join(rep);
+      }
+    }
+    return out + term;
+  };
+  const composite = (parts: string[], set: string, segmentId: string, index: number, element: number): string => {
+    let last = parts.length - 1;
+    while (last >= 0 && parts[last] === '') last--;
+    let out = '';
+    for (let k = 0; k <= last; k++) out += (k > 0 ? comp : '') + clean(parts[k], set, segmentId, index, element, k + 1);
+    return out;
   };
 
   const isa13 = options.controlNumbers.next(options.partner, 'ISA13');
@@ -165,7 +172,7 @@ export function sendInterchange(ic: OutboundInterchange, options: SendOptions): 
       if (i === 15) return f;
       const width = ISA_WIDTHS[i];
       if (f.length > width) throw new X12DataError(`ISA${pad(i + 1, 2)} '${f}' is longer than its fixed ${width} characters`, { segmentId: 'ISA', element: i + 1 });
-      if (i !== 10) clean(f, () => ({ segmentId: 'ISA', element: i + 1 }));
+      if (i !== 10) clean(f, 'interchange', 'ISA', 0, i + 1);
       return f.padEnd(width, ' ');
     })
     .join(el);

@@ -84,6 +84,8 @@ export interface ElementCheckContext {
   at: Location | (() => Location);
   /** Narrower code lists at this position of the set, by element position. */
   codes: Map<number, Set<string>> | null;
+  /** Is element n of the segment under check present? (made once per set, not per segment) */
+  present?: (n: number) => boolean;
 }
 
 function locate(ctx: ElementCheckContext, element: number, ref: string | undefined, component: number, repetition: number): Location {
@@ -230,16 +232,15 @@ export function checkElements(seg: Segment, def: CompiledSegment, ctx: ElementCh
   for (let i = 0; i < defs.length; i++) {
     const d = defs[i];
     const n = i + 1;
-    const range = n <= count ? seg.range(n) : null;
-    if (range === null || range[0] === range[1]) {
+    const from = n <= count ? seg.elementStart(n) : 0;
+    const to = n <= count ? seg.elementEnd(n) : 0;
+    if (from === to) {
       if (d.req === 'M') {
         out.push(diagnostic('element.mandatory-missing', `${seg.id}${pos2(n)} (${d.name}) is mandatory`, locate(ctx, n, d.ref, 0, 0), { expected: d.composite ? `composite ${d.ref}` : `${d.type} ${d.min}-${d.max}` }));
       }
       continue;
     }
-    const from = range[0];
-    const to = range[1];
-    const codes = ctx.codes?.get(n) ?? null;
+    const codes = ctx.codes === null ? null : (ctx.codes.get(n) ?? null);
     if (indexOf(buf, repSep, from, to) >= 0) {
       // Repetitions: rare, so the allocation is paid only here.
       const reps = split(buf, from, to, repSep);
@@ -261,8 +262,9 @@ export function checkElements(seg: Segment, def: CompiledSegment, ctx: ElementCh
     if (d.composite) checkComposite(seg, d, from, to, ctx, n, 0, out);
     else checkSimple(seg, d, from, to, codes, ctx, n, 0, compSep, out);
   }
+  const present = ctx.present ?? ((k: number) => seg.byteLength(k) > 0);
   for (const rule of def.rules) {
-    const v = rule.check((k) => seg.byteLength(k) > 0);
+    const v = rule.check(present);
     if (v) out.push(diagnostic(v.code, `${seg.id}: ${v.message}`, locate(ctx, v.position, defs[v.position - 1]?.ref, 0, 0)));
   }
   if (seg.id === 'MAN') checkSscc(seg, ctx, out);

@@ -100,7 +100,11 @@ export function validateSet(set: TransactionSet, options: ValidateSetOptions = {
   }
   const dictionary = schema.dictionary;
   const place = { seg: set.segments[0], position: 1, loopId: '' };
-  const elementContext: ElementCheckContext = { at: () => segAt(place.seg, place.position, place.loopId || undefined), codes: null };
+  const elementContext: ElementCheckContext = {
+    at: () => segAt(place.seg, place.position, place.loopId || undefined),
+    codes: null,
+    present: (n: number) => place.seg.byteLength(n) > 0,
+  };
   const found: Diagnostic[] = [];
   const rootNode: LoopNode | null = buildTree ? { loop: 'ST', children: [] } : null;
   const stack: Frame[] = [{ loop: schema.root, index: 0, counts: new Array(schema.root.items.length).fill(0), node: rootNode }];
