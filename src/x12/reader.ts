@@ -377,7 +377,7 @@ export async function* readX12(source: Buffer | Readable | string, options: Read
   if (Buffer.isBuffer(source)) {
     yield* reader.push(source);
   } else {
-    const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
+    const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 18 }) : source;
     for await (const chunk of stream) {
       const events = reader.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
       for (const e of events) yield e;
