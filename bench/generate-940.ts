@@ -59,7 +59,7 @@ export function make940(index: number, random: () => number): OutboundSet {
     { id: 'NTE', elements: ['WHI', 'LEAVE AT FRONT DOOR IF NO ANSWER'] },
     { id: 'W66', elements: ['PP', 'U', '', '', service, '', '', '', '', scac] },
   ];
-  const lines = 10 + Math.floor(random() * 21);
+  const lines = 16 + Math.floor(random() * 25);
   let units = 0;
   for (let l = 1; l <= lines; l++) {
     const qty = 1 + Math.floor(random() * 5);

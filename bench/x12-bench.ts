@@ -173,7 +173,7 @@ process, three times (node-x12 once), median reported. Peak RSS is the process's
 
 Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${type()}, Node ${process.version}.
 
-Input: generated interchange of ${sets.toLocaleString('en-US')} x 940 (10-30 lines each, realistic segments), ${(size / 1e6).toFixed(1)} MB.
+Input: generated interchange of ${sets.toLocaleString('en-US')} x 940 (16-40 lines each, realistic segments), ${(size / 1e6).toFixed(1)} MB.
 
 | case | MB/s | vs byte scan | peak RSS | note |
 |---|---|---|---|---|
