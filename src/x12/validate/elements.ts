@@ -14,49 +14,46 @@ import { ssccProblem } from './sscc.ts';
 const MINUS = 0x2d;
 const DOT = 0x2e;
 
-/** Length as X12 counts it: characters, without a leading minus or a decimal point for numerics. */
-function valueLength(buf: Buffer, from: number, to: number, numeric: boolean): number {
-  let len = 0;
-  for (let i = from; i < to; i++) {
-    const b = buf[i];
-    if ((b & 0xc0) === 0x80) continue; // UTF-8 continuation byte: same character
-    if (numeric && (b === MINUS || b === DOT)) continue;
-    len++;
-  }
-  return len;
-}
+/** What one pass over a value found (module-level to avoid an allocation per element). */
+const scanned = { rep: false, comp: false, ctrl: false, badNumber: false, length: 0 };
 
-function isIntegerBytes(buf: Buffer, from: number, to: number): boolean {
-  let i = from;
-  if (i < to && buf[i] === MINUS) i++;
-  if (i >= to) return false;
-  for (; i < to; i++) {
-    const b = buf[i];
-    if (b < 0x30 || b > 0x39) return false;
-  }
-  return true;
-}
-
-/** R: optional minus, digits with at most one decimal point, at least one digit. */
-function isDecimalBytes(buf: Buffer, from: number, to: number): boolean {
-  let i = from;
-  if (i < to && buf[i] === MINUS) i++;
+/**
+ * One pass over [from, to): separators present, control characters, numeric validity
+ * (kind 1 whole number, 2 decimal, 0 not numeric) and the length as X12 counts it.
+ */
+function scanValue(buf: Buffer, from: number, to: number, kind: 0 | 1 | 2, repSep: number, compSep: number): typeof scanned {
+  let rep = false;
+  let comp = false;
+  let ctrl = false;
+  let length = 0;
   let digits = 0;
   let dots = 0;
-  for (; i < to; i++) {
+  let bad = false;
+  for (let i = from; i < to; i++) {
     const b = buf[i];
-    if (b === DOT) {
-      if (++dots > 1) return false;
-    } else if (b < 0x30 || b > 0x39) return false;
-    else digits++;
+    if (b === repSep) rep = true;
+    else if (b === compSep) comp = true;
+    if (b < 0x20 || b === 0x7f) ctrl = true;
+    if ((b & 0xc0) === 0x80) continue; // UTF-8 continuation byte: same character
+    if (kind !== 0) {
+      if (b >= 0x30 && b <= 0x39) {
+        digits++;
+        length++;
+      } else if (b === MINUS && i === from) {
+        // sign does not count
+      } else if (b === DOT && kind === 2 && dots === 0) dots++;
+      else bad = true;
+    } else length++;
   }
-  return digits > 0;
+  scanned.rep = rep;
+  scanned.comp = comp;
+  scanned.ctrl = ctrl;
+  scanned.badNumber = kind !== 0 && (bad || digits === 0);
+  scanned.length = length;
+  return scanned;
 }
 
-function hasControlChar(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] < 0x20 || buf[i] === 0x7f) return true;
-  return false;
-}
+const numericKind = (t: string): 0 | 1 | 2 => (t === 'R' ? 2 : t.charCodeAt(0) === 0x4e ? 1 : 0);
 
 /** Split [from, to) on a separator byte into ranges. */
 function split(buf: Buffer, from: number, to: number, sep: number | null | undefined): Array<[number, number]> {
@@ -120,22 +117,22 @@ function checkValue(
   const buf = seg.buf;
   const t = def.type;
   if (t === 'B') return;
-  const numeric = t === 'R' || t.charCodeAt(0) === 0x4e; /* N, N0..N9 */
-  if (numeric) {
-    if (!(t === 'R' ? isDecimalBytes(buf, from, to) : isIntegerBytes(buf, from, to))) {
-      out.push(
-        diagnostic('element.invalid-character', `${def.name} must be ${t === 'R' ? 'a decimal number' : 'a whole number'}${t.length === 2 ? ` (${t[1]} implied decimal places)` : ''}`, locate(ctx, n, def.ref, component, repetition), {
-          found: decodeText(buf, from, to),
-          expected: t === 'R' ? 'digits with an optional sign and decimal point' : 'digits with an optional leading minus',
-        }),
-      );
-      return;
-    }
-  } else if (hasControlChar(buf, from, to)) {
+  const kind = numericKind(t);
+  const sc = scanValue(buf, from, to, kind, -1, -1);
+  if (kind !== 0 && sc.badNumber) {
+    out.push(
+      diagnostic('element.invalid-character', `${def.name} must be ${t === 'R' ? 'a decimal number' : 'a whole number'}${t.length === 2 ? ` (${t[1]} implied decimal places)` : ''}`, locate(ctx, n, def.ref, component, repetition), {
+        found: decodeText(buf, from, to),
+        expected: t === 'R' ? 'digits with an optional sign and decimal point' : 'digits with an optional leading minus',
+      }),
+    );
+    return;
+  }
+  if (kind === 0 && sc.ctrl) {
     out.push(diagnostic('element.invalid-character', `${def.name} contains a control character`, locate(ctx, n, def.ref, component, repetition), { found: decodeText(buf, from, to), expected: 'printable characters' }));
     return;
   }
-  const len = valueLength(buf, from, to, numeric);
+  const len = sc.length;
   if (len < def.min || len > def.max) {
     const short = len < def.min;
     out.push(
@@ -241,7 +238,8 @@ export function checkElements(seg: Segment, def: CompiledSegment, ctx: ElementCh
       continue;
     }
     const codes = ctx.codes === null ? null : (ctx.codes.get(n) ?? null);
-    if (indexOf(buf, repSep, from, to) >= 0) {
+    const sc = scanValue(buf, from, to, 0, repSep, compSep);
+    if (sc.rep) {
       // Repetitions: rare, so the allocation is paid only here.
       const reps = split(buf, from, to, repSep);
       if (reps.length > d.repeat) {
@@ -260,7 +258,8 @@ export function checkElements(seg: Segment, def: CompiledSegment, ctx: ElementCh
       continue;
     }
     if (d.composite) checkComposite(seg, d, from, to, ctx, n, 0, out);
-    else checkSimple(seg, d, from, to, codes, ctx, n, 0, compSep, out);
+    else if (sc.comp) checkSimple(seg, d, from, to, codes, ctx, n, 0, compSep, out);
+    else checkValue(seg, d, from, to, codes, ctx, n, 0, 0, out);
   }
   const present = ctx.present ?? ((k: number) => seg.byteLength(k) > 0);
   for (const rule of def.rules) {
