@@ -113,12 +113,14 @@ function checkValue(
   component: number,
   repetition: number,
   out: Diagnostic[],
+  scannedAlready = false,
 ): void {
   const buf = seg.buf;
   const t = def.type;
   if (t === 'B') return;
   const kind = numericKind(t);
-  const sc = scanValue(buf, from, to, kind, -1, -1);
+  // The caller may have scanned this exact range with this element's kind already.
+  const sc = scannedAlready ? scanned : scanValue(buf, from, to, kind, -1, -1);
   if (kind !== 0 && sc.badNumber) {
     out.push(
       diagnostic('element.invalid-character', `${def.name} must be ${t === 'R' ? 'a decimal number' : 'a whole number'}${t.length === 2 ? ` (${t[1]} implied decimal places)` : ''}`, locate(ctx, n, def.ref, component, repetition), {
@@ -238,7 +240,7 @@ export function checkElements(seg: Segment, def: CompiledSegment, ctx: ElementCh
       continue;
     }
     const codes = ctx.codes === null ? null : (ctx.codes.get(n) ?? null);
-    const sc = scanValue(buf, from, to, 0, repSep, compSep);
+    const sc = scanValue(buf, from, to, d.composite ? 0 : numericKind(d.type), repSep, compSep);
     if (sc.rep) {
       // Repetitions: rare, so the allocation is paid only here.
       const reps = split(buf, from, to, repSep);
@@ -259,7 +261,7 @@ export function checkElements(seg: Segment, def: CompiledSegment, ctx: ElementCh
     }
     if (d.composite) checkComposite(seg, d, from, to, ctx, n, 0, out);
     else if (sc.comp) checkSimple(seg, d, from, to, codes, ctx, n, 0, compSep, out);
-    else checkValue(seg, d, from, to, codes, ctx, n, 0, 0, out);
+    else checkValue(seg, d, from, to, codes, ctx, n, 0, 0, out, true);
   }
   const present = ctx.present ?? ((k: number) => seg.byteLength(k) > 0);
   for (const rule of def.rules) {
