@@ -74,14 +74,6 @@ export class Segment {
     return this.seps.length;
   }
 
-  /** Byte range [from, to) of element n (1-based) in `buf`, or null when absent. */
-  range(n: number): [number, number] | null {
-    if (n < 1 || n > this.seps.length) return null;
-    const from = this.seps[n - 1] + 1;
-    const to = n < this.seps.length ? this.seps[n] : this.end;
-    return [from, to];
-  }
-
   /** Offset in `buf` where element n (1 <= n <= elementCount) starts; no allocation. */
   elementStart(n: number): number {
     return this.seps[n - 1] + 1;
