@@ -33,6 +33,8 @@ export interface CompiledElement {
   ref: string;
   name: string;
   type: ElementType;
+  /** 0 not numeric, 1 whole number (N, N0-N9), 2 decimal (R): precomputed for the hot path. */
+  numeric: 0 | 1 | 2;
   min: number;
   max: number;
   req: Requirement;
@@ -130,6 +132,7 @@ function compileElement(use: ElementUse, position: number, dict: Omit<Dictionari
       ref: use.composite,
       name: def.name,
       type: 'AN',
+      numeric: 0,
       min: 0,
       max: 0,
       req: use.req,
@@ -143,7 +146,8 @@ function compileElement(use: ElementUse, position: number, dict: Omit<Dictionari
   const def = dict.elements[ref];
   if (!def) throw new X12ConfigError(`${where}: element ${ref} is not in elements.json`);
   const codes = use.codes ?? def.codes;
-  return { position, ref, name: def.name, type: def.type, min: def.min, max: def.max, req: use.req, repeat, codes: codes ? new Set(codes) : null, composite: null };
+  const numeric = def.type === 'R' ? 2 : def.type.startsWith('N') ? 1 : 0;
+  return { position, ref, name: def.name, type: def.type, numeric, min: def.min, max: def.max, req: use.req, repeat, codes: codes ? new Set(codes) : null, composite: null };
 }
 
 function loadDictionaries(root: string, version: string): Dictionaries {

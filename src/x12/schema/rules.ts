@@ -32,33 +32,44 @@ const two = (n: number) => String(n).padStart(2, '0');
 
 type Check = (positions: number[], present: (n: number) => boolean, text: string) => RuleViolation | null;
 
+// Plain loops, no closures: these run for most segments of every set.
 const VALIDATORS: Record<RuleType, Check> = {
   P(positions, present, text) {
-    const any = positions.some(present);
-    const missing = positions.find((p) => !present(p));
-    if (!any || missing === undefined) return null;
+    let any = false;
+    let missing = 0;
+    for (const p of positions) {
+      if (present(p)) any = true;
+      else if (missing === 0) missing = p;
+    }
+    if (!any || missing === 0) return null;
     return { code: 'element.conditional-missing', position: missing, message: `${text}: elements ${positions.map(two).join(', ')} go together; ${two(missing)} is missing` };
   },
   R(positions, present, text) {
-    if (positions.some(present)) return null;
+    for (const p of positions) if (present(p)) return null;
     return { code: 'element.conditional-missing', position: positions[0], message: `${text}: at least one of elements ${positions.map(two).join(', ')} is required` };
   },
   E(positions, present, text) {
-    const there = positions.filter(present);
-    if (there.length <= 1) return null;
-    return { code: 'element.exclusion-violated', position: there[1], message: `${text}: only one of elements ${positions.map(two).join(', ')} may be used; ${there.map(two).join(' and ')} are` };
+    let first = 0;
+    for (const p of positions) {
+      if (!present(p)) continue;
+      if (first === 0) first = p;
+      else return { code: 'element.exclusion-violated', position: p, message: `${text}: only one of elements ${positions.map(two).join(', ')} may be used; ${two(first)} and ${two(p)} are` };
+    }
+    return null;
   },
   C(positions, present, text) {
-    const [first, ...rest] = positions;
-    if (!present(first)) return null;
-    const missing = rest.find((p) => !present(p));
-    if (missing === undefined) return null;
-    return { code: 'element.conditional-missing', position: missing, message: `${text}: element ${two(first)} requires ${rest.map(two).join(', ')}; ${two(missing)} is missing` };
+    if (!present(positions[0])) return null;
+    for (let i = 1; i < positions.length; i++) {
+      if (!present(positions[i])) {
+        return { code: 'element.conditional-missing', position: positions[i], message: `${text}: element ${two(positions[0])} requires ${positions.slice(1).map(two).join(', ')}; ${two(positions[i])} is missing` };
+      }
+    }
+    return null;
   },
   L(positions, present, text) {
-    const [first, ...rest] = positions;
-    if (!present(first) || rest.some(present)) return null;
-    return { code: 'element.conditional-missing', position: rest[0], message: `${text}: element ${two(first)} requires at least one of ${rest.map(two).join(', ')}` };
+    if (!present(positions[0])) return null;
+    for (let i = 1; i < positions.length; i++) if (present(positions[i])) return null;
+    return { code: 'element.conditional-missing', position: positions[1], message: `${text}: element ${two(positions[0])} requires at least one of ${positions.slice(1).map(two).join(', ')}` };
   },
 };
 
@@ -73,5 +84,12 @@ export function compileRule(text: string, where: string, elementCount: number): 
     if (p < 1 || p > elementCount) throw new X12ConfigError(`${where}: syntax rule ${text} names position ${two(p)}, which the segment does not have`);
   }
   const validator = VALIDATORS[type];
-  return { type, positions, text, check: (present) => validator(positions, present, text) };
+  return {
+    type,
+    positions,
+    text,
+    check(present) {
+      return validator(positions, present, text);
+    },
+  };
 }

@@ -53,8 +53,6 @@ function scanValue(buf: Buffer, from: number, to: number, kind: 0 | 1 | 2, repSe
   return scanned;
 }
 
-const numericKind = (t: string): 0 | 1 | 2 => (t === 'R' ? 2 : t.charCodeAt(0) === 0x4e ? 1 : 0);
-
 /** Split [from, to) on a separator byte into ranges. */
 function split(buf: Buffer, from: number, to: number, sep: number | null | undefined): Array<[number, number]> {
   if (sep == null || sep < 0) return [[from, to]];
@@ -118,7 +116,7 @@ function checkValue(
   const buf = seg.buf;
   const t = def.type;
   if (t === 'B') return;
-  const kind = numericKind(t);
+  const kind = def.numeric;
   // The caller may have scanned this exact range with this element's kind already.
   const sc = scannedAlready ? scanned : scanValue(buf, from, to, kind, -1, -1);
   if (kind !== 0 && sc.badNumber) {
@@ -240,7 +238,7 @@ export function checkElements(seg: Segment, def: CompiledSegment, ctx: ElementCh
       continue;
     }
     const codes = ctx.codes === null ? null : (ctx.codes.get(n) ?? null);
-    const sc = scanValue(buf, from, to, d.composite ? 0 : numericKind(d.type), repSep, compSep);
+    const sc = scanValue(buf, from, to, d.numeric, repSep, compSep);
     if (sc.rep) {
       // Repetitions: rare, so the allocation is paid only here.
       const reps = split(buf, from, to, repSep);
