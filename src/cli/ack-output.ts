@@ -7,12 +7,13 @@ import { buildAcknowledgements } from '../x12/ack/index.ts';
 import type { ControlNumberKind, ControlNumberSource } from '../x12/outbound.ts';
 import { validateFile } from '../x12/validate-file.ts';
 import { sendInterchange } from '../x12/writer.ts';
+import { resolvePartner } from './partners.ts';
 import { openConfiguredStore, recordSentAcknowledgement } from './record.ts';
 
 export async function acknowledgementsFor(
   file: string,
   loaded: LoadedConfig,
-  opts: { use999: boolean; record: boolean; partner: string },
+  opts: { use999: boolean; record: boolean; partner?: string },
 ): Promise<string> {
   const result = await validateFile(file, { file });
   const plan = buildAcknowledgements(result, { use999: opts.use999 });
@@ -33,8 +34,11 @@ export async function acknowledgementsFor(
         };
     const parts: string[] = [];
     for (const ic of plan.interchanges) {
-      const sent = sendInterchange(ic, { partner: opts.partner, controlNumbers: source, now: new Date() });
-      if (opts.record) await recordSentAcknowledgement(store, opts.partner, sent, ic);
+      // The acknowledgement goes back to the original sender: that is the partner.
+      const partner = resolvePartner(loaded.config, ic.receiver, opts.partner);
+      if (partner.warning) process.stderr.write(`dockgate: warning: ${partner.warning}\n`);
+      const sent = sendInterchange(ic, { partner: partner.id, controlNumbers: source, now: new Date() });
+      if (opts.record) await recordSentAcknowledgement(store, partner.id, sent, ic);
       parts.push(sent.bytes.toString('utf8'));
     }
     return parts.join('');

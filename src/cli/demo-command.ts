@@ -56,7 +56,7 @@ export function registerDemoCommand(program: Command): void {
       for (const file of [inbound, broken]) {
         if (!file) continue;
         out(`\n2. The acknowledgements Dockgate would send for ${relative(process.cwd(), file)} (nothing consumed):`);
-        out((await acknowledgementsFor(file, loaded, { use999: false, record: false, partner: 'demo' })).trimEnd());
+        out((await acknowledgementsFor(file, loaded, { use999: false, record: false })).trimEnd());
       }
       out('\n3. X12 -> JSON form -> X12 round trip (reproduce mode):');
       for (const file of files) {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
 import { validateFile } from '../x12/validate-file.ts';
+import { resolvePartner } from './partners.ts';
 import { UsageError } from './usage-error.ts';
 import { humanFile, jsonFile, verdict } from './validate-report.ts';
 import { allDiagnostics } from '../x12/result.ts';
@@ -32,7 +33,7 @@ export function registerX12Commands(program: Command): void {
     .option('--strict', 'treat warnings as errors')
     .option('--info', 'also print info-level diagnostics in text output')
     .option('--record', 'record the files in the message store (raw bytes, message log, duplicate check)')
-    .option('--partner <id>', 'partner id the files came from (with --record)')
+    .option('--partner <id>', 'partner id the files came from (with --record; default: the configured partner whose ISA id sent it)')
     .action(async (files: string[], opts: { json?: boolean; strict?: boolean; info?: boolean; record?: boolean; partner?: string }, cmd: Command) => {
       requireFiles(files);
       const strict = opts.strict ?? false;
@@ -48,7 +49,12 @@ export function registerX12Commands(program: Command): void {
           });
           const v = verdict(allDiagnostics(result), strict);
           allValid &&= v.valid;
-          if (store) await recordReceivedFile(store, file, result, opts.partner);
+          if (store) {
+            const first = result.interchanges[0]?.header;
+            const partner = first ? resolvePartner(loaded.config, { qualifier: first.senderQualifier, id: first.senderId }, opts.partner) : { id: opts.partner ?? 'unknown' };
+            if (partner.warning) process.stderr.write(`dockgate: warning: ${partner.warning}\n`);
+            await recordReceivedFile(store, file, result, partner.id);
+          }
           if (opts.json) reports.push(jsonFile(result, strict));
           else write(`${humanFile(result, strict, opts.info ?? false)}\n`);
         }
@@ -65,8 +71,8 @@ export function registerX12Commands(program: Command): void {
     .argument('<file>', 'received X12 file')
     .option('--999', 'answer 005010 groups with a 999 instead of a 997')
     .option('--record', 'consume control numbers and record the acknowledgements as sent messages')
-    .option('--partner <id>', 'partner id (for control-number sequences and the message log)', 'default')
-    .action(async (file: string, opts: { '999'?: boolean; record?: boolean; partner: string }, cmd: Command) => {
+    .option('--partner <id>', 'partner id for control-number sequences and the message log (default: the configured partner whose ISA id sent the file)')
+    .action(async (file: string, opts: { '999'?: boolean; record?: boolean; partner?: string }, cmd: Command) => {
       requireFiles([file]);
       const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
       write(await acknowledgementsFor(file, loaded, { use999: opts['999'] ?? false, record: opts.record ?? false, partner: opts.partner }));

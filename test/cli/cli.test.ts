@@ -115,3 +115,20 @@ test('npm run demo runs on embedded defaults and exits 0', () => {
   assert.match(r.out, /acme-945-shipment-advice\.edi: identical bytes/);
   assert.match(r.out, /AK9\*R\*1\*1\*0~/);
 });
+
+test('partners from the configuration file: a sender is recognised by its ISA id, and a wrong --partner is warned about', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dockgate-partners-'));
+  const config = join(dir, 'dockgate.yaml');
+  writeFileSync(config, `dataDir: ${join(dir, 'data')}\npartners:\n  reno-wms:\n    isaQualifier: ZZ\n    isaId: RENOWMS\n    gsId: RENOWMS\n  other:\n    isaQualifier: "01"\n    isaId: "123456789"\n    gsId: OTHER\n`);
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, [bin, '--config', config, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, DOCKGATE_DATA_DIR: join(dir, 'data') } });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  assert.equal(run(['x12', 'validate', '--record', join(samples, 'acme-846-inventory.edi')]).code, 0);
+  const files = JSON.parse(run(['store', 'list', '--kind', 'file', '--json']).out);
+  assert.equal(files[0].partner, 'reno-wms');
+  run(['x12', 'ack', '--record', join(samples, 'acme-945-shipment-advice.edi')]);
+  assert.match(run(['x12', 'ack', join(samples, 'acme-945-shipment-advice.edi')]).out, /\*00401\*000000002\*/, 'the sequence of reno-wms, found without --partner');
+  const wrong = run(['x12', 'validate', '--record', '--partner', 'other', join(samples, 'acme-944-receipt.edi')]);
+  assert.match(wrong.err, /partner other is configured as 01\/123456789, but this interchange comes from ZZ\/RENOWMS/);
+});
