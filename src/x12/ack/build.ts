@@ -40,6 +40,11 @@ function badData(found: string | undefined): string {
 
 const isError = (d: Diagnostic) => d.level === 'error';
 
+/** A value copied from the received envelope into the acknowledgement: delimiters and control characters dropped. */
+function copied(value: string, max = 99): string {
+  return badData(value).slice(0, max);
+}
+
 /** AK3/AK4 (or IK3/IK4) loops for one set, from its segment and element diagnostics. */
 function segmentNotes(set: SetResult, use999: boolean, notes: string[]): OutboundSegment[] {
   const out: OutboundSegment[] = [];
@@ -58,7 +63,7 @@ function segmentNotes(set: SetResult, use999: boolean, notes: string[]): Outboun
     const [position, segmentId] = key.split('\u0000');
     const code = entry.segment?.standard?.value ?? '8';
     const loopId = entry.segment?.location.loopId ?? entry.elements[0]?.location.loopId ?? '';
-    out.push({ id: use999 ? 'IK3' : 'AK3', elements: [segmentId, position, loopId, code] });
+    out.push({ id: use999 ? 'IK3' : 'AK3', elements: [copied(segmentId, 3), position, copied(loopId, 6), code] });
     const elements = entry.elements.slice(0, MAX_AK4_PER_AK3);
     if (entry.elements.length > MAX_AK4_PER_AK3) notes.push(`set ${set.control} segment ${segmentId} at ${position}: ${entry.elements.length} element errors, only the first ${MAX_AK4_PER_AK3} are acknowledged`);
     for (const d of elements) {
@@ -86,11 +91,11 @@ function setStatus(set: SetResult): { status: 'A' | 'E' | 'R'; codes: string[] }
 
 function ackSet(group: GroupResult, notes: string[], use999: boolean): OutboundSet {
   const is5010 = group.header.version.startsWith('005');
-  const body: OutboundSegment[] = [{ id: 'AK1', elements: [group.header.functionalId, group.header.control, ...(is5010 ? [group.header.version] : [])] }];
+  const body: OutboundSegment[] = [{ id: 'AK1', elements: [copied(group.header.functionalId, 2), copied(group.header.control, 9), ...(is5010 ? [copied(group.header.version, 12)] : [])] }];
   let accepted = 0;
   let withErrors = 0;
   for (const set of group.sets) {
-    body.push({ id: 'AK2', elements: [set.id, set.control, ...(is5010 && set.implementation ? [set.implementation] : [])] });
+    body.push({ id: 'AK2', elements: [copied(set.id, 3), copied(set.control, 9), ...(is5010 && set.implementation ? [copied(set.implementation, 35)] : [])] });
     body.push(...segmentNotes(set, use999, notes));
     const { status, codes } = setStatus(set);
     if (status !== 'R') accepted++;
@@ -119,7 +124,7 @@ export function ta1For(ic: InterchangeResult): OutboundSegment | null {
   const h = ic.header;
   const broken = ic.diagnostics.find((d) => isError(d) && d.standard?.kind === 'TA105');
   if (!broken && !h.ackRequested) return null;
-  return { id: 'TA1', elements: [h.control.trim().padStart(9, '0'), h.date, h.time, broken ? 'R' : 'A', broken ? broken.standard!.value : '000'] };
+  return { id: 'TA1', elements: [copied(h.control.trim(), 9).padStart(9, '0'), copied(h.date, 6), copied(h.time, 4), broken ? 'R' : 'A', broken ? broken.standard!.value : '000'] };
 }
 
 export function buildAcknowledgements(result: FileResult, options: AckOptions = {}): AckPlan {
@@ -141,16 +146,16 @@ export function buildAcknowledgements(result: FileResult, options: AckOptions = 
         const use999 = (options.use999 ?? false) && g.header.version.startsWith('005010');
         return {
           functionalId: 'FA',
-          senderId: g.header.receiverId,
-          receiverId: g.header.senderId,
-          version: g.header.version,
+          senderId: copied(g.header.receiverId, 15),
+          receiverId: copied(g.header.senderId, 15),
+          version: copied(g.header.version, 12),
           sets: [ackSet(g, notes, use999)],
         };
       });
     if (groups.length === 0 && !ta1) continue;
     interchanges.push({
-      sender: { qualifier: h.receiverQualifier, id: h.receiverId },
-      receiver: { qualifier: h.senderQualifier, id: h.senderId },
+      sender: { qualifier: copied(h.receiverQualifier, 2), id: copied(h.receiverId, 15) },
+      receiver: { qualifier: copied(h.senderQualifier, 2), id: copied(h.senderId, 15) },
       version: /^\d{5}$/.test(h.version) ? h.version : '00401',
       usage: h.usage === 'P' || h.usage === 'I' ? h.usage : 'T',
       groups,
