@@ -20,8 +20,6 @@ const Party = z
   })
   .strict();
 
-const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
-
 const PartnerConfig = Party.extend({
   /** ISA12 for what we send, default 00401. */
   isaVersion: z.string().regex(/^\d{5}$/).default('00401'),
@@ -48,7 +46,6 @@ export const ConfigSchema = z
     us: Party.default({ isaQualifier: 'ZZ', isaId: 'DOCKGATE', gsId: 'DOCKGATE' }),
     /** Trading partners by short id (until mapping files carry them). */
     partners: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a short lower-case id'), PartnerConfig).default({}),
-    log: z.object({ level: LogLevel.default('info') }).strict().default({ level: 'info' }),
   })
   .strict();
 
@@ -83,7 +80,6 @@ export const ENVIRONMENT = {
   DOCKGATE_DATA_DIR: 'data directory (overrides dataDir)',
   DOCKGATE_RETENTION_DAYS: 'retention of documents with buyer personal data, in days (overrides store.retentionDays)',
   DOCKGATE_STORE_KEY: 'AES-256-GCM key for encryption at rest (64 hex characters or base64 of 32 bytes); name configurable',
-  DOCKGATE_LOG_LEVEL: 'log level (overrides log.level)',
 } as const;
 
 function locate(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: (string | number)[]): { line?: number; column?: number } {
@@ -134,11 +130,6 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
     const days = Number(env.DOCKGATE_RETENTION_DAYS);
     if (!Number.isInteger(days) || days <= 0) throw new ConfigError(`DOCKGATE_RETENTION_DAYS must be a positive whole number of days, got '${env.DOCKGATE_RETENTION_DAYS}'`);
     merged.store.retentionDays = days;
-  }
-  if (env.DOCKGATE_LOG_LEVEL) {
-    const level = LogLevel.safeParse(env.DOCKGATE_LOG_LEVEL);
-    if (!level.success) throw new ConfigError(`DOCKGATE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace`);
-    merged.log.level = level.data;
   }
   const dataDir = resolve(env.DOCKGATE_DATA_DIR ? cwd : base, merged.dataDir);
   const storeKey = env[merged.store.encryptionKeyEnv] || undefined;
