@@ -194,3 +194,38 @@ export function countMatches(text: string, actual: number): boolean {
   }
   return n === actual;
 }
+
+/**
+ * A group or interchange trailer against what was read: element 01 must count the groups
+ * (IEA) or sets (GE) actually read, element 02 must repeat the header's control number.
+ * `control` is null when the header's control number cannot be trusted (a truncated ISA).
+ */
+export function checkTrailer(
+  trailer: Segment,
+  at: Location,
+  rule: {
+    countCode: 'isa.group-count-mismatch' | 'gs.set-count-mismatch';
+    controlCode: 'isa.control-number-mismatch' | 'gs.control-number-mismatch';
+    counted: string;
+    header: string;
+    count: number;
+    control: string | null;
+  },
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const where: Location = { ...at, line: trailer.line, offset: trailer.offset, segmentId: trailer.id };
+  if (!countMatches(trailer.element(1), rule.count)) {
+    out.push(
+      diagnostic(rule.countCode, `${trailer.id}01 says ${trailer.element(1)} ${rule.counted}, there are ${rule.count}`, { ...where, element: 1 }, {
+        found: trailer.element(1),
+        expected: String(rule.count),
+      }),
+    );
+  }
+  if (rule.control !== null && !sameControlNumber(trailer.element(2), rule.control)) {
+    out.push(
+      diagnostic(rule.controlCode, `${trailer.id}02 does not match ${rule.header} ${rule.control}`, { ...where, element: 2 }, { found: trailer.element(2), expected: rule.control }),
+    );
+  }
+  return out;
+}

@@ -9,15 +9,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { diagnostic, type Diagnostic, type Location } from './diagnostics.ts';
 import type { GroupHeader, InterchangeHeader, ReaderEvent, TransactionSet } from './envelope.ts';
-import {
-  checkGs,
-  checkIsa,
-  countMatches,
-  functionalGroupFor,
-  groupHeader,
-  interchangeHeader,
-  sameControlNumber,
-} from './envelope-checks.ts';
+import { checkGs, checkIsa, checkTrailer, countMatches, functionalGroupFor, groupHeader, interchangeHeader } from './envelope-checks.ts';
 import type { Segment } from './segment.ts';
 
 function isDigits(text: string): boolean {
@@ -188,24 +180,17 @@ export class EnvelopeReader {
         }),
       );
     } else {
-      const at = { ...where, line: iea.line, offset: iea.offset, segmentId: 'IEA' };
-      if (!countMatches(iea.element(1), open.groupCount)) {
-        diagnostics.push(
-          diagnostic('isa.group-count-mismatch', `IEA01 says ${iea.element(1)} functional group(s), the interchange holds ${open.groupCount}`, { ...at, element: 1 }, {
-            found: iea.element(1),
-            expected: String(open.groupCount),
-          }),
-        );
-      }
-      // A truncated ISA has no trustworthy ISA13 (already reported): do not compare against it.
-      if (open.header.isa.elementCount >= 16 && !sameControlNumber(iea.element(2), open.header.control)) {
-        diagnostics.push(
-          diagnostic('isa.control-number-mismatch', `IEA02 does not match ISA13 ${open.header.control}`, { ...at, element: 2 }, {
-            found: iea.element(2),
-            expected: open.header.control,
-          }),
-        );
-      }
+      diagnostics.push(
+        ...checkTrailer(iea, where, {
+          countCode: 'isa.group-count-mismatch',
+          controlCode: 'isa.control-number-mismatch',
+          counted: 'functional group(s) in the interchange',
+          header: 'ISA13',
+          count: open.groupCount,
+          // A truncated ISA has no trustworthy ISA13 (already reported): do not compare against it.
+          control: open.header.isa.elementCount >= 16 ? open.header.control : null,
+        }),
+      );
     }
     this.events.push({
       type: 'interchange-end',
@@ -245,23 +230,16 @@ export class EnvelopeReader {
         }),
       );
     } else {
-      const at = { ...where, line: ge.line, offset: ge.offset, segmentId: 'GE' };
-      if (!countMatches(ge.element(1), open.setCount)) {
-        diagnostics.push(
-          diagnostic('gs.set-count-mismatch', `GE01 says ${ge.element(1)} transaction set(s), the group holds ${open.setCount}`, { ...at, element: 1 }, {
-            found: ge.element(1),
-            expected: String(open.setCount),
-          }),
-        );
-      }
-      if (!sameControlNumber(ge.element(2), open.header.control)) {
-        diagnostics.push(
-          diagnostic('gs.control-number-mismatch', `GE02 does not match GS06 ${open.header.control}`, { ...at, element: 2 }, {
-            found: ge.element(2),
-            expected: open.header.control,
-          }),
-        );
-      }
+      diagnostics.push(
+        ...checkTrailer(ge, where, {
+          countCode: 'gs.set-count-mismatch',
+          controlCode: 'gs.control-number-mismatch',
+          counted: 'transaction set(s) in the group',
+          header: 'GS06',
+          count: open.setCount,
+          control: open.header.control,
+        }),
+      );
     }
     this.events.push({ type: 'group-end', trailer: { group: open.header, ge: ge ? ge.detach() : null, setCount: open.setCount, diagnostics } });
   }
