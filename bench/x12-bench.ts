@@ -68,7 +68,7 @@ const CASES: Record<string, CaseFn> = {
     return { bytes: out.bytes.length, note: `timed ${seconds.toFixed(3)} s`, seconds } as { bytes: number; note: string };
   },
   /** Plain string joining of the same orders: the baseline for generation. */
-  async 'plain string join'(file) {
+  async 'plain string join'() {
     const count = Number(process.env.BENCH_SETS ?? 20000);
     const ic = make940Interchange(count);
     const t0 = process.hrtime.bigint();
