@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import type { LoadedConfig } from '../config/config.ts';
 import { openStore, type DiagnosticsSummary, type MessageNode, type MessageStore } from '../store/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../x12/diagnostics.ts';
+import type { AckReport } from '../x12/ack/index.ts';
 import type { OutboundInterchange } from '../x12/outbound.ts';
 import type { FileResult } from '../x12/result.ts';
 import { allDiagnostics } from '../x12/result.ts';
@@ -101,4 +102,36 @@ export async function recordSentAcknowledgement(store: MessageStore, partner: st
       },
     ],
   });
+}
+
+const STATUS_OF: Record<string, string> = { A: 'accepted', E: 'accepted-with-errors', P: 'partially-accepted', R: 'rejected' };
+
+/**
+ * Apply a received 997/999 to what we sent that partner: the acknowledged group and each
+ * acknowledged set get the status the acknowledgement gives them, with the reason. Returns one
+ * line per group or set, saying what was updated or what could not be matched.
+ */
+export async function recordAcknowledgementResults(store: MessageStore, partner: string, report: AckReport): Promise<string[]> {
+  const lines: string[] = [];
+  const group = store.findSent(partner, report.group.control);
+  if (!group) {
+    lines.push(`${report.kind} from ${partner} acknowledges group ${report.group.functionalId} ${report.group.control}, which was not sent to this partner`);
+    return lines;
+  }
+  const groupStatus = STATUS_OF[report.group.status] ?? 'acknowledged';
+  const groupReason = report.group.errors.map((e) => `${e.code} ${e.meaning}`).join('; ') || report.group.statusMeaning;
+  await store.setStatus(group.id, groupStatus, `${report.kind}: ${groupReason}`, report.group.status === 'A' || report.group.status === 'E');
+  lines.push(`group ${report.group.functionalId} ${report.group.control} -> ${groupStatus}`);
+  for (const s of report.sets) {
+    const sent = store.findSent(partner, report.group.control, s.control);
+    if (!sent) {
+      lines.push(`  set ${s.setId} ${s.control}: not among the sets sent in group ${report.group.control}`);
+      continue;
+    }
+    const status = STATUS_OF[s.status] ?? 'acknowledged';
+    const why = [...s.errors.map((e) => `${e.code} ${e.meaning}`), ...s.segments.map((n) => `${n.segmentId} at ${n.position}${n.meaning ? `: ${n.meaning}` : ''}`)].join('; ');
+    await store.setStatus(sent.id, status, `${report.kind}: ${why || s.statusMeaning}`, s.status === 'A' || s.status === 'E');
+    lines.push(`  set ${s.setId} ${s.control} -> ${status}${why ? ` (${why})` : ''}`);
+  }
+  return lines;
 }

@@ -10,7 +10,8 @@ import { resolvePartner } from './partners.ts';
 import { UsageError } from './usage-error.ts';
 import { humanFile, jsonFile, verdict } from './validate-report.ts';
 import { allDiagnostics } from '../x12/result.ts';
-import { openConfiguredStore, recordReceivedFile } from './record.ts';
+import { openConfiguredStore, recordAcknowledgementResults, recordReceivedFile } from './record.ts';
+import { parseAcknowledgement, type AckReport } from '../x12/ack/index.ts';
 import { acknowledgementsFor } from './ack-output.ts';
 import { fileToJson, jsonToX12 } from './json-output.ts';
 
@@ -43,20 +44,31 @@ export function registerX12Commands(program: Command): void {
       const reports: unknown[] = [];
       try {
         for (const file of files) {
+          // Acknowledgements received are read while their sets are at hand (segments are not kept).
+          const acks: AckReport[] = [];
           const result = await validateFile(file, {
             file,
             isDuplicateInterchange: store ? (q, id, control) => store.hasInterchange(q, id, control) : undefined,
+            onSet: (set, r) => {
+              if ((set.id === '997' || set.id === '999') && !r.diagnostics.some((d) => d.level === 'error')) acks.push(parseAcknowledgement(set));
+            },
           });
           const v = verdict(allDiagnostics(result), strict);
           allValid &&= v.valid;
+          if (opts.json) reports.push(jsonFile(result, strict));
+          else write(`${humanFile(result, strict, opts.info ?? false)}\n`);
           if (store) {
             const first = result.interchanges[0]?.header;
             const partner = first ? resolvePartner(loaded.config, { qualifier: first.senderQualifier, id: first.senderId }, opts.partner) : { id: opts.partner ?? 'unknown' };
             if (partner.warning) process.stderr.write(`dockgate: warning: ${partner.warning}\n`);
             await recordReceivedFile(store, file, result, partner.id);
+            // A resent (duplicate) interchange changes nothing a second time.
+            const duplicate = allDiagnostics(result).some((d) => d.code === 'isa.duplicate');
+            for (const report of duplicate ? [] : acks) {
+              const lines = await recordAcknowledgementResults(store, partner.id, report);
+              if (!opts.json) write(`${lines.map((l) => `  ${l}`).join('\n')}\n`);
+            }
           }
-          if (opts.json) reports.push(jsonFile(result, strict));
-          else write(`${humanFile(result, strict, opts.info ?? false)}\n`);
         }
       } finally {
         await store?.close();

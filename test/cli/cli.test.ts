@@ -132,3 +132,63 @@ test('partners from the configuration file: a sender is recognised by its ISA id
   const wrong = run(['x12', 'validate', '--record', '--partner', 'other', join(samples, 'acme-944-receipt.edi')]);
   assert.match(wrong.err, /partner other is configured as 01\/123456789, but this interchange comes from ZZ\/RENOWMS/);
 });
+
+test('a received 997 updates what we sent that partner: groups and sets accepted or rejected, with the reason', async () => {
+  const { openStore } = await import('../../src/store/index.ts');
+  const dataDir = mkdtempSync(join(tmpdir(), 'dockgate-997-'));
+  // What Dockgate sent: the sample 940 interchange (group 1001, sets 0001 and 0002) to ZZ:RENOWMS.
+  const store = openStore({ dataDir });
+  const blob = await store.blobs.putBuffer(readFileSync(join(samples, 'acme-940-orders.edi')));
+  await store.recordFile({
+    direction: 'out',
+    partner: 'ZZ:RENOWMS',
+    fileName: 'out/940.x12',
+    sha256: blob.sha256,
+    size: blob.size,
+    status: 'delivered',
+    children: [
+      {
+        kind: 'interchange',
+        control: '000001001',
+        status: 'delivered',
+        children: [
+          {
+            kind: 'group',
+            control: '1001',
+            docType: 'OW',
+            status: 'delivered',
+            children: [
+              { kind: 'set', control: '0001', docType: '940', status: 'delivered' },
+              { kind: 'set', control: '0002', docType: '940', status: 'delivered' },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  await store.close();
+  const accepted = dockgate(['x12', 'validate', '--record', join(samples, 'acme-997-from-warehouse.edi')], { DOCKGATE_DATA_DIR: dataDir });
+  assert.equal(accepted.code, 0, accepted.err);
+  assert.match(accepted.out, /group OW 1001 -> accepted\n {4}set 940 0001 -> accepted\n {4}set 940 0002 -> accepted/);
+  const reopened = openStore({ dataDir, readOnly: true });
+  const sets = reopened.list({ kind: 'set', limit: 50 }).filter((m) => m.direction === 'out');
+  assert.deepEqual(sets.map((m) => m.status).sort(), ['accepted', 'accepted']);
+  assert.deepEqual(reopened.trace(sets[0].id)!.events.map((e) => e.toStatus), ['delivered', 'accepted']);
+  await reopened.close();
+  // A rejection names what was wrong; an acknowledgement of something never sent says so.
+  const dir = mkdtempSync(join(tmpdir(), 'dockgate-997r-'));
+  const rejected = join(dir, 'reject.edi');
+  writeFileSync(
+    rejected,
+    readFileSync(join(samples, 'acme-997-from-warehouse.edi'), 'utf8')
+      .replace('000077305', '000077399')
+      .replace('AK2*940*0002~\nAK5*A~\nAK9*A*2*2*2~', 'AK2*940*0002~\nAK3*W01*12*0310*8~\nAK4*1*330*6*TWO~\nAK5*R*5~\nAK9*P*2*2*1~')
+      .replace('SE*8*0001', 'SE*10*0001'),
+  );
+  const partial = dockgate(['x12', 'validate', '--record', rejected], { DOCKGATE_DATA_DIR: dataDir });
+  assert.match(partial.out, /group OW 1001 -> partially-accepted/);
+  assert.match(partial.out, /set 940 0002 -> rejected \(5 One or more segments in error; W01 at 12: Segment has data element errors\)/);
+  const stray = join(dir, 'stray.edi');
+  writeFileSync(stray, readFileSync(join(samples, 'acme-997-from-warehouse.edi'), 'utf8').replace('000077305', '000077398').replace('AK1*OW*1001', 'AK1*OW*4242'));
+  assert.match(dockgate(['x12', 'validate', '--record', stray], { DOCKGATE_DATA_DIR: dataDir }).out, /acknowledges group OW 4242, which was not sent to this partner/);
+});
