@@ -54,6 +54,10 @@ export interface CompiledSegment {
 export interface CompiledSegmentItem {
   kind: 'segment';
   id: string;
+  /** The segment id that places this item (= id): one field to compare for segments and loops. */
+  key: string;
+  /** The segment's dictionary definition. */
+  def: CompiledSegment;
   req: Requirement;
   max: number;
   pos: string;
@@ -67,6 +71,8 @@ export interface CompiledLoop {
   id: string;
   /** Trigger segment id (first item). */
   trigger: string;
+  /** The segment id that places this item (= trigger). */
+  key: string;
   req: Requirement;
   max: number;
   items: Array<CompiledSegmentItem | CompiledLoop>;
@@ -176,16 +182,17 @@ function compileItems(items: Array<SegmentRef | LoopRef>, dict: Dictionaries, us
       const inner = compileItems(item.content, dict, used, `${where} loop ${item.loop}`);
       const first = inner[0];
       if (!first || first.kind !== 'segment') throw new X12ConfigError(`${where}: loop ${item.loop} must start with a segment`);
-      return { kind: 'loop', id: item.loop, trigger: first.id, req: item.req, max: item.max ?? 1, items: inner } satisfies CompiledLoop;
+      return { kind: 'loop', id: item.loop, trigger: first.id, key: first.id, req: item.req, max: item.max ?? 1, items: inner } satisfies CompiledLoop;
     }
-    if (!dict.segments.has(item.segment)) throw new X12ConfigError(`${where}: segment ${item.segment} is not in segments.json`);
+    const def = dict.segments.get(item.segment);
+    if (!def) throw new X12ConfigError(`${where}: segment ${item.segment} is not in segments.json`);
     used.add(item.segment);
     let codes: Map<number, Set<string>> | null = null;
     if (item.codes) {
       codes = new Map();
       for (const [pos, list] of Object.entries(item.codes)) codes.set(Number(pos), new Set(list));
     }
-    return { kind: 'segment', id: item.segment, req: item.req, max: item.max ?? 1, pos: item.pos ?? '', codes } satisfies CompiledSegmentItem;
+    return { kind: 'segment', id: item.segment, key: item.segment, def, req: item.req, max: item.max ?? 1, pos: item.pos ?? '', codes } satisfies CompiledSegmentItem;
   });
 }
 
@@ -206,7 +213,7 @@ function compileSet(root: string, version: string, setId: string): CompiledSetSc
     version,
     functionalGroup: raw.functionalGroup,
     name: raw.name,
-    root: { kind: 'loop', id: '', trigger: 'ST', req: 'M', max: 1, items },
+    root: { kind: 'loop', id: '', trigger: 'ST', key: 'ST', req: 'M', max: 1, items },
     dictionary: dict.segments,
     used,
     hierarchy: raw.hierarchy ?? null,

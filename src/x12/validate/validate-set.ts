@@ -150,7 +150,7 @@ export function validateSet(set: TransactionSet, options: ValidateSetOptions = {
       const items = f.loop.items;
       for (let k = f.index; k < items.length; k++) {
         const it = items[k];
-        if ((it.kind === 'segment' && it.id === id) || (it.kind === 'loop' && it.trigger === id)) {
+        if (it.key === id) {
           // The current loop's own trigger again means a new instance of it, found one level up.
           if (k === 0 && d > 0 && it.kind === 'segment') break;
           depth = d;
@@ -227,8 +227,7 @@ export function validateSet(set: TransactionSet, options: ValidateSetOptions = {
   return { diagnostics, tree, schemaVersion: lookup.version };
 
   function checkOne(seg: Segment, position: number, item: CompiledSegmentItem, loopId: string): void {
-    const def = dictionary.get(seg.id);
-    if (!def) return;
+    const def = item.def;
     // One context per set, updated per segment: a clean segment allocates nothing here.
     place.seg = seg;
     place.position = position;
