@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import type { LoadedConfig } from '../config/config.ts';
 import { openStore, type DiagnosticsSummary, type MessageNode, type MessageStore } from '../store/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../x12/diagnostics.ts';
-import type { AckReport } from '../x12/ack/index.ts';
+import type { AckReport, Ta1Report } from '../x12/ack/index.ts';
 import type { OutboundInterchange } from '../x12/outbound.ts';
 import type { FileResult } from '../x12/result.ts';
 import { allDiagnostics } from '../x12/result.ts';
@@ -134,4 +134,13 @@ export async function recordAcknowledgementResults(store: MessageStore, partner:
     lines.push(`  set ${s.setId} ${s.control} -> ${status}${why ? ` (${why})` : ''}`);
   }
   return lines;
+}
+
+/** Apply a received TA1 to the interchange we sent with that control number. */
+export async function recordTa1Result(store: MessageStore, partner: string, ta1: Ta1Report): Promise<string> {
+  const sent = store.findSentInterchange(partner, ta1.control);
+  if (!sent) return `TA1 from ${partner} for interchange ${ta1.control}, which was not sent to this partner`;
+  const status = STATUS_OF[ta1.status] ?? 'acknowledged';
+  await store.setStatus(sent.id, status, `TA1: ${ta1.code} ${ta1.meaning}`, ta1.status !== 'R');
+  return `interchange ${ta1.control} -> ${status} (${ta1.code} ${ta1.meaning})`;
 }

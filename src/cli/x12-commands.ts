@@ -10,8 +10,8 @@ import { resolvePartner } from './partners.ts';
 import { UsageError } from './usage-error.ts';
 import { humanFile, jsonFile, verdict } from './validate-report.ts';
 import { allDiagnostics } from '../x12/result.ts';
-import { openConfiguredStore, recordAcknowledgementResults, recordReceivedFile } from './record.ts';
-import { parseAcknowledgement, type AckReport } from '../x12/ack/index.ts';
+import { openConfiguredStore, recordAcknowledgementResults, recordReceivedFile, recordTa1Result } from './record.ts';
+import { parseAcknowledgement, parseTa1, type AckReport } from '../x12/ack/index.ts';
 import { acknowledgementsFor } from './ack-output.ts';
 import { fileToJson, jsonToX12 } from './json-output.ts';
 
@@ -67,6 +67,10 @@ export function registerX12Commands(program: Command): void {
             for (const report of duplicate ? [] : acks) {
               const lines = await recordAcknowledgementResults(store, partner.id, report);
               if (!opts.json) write(`${lines.map((l) => `  ${l}`).join('\n')}\n`);
+            }
+            for (const ta1 of duplicate ? [] : result.interchanges.flatMap((ic) => ic.ta1)) {
+              const line = await recordTa1Result(store, partner.id, parseTa1(ta1));
+              if (!opts.json) write(`  ${line}\n`);
             }
           }
         }

@@ -109,6 +109,8 @@ export interface MessageStore {
   hasInterchange(senderQualifier: string, senderId: string, control: string): boolean;
   /** Our sent group (and set) with these control numbers, for matching an incoming 997/999. */
   findSent(partner: string, groupControl: string, setControl?: string): MessageRow | null;
+  /** Our sent interchange with this ISA13, for matching an incoming TA1. */
+  findSentInterchange(partner: string, control: string): MessageRow | null;
   setStatus(id: number, status: string, reason?: string, completed?: boolean): Promise<void>;
   get(id: number): MessageRow | null;
   trace(id: number): Trace | null;

@@ -191,4 +191,9 @@ test('a received 997 updates what we sent that partner: groups and sets accepted
   const stray = join(dir, 'stray.edi');
   writeFileSync(stray, readFileSync(join(samples, 'acme-997-from-warehouse.edi'), 'utf8').replace('000077305', '000077398').replace('AK1*OW*1001', 'AK1*OW*4242'));
   assert.match(dockgate(['x12', 'validate', '--record', stray], { DOCKGATE_DATA_DIR: dataDir }).out, /acknowledges group OW 4242, which was not sent to this partner/);
+  // A TA1 rejecting the interchange itself.
+  const ta1 = join(dir, 'ta1.edi');
+  writeFileSync(ta1, 'ISA*00*          *00*          *ZZ*RENOWMS        *ZZ*ACME3PL        *261124*1500*U*00401*000077397*0*T*>~\nTA1*000001001*261124*1405*R*022~\nIEA*0*000077397~\n');
+  const ta1Run = dockgate(['x12', 'validate', '--record', ta1], { DOCKGATE_DATA_DIR: dataDir });
+  assert.match(ta1Run.out, /interchange 000001001 -> rejected \(022 Invalid control structure\)/);
 });

@@ -232,6 +232,13 @@ export class SqliteMessageStore implements MessageStore {
     return set ? toMessage(set) : null;
   }
 
+  findSentInterchange(partner: string, control: string): MessageRow | null {
+    const r = this.db
+      .prepare("SELECT * FROM messages WHERE partner = ? AND kind = 'interchange' AND direction = 'out' AND CAST(control AS INTEGER) = CAST(? AS INTEGER) ORDER BY id DESC LIMIT 1")
+      .get(partner, control) as Row | undefined;
+    return r ? toMessage(r) : null;
+  }
+
   async setStatus(id: number, status: string, reason?: string, completed = false): Promise<void> {
     const now = new Date().toISOString();
     this.db.transaction(() => {
