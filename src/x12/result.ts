@@ -31,8 +31,7 @@ export interface GroupResult {
   /** Group-level diagnostics (GS fields, GE count / control number, missing GE). */
   diagnostics: Diagnostic[];
   sets: SetResult[];
-  /** false when the GE trailer was missing. */
-  closed: boolean;
+  /** The GE trailer; absent when it was missing. */
   ge?: Segment;
 }
 
@@ -45,7 +44,7 @@ export interface InterchangeResult {
   ta1: Segment[];
   /** ISB / ISE and similar service segments. */
   service: Segment[];
-  closed: boolean;
+  /** The IEA trailer; absent when it was missing. */
   iea?: Segment;
 }
 

@@ -41,7 +41,7 @@ export async function validateFile(source: string | Buffer | Readable, options: 
         break;
       case 'interchange-start': {
         const h = event.interchange;
-        interchange = { header: h, diagnostics: [...event.diagnostics], groups: [], ta1: [], service: [], closed: false };
+        interchange = { header: h, diagnostics: [...event.diagnostics], groups: [], ta1: [], service: [] };
         result.interchanges.push(interchange);
         const key = `${h.senderQualifier}\u0000${h.senderId}\u0000${Number(h.control.trim()) || h.control.trim()}`;
         const duplicate =
@@ -79,7 +79,7 @@ export async function validateFile(source: string | Buffer | Readable, options: 
         break;
       }
       case 'group-start':
-        group = { header: event.group, diagnostics: [...event.diagnostics], sets: [], closed: false };
+        group = { header: event.group, diagnostics: [...event.diagnostics], sets: [] };
         if (interchange) interchange.groups.push(group);
         break;
       case 'set': {
@@ -104,7 +104,6 @@ export async function validateFile(source: string | Buffer | Readable, options: 
       case 'group-end':
         if (group) {
           group.diagnostics.push(...event.trailer.diagnostics);
-          group.closed = event.trailer.ge !== null;
           if (event.trailer.ge) group.ge = event.trailer.ge;
         }
         group = null;
@@ -112,7 +111,6 @@ export async function validateFile(source: string | Buffer | Readable, options: 
       case 'interchange-end':
         if (interchange) {
           interchange.diagnostics.push(...event.trailer.diagnostics);
-          interchange.closed = event.trailer.iea !== null;
           if (event.trailer.iea) interchange.iea = event.trailer.iea;
         }
         interchange = null;
