@@ -3,6 +3,7 @@
  * fsynced), then the message rows of the file and its envelope tree in one transaction.
  */
 import { createReadStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import type { LoadedConfig } from '../config/config.ts';
 import { openStore, type DiagnosticsSummary, type MessageNode, type MessageStore } from '../store/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../x12/diagnostics.ts';
@@ -10,6 +11,7 @@ import type { AckReport, Ta1Report } from '../x12/ack/index.ts';
 import type { OutboundInterchange } from '../x12/outbound.ts';
 import type { FileResult } from '../x12/result.ts';
 import { allDiagnostics } from '../x12/result.ts';
+import { validateFile, type ValidateFileOptions } from '../x12/validate-file.ts';
 import type { SentInterchange } from '../x12/writer.ts';
 
 /** Sets that carry buyer names and addresses (purged after the retention period). */
@@ -29,8 +31,18 @@ function summary(diagnostics: Diagnostic[]): DiagnosticsSummary {
 
 const verdict = (d: Diagnostic[]) => (d.some((x) => x.level === 'error') ? 'invalid' : 'valid');
 
-export async function recordReceivedFile(store: MessageStore, file: string, result: FileResult, partner?: string): Promise<number> {
-  const blob = await store.blobs.putStream(createReadStream(file));
+/**
+ * Log a received file and its envelope tree. `blob` is the file already stored while it was
+ * validated (one read of the file); without it the file is stored here.
+ */
+export async function recordReceivedFile(
+  store: MessageStore,
+  file: string,
+  result: FileResult,
+  partner?: string,
+  stored?: { sha256: string; size: number },
+): Promise<number> {
+  const blob = stored ?? (await store.blobs.putStream(createReadStream(file)));
   const all = allDiagnostics(result);
   const children: MessageNode[] = result.interchanges.map((ic) => {
     const groupsDiag = ic.groups.flatMap((g) => [...g.diagnostics, ...g.sets.flatMap((s) => s.diagnostics)]);
@@ -143,4 +155,23 @@ export async function recordTa1Result(store: MessageStore, partner: string, ta1:
   const status = STATUS_OF[ta1.status] ?? 'acknowledged';
   await store.setStatus(sent.id, status, `TA1: ${ta1.code} ${ta1.meaning}`, ta1.status !== 'R');
   return `interchange ${ta1.control} -> ${status} (${ta1.code} ${ta1.meaning})`;
+}
+
+/** Read a file once: validate it and store its raw bytes at the same time. */
+export async function validateAndStore(
+  store: MessageStore,
+  file: string,
+  options: Omit<ValidateFileOptions, 'file'>,
+): Promise<{ result: FileResult; blob: { sha256: string; size: number } }> {
+  const source = createReadStream(file, { highWaterMark: 1 << 18 });
+  const toValidate = new PassThrough({ highWaterMark: 1 << 18 });
+  const toStore = new PassThrough({ highWaterMark: 1 << 18 });
+  source.on('error', (err) => {
+    toValidate.destroy(err);
+    toStore.destroy(err);
+  });
+  source.pipe(toValidate);
+  source.pipe(toStore);
+  const [result, blob] = await Promise.all([validateFile(toValidate, { ...options, file }), store.blobs.putStream(toStore)]);
+  return { result, blob };
 }

@@ -10,7 +10,9 @@ import { resolvePartner } from './partners.ts';
 import { UsageError } from './usage-error.ts';
 import { humanFile, jsonFile, verdict } from './validate-report.ts';
 import { allDiagnostics } from '../x12/result.ts';
-import { openConfiguredStore, recordAcknowledgementResults, recordReceivedFile, recordTa1Result } from './record.ts';
+import { openConfiguredStore, recordAcknowledgementResults, recordReceivedFile, recordTa1Result, validateAndStore } from './record.ts';
+import type { TransactionSet } from '../x12/envelope.ts';
+import type { SetResult } from '../x12/result.ts';
 import { parseAcknowledgement, parseTa1, type AckReport } from '../x12/ack/index.ts';
 import { acknowledgementsFor } from './ack-output.ts';
 import { fileToJson, jsonToX12 } from './json-output.ts';
@@ -46,13 +48,14 @@ export function registerX12Commands(program: Command): void {
         for (const file of files) {
           // Acknowledgements received are read while their sets are at hand (segments are not kept).
           const acks: AckReport[] = [];
-          const result = await validateFile(file, {
-            file,
-            isDuplicateInterchange: store ? (q, id, control) => store.hasInterchange(q, id, control) : undefined,
-            onSet: (set, r) => {
+          const options = {
+            isDuplicateInterchange: store ? (q: string, id: string, control: string) => store.hasInterchange(q, id, control) : undefined,
+            onSet: (set: TransactionSet, r: SetResult) => {
               if ((set.id === '997' || set.id === '999') && !r.diagnostics.some((d) => d.level === 'error')) acks.push(parseAcknowledgement(set));
             },
-          });
+          };
+          // With --record the file is read once: validated and stored as it streams.
+          const { result, blob } = store ? await validateAndStore(store, file, options) : { result: await validateFile(file, { ...options, file }), blob: undefined };
           const v = verdict(allDiagnostics(result), strict);
           allValid &&= v.valid;
           if (opts.json) reports.push(jsonFile(result, strict));
@@ -61,7 +64,7 @@ export function registerX12Commands(program: Command): void {
             const first = result.interchanges[0]?.header;
             const partner = first ? resolvePartner(loaded.config, { qualifier: first.senderQualifier, id: first.senderId }, opts.partner) : { id: opts.partner ?? 'unknown' };
             if (partner.warning) process.stderr.write(`dockgate: warning: ${partner.warning}\n`);
-            await recordReceivedFile(store, file, result, partner.id);
+            await recordReceivedFile(store, file, result, partner.id, blob);
             // A resent (duplicate) interchange changes nothing a second time.
             const duplicate = allDiagnostics(result).some((d) => d.code === 'isa.duplicate');
             for (const report of duplicate ? [] : acks) {

@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -77,6 +78,9 @@ test('x12 validate --record stores the raw file and the message tree, and finds 
   assert.equal(dockgate(['x12', 'validate', '--record', '--partner', 'reno', file], { DOCKGATE_DATA_DIR: dataDir }).code, 0);
   const raw = readdirSync(join(dataDir, 'raw')).filter((d) => d !== 'tmp');
   assert.equal(raw.length, 1);
+  // Stored while it was validated, under the sha256 of its bytes.
+  const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+  assert.deepEqual(readFileSync(join(dataDir, 'raw', sha.slice(0, 2), sha.slice(2, 4), sha)), readFileSync(file));
   const again = dockgate(['x12', 'validate', '--record', file], { DOCKGATE_DATA_DIR: dataDir });
   assert.equal(again.code, 1);
   assert.match(again.out, /isa\.duplicate \[TA105=025\]/);
