@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { registerDemoCommand } from './demo-command.ts';
+import { registerMappingsCommands } from './mappings-commands.ts';
 import { registerStoreCommands } from './store-commands.ts';
 import { registerX12Commands } from './x12-commands.ts';
 import { UsageError } from './usage-error.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerX12Commands(program);
   registerStoreCommands(program);
+  registerMappingsCommands(program);
   registerDemoCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
