@@ -7,11 +7,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { z } from 'zod';
-import { CANONICAL_SCHEMAS } from '../model/index.ts';
 import { parsePath, PathSyntaxError } from '../x12/path.ts';
-import { loadSetSchema } from '../x12/schema/load.ts';
-import { AMAZON_CARRIER_CODES, MappingFile, type CarrierTableFile, type PartnerFile, type SellerFile, type SkuTableFile, type X12LayoutFile } from './schema.ts';
+import { loadSetSchema, type SchemaLookup } from '../x12/schema/load.ts';
+import { compileLayout, LayoutError, normalSpecs } from './engine.ts';
+import { arrayLevels, canonicalFieldTypes, catalogueName, DOCUMENT_KINDS } from './fields.ts';
+import { AMAZON_CARRIER_CODES, MappingFile, type CarrierTableFile, type LayoutFile, type PartnerFile, type SellerFile, type SkuTableFile } from './schema.ts';
+
+export { canonicalFields } from './fields.ts';
 
 export interface MappingProblem {
   file: string;
@@ -31,45 +33,15 @@ export interface Mappings {
   skuTables: Map<string, SkuTableFile>;
   carrierTables: Map<string, CarrierTableFile>;
   partners: Map<string, PartnerFile>;
-  layouts: Map<string, X12LayoutFile>;
+  layouts: Map<string, LayoutFile>;
+  /** The file each loaded mapping came from (for messages that say what to fix). */
+  files: Map<object, string>;
 }
 
 export interface MappingCheck {
   mappings: Mappings;
   problems: MappingProblem[];
   files: number;
-}
-
-/** Which canonical document a mapping `document` name means. */
-const DOCUMENT_KINDS: Record<string, keyof typeof CANONICAL_SCHEMAS | null> = {
-  'ship-order': 'ShipOrder',
-  'shipment-advice': 'ShipmentAdvice',
-  inventory: 'InventorySnapshot',
-  'inbound-asn': 'InboundAsn',
-  receipt: 'Receipt',
-  acknowledgement: null,
-};
-
-/** Canonical field names of a document, from its schema: `shipTo.city`, `lines[].sellerSku`, ... */
-export function canonicalFields(kind: keyof typeof CANONICAL_SCHEMAS): Set<string> {
-  const out = new Set<string>();
-  const walk = (schema: Record<string, unknown>, prefix: string) => {
-    const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-    for (const [name, sub] of Object.entries(props)) {
-      const here = prefix + name;
-      const variants = (sub.anyOf as Array<Record<string, unknown>> | undefined) ?? [sub];
-      for (const v of variants) {
-        if (v.type === 'object') walk(v, `${here}.`);
-        else if (v.type === 'array') {
-          const items = v.items as Record<string, unknown>;
-          if (items?.type === 'object') walk(items, `${here}[].`);
-          else out.add(`${here}[]`);
-        } else out.add(here);
-      }
-    }
-  };
-  walk(z.toJSONSchema(CANONICAL_SCHEMAS[kind], { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>, '');
-  return out;
 }
 
 function yamlFiles(dir: string): string[] {
@@ -102,7 +74,7 @@ function locate(src: Source, path: ReadonlyArray<PropertyKey>): { line: number; 
 
 export function loadMappings(dir: string): MappingCheck {
   const problems: MappingProblem[] = [];
-  const mappings: Mappings = { sellers: new Map(), skuTables: new Map(), carrierTables: new Map(), partners: new Map(), layouts: new Map() };
+  const mappings: Mappings = { sellers: new Map(), skuTables: new Map(), carrierTables: new Map(), partners: new Map(), layouts: new Map(), files: new Map() };
   const sources = new Map<MappingFile, Source>();
   const report = (src: Source, path: ReadonlyArray<PropertyKey>, message: string) => problems.push({ file: src.file, ...locate(src, path), message });
   const files = yamlFiles(dir);
@@ -130,6 +102,7 @@ export function loadMappings(dir: string): MappingCheck {
     }
     const file = parsed.data;
     sources.set(file, src);
+    mappings.files.set(file, src.file);
     const table: Map<string, MappingFile> =
       file.kind === 'seller' ? mappings.sellers : file.kind === 'sku-table' ? mappings.skuTables : file.kind === 'carrier-table' ? mappings.carrierTables : file.kind === 'partner' ? mappings.partners : mappings.layouts;
     const earlier = table.get(file.id);
@@ -171,7 +144,22 @@ export function loadMappings(dir: string): MappingCheck {
     partner.sellers.forEach((s, i) => {
       if (!mappings.sellers.has(s)) report(src, ['sellers', i], `sellers.${i}: no seller with id '${s}'`);
     });
-    if (!mappings.carrierTables.has(partner.carriers)) report(src, ['carriers'], `carriers: no carrier-table with id '${partner.carriers}'`);
+    const seenCarrier = new Map<string, string>();
+    partner.carriers.forEach((id, i) => {
+      const table = mappings.carrierTables.get(id);
+      const at = partner.carriers.length === 1 && typeof src.doc.get('carriers') === 'string' ? ['carriers'] : ['carriers', i];
+      if (!table) {
+        report(src, at, `carriers: no carrier-table with id '${id}'`);
+        return;
+      }
+      table.entries.forEach((e, k) => {
+        const key = `${e.scac}${e.service ? ` ${e.service}` : ''}`;
+        const earlier = seenCarrier.get(key);
+        if (earlier && !e.override) report(sources.get(table)!, ['entries', k], `entries.${k}: ${key} is already mapped by carrier-table '${earlier}' (used before it by partner ${partner.id}): add override: true to replace it`);
+        if (!earlier && e.override) report(sources.get(table)!, ['entries', k, 'override'], `entries.${k}.override: no earlier table of partner ${partner.id} maps ${key}`);
+        seenCarrier.set(key, id);
+      });
+    });
     for (const [name, d] of Object.entries(partner.documents)) {
       if (!d) continue;
       if (d.format === 'x12' && !partner.x12) report(src, ['documents', name, 'format'], `documents.${name}: x12 needs the partner's x12 identities (x12.us, x12.them)`);
@@ -187,49 +175,167 @@ export function loadMappings(dir: string): MappingCheck {
     }
   }
 
-  // ---- X12 layouts: canonical fields exist, paths exist in the set's schema ----
-  for (const layout of mappings.layouts.values()) {
-    const src = sources.get(layout)!;
-    const lookup = loadSetSchema(layout.set, layout.version);
-    if (!lookup) {
-      report(src, ['set'], `set: Dockgate has no schema for ${layout.set} ${layout.version} (nor a lower version of it)`);
-      continue;
-    }
-    const kind = DOCUMENT_KINDS[layout.document];
-    const known = kind ? canonicalFields(kind) : null;
-    for (const [field, pathText] of Object.entries(layout.fields)) {
-      if (known && !known.has(field)) {
-        report(src, ['fields', field], `fields.${field}: not a field of ${kind} (e.g. ${[...known].slice(0, 6).join(', ')}, ...)`);
-      }
-      let path;
-      try {
-        path = parsePath(pathText);
-      } catch (e) {
-        if (e instanceof PathSyntaxError) {
-          report(src, ['fields', field], `fields.${field}: ${e.message}`);
-          continue;
-        }
-        throw e;
-      }
-      for (const step of path.steps) {
-        if (!lookup.schema.used.has(step.segment)) {
-          report(src, ['fields', field], `fields.${field}: ${pathText}: segment ${step.segment} is not part of the ${layout.set} ${lookup.version} set`);
-          break;
-        }
-      }
-      const last = path.steps[path.steps.length - 1];
-      const def = lookup.schema.dictionary.get(last.segment);
-      if (def && path.element !== null) {
-        const element = def.elements[path.element - 1];
-        if (!element) report(src, ['fields', field], `fields.${field}: ${pathText}: ${last.segment} has ${def.elements.length} elements`);
-        else if (path.component !== null && (!element.composite || path.component > element.composite.components.length)) {
-          report(src, ['fields', field], `fields.${field}: ${pathText}: ${last.segment}${String(path.element).padStart(2, '0')} has no component ${path.component}`);
-        }
-      }
-    }
-  }
+  // ---- layouts: canonical fields exist and are all accounted for, partner paths exist ----
+  for (const layout of mappings.layouts.values()) checkLayout(layout, (path, message) => report(sources.get(layout)!, path, message));
+
   problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
   return { mappings, problems, files: files.length };
+}
+
+/** Canonical fields Dockgate fills itself, per document: a layout need not carry them. */
+const SUPPLIED: Record<string, string[]> = {
+  ShipOrder: ['kind', 'seller', 'type'],
+  ShipmentAdvice: ['kind', 'seller', 'marketplaceId', 'packages[].packageId', 'packages[].amazonCarrier'],
+  InventorySnapshot: ['kind', 'seller', 'warehouse'],
+  InboundAsn: ['kind', 'seller', 'marketplaceId'],
+  Receipt: ['kind', 'seller', 'warehouse'],
+};
+const ITEM_IDS = ['sellerSku', 'warehouseItem', 'asin', 'fnsku', 'gtin'];
+
+type Report = (path: ReadonlyArray<PropertyKey>, message: string) => void;
+
+function x12PathProblem(lookup: SchemaLookup, text: string, needElement: boolean): string | null {
+  let path;
+  try {
+    path = parsePath(text.startsWith('/') ? text.slice(1) : text);
+  } catch (e) {
+    if (e instanceof PathSyntaxError) return e.message;
+    throw e;
+  }
+  for (const step of path.steps) {
+    if (!lookup.schema.used.has(step.segment)) return `${text}: segment ${step.segment} is not part of the ${lookup.schema.id} ${lookup.version} set`;
+  }
+  const last = path.steps[path.steps.length - 1];
+  const def = lookup.schema.dictionary.get(last.segment);
+  if (needElement && path.element === null) return `${text}: needs an element position (e.g. ${text}-01)`;
+  if (!needElement && path.element !== null) return `${text}: a loop path names segments, not an element`;
+  if (def && path.element !== null) {
+    const element = def.elements[path.element - 1];
+    if (!element) return `${text}: ${last.segment} has ${def.elements.length} elements`;
+    if (path.component !== null && (!element.composite || path.component > element.composite.components.length)) {
+      return `${text}: ${last.segment}${String(path.element).padStart(2, '0')} has no component ${path.component}`;
+    }
+  }
+  return null;
+}
+
+/** Check one layout: fields and loops against the canonical model, partner paths against the format. */
+export function checkLayout(layout: LayoutFile, report: Report): void {
+  const kind = DOCUMENT_KINDS[layout.document];
+  if (!kind) {
+    report(['document'], `document: ${layout.document} has no canonical form to lay out`);
+    return;
+  }
+  const types = canonicalFieldTypes(kind);
+  const arrays = new Set([...types.keys()].flatMap((f) => arrayLevels(f)));
+  let fieldsOk = true;
+  for (const [field, spec] of Object.entries(layout.fields)) {
+    if (!types.has(catalogueName(field))) {
+      report(['fields', field], `fields.${field}: not a field of ${kind} (e.g. ${[...types.keys()].slice(0, 6).join(', ')}, ...)`);
+      fieldsOk = false;
+      continue;
+    }
+    const t = types.get(catalogueName(field))!;
+    for (const n of normalSpecs(spec)) {
+    for (const c of [n.when, n.unless]) if (c !== undefined && !types.has(c) && ![...types.keys()].some((f) => f.startsWith(`${c}.`))) report(['fields', field], `fields.${field}: when / unless name a field of ${kind}, not ${c}`);
+    if (n.date !== undefined && !['date', 'datetime', 'date-or-datetime'].includes(t.kind)) report(['fields', field], `fields.${field}: date / time apply to dates, ${field} is ${t.kind}`);
+    if (n.codes && t.kind === 'enum') {
+      const missing = t.values.filter((v) => !(v in n.codes!));
+      const unknown = Object.keys(n.codes).filter((v) => !t.values.includes(v));
+      if (unknown.length) report(['fields', field, 'codes'], `fields.${field}.codes: ${unknown.join(', ')} is not a value of ${field} (${t.values.join(', ')})`);
+      else if (missing.length) report(['fields', field, 'codes'], `fields.${field}.codes: no code for ${missing.join(', ')}`);
+    }
+    }
+  }
+  for (const [name, spec] of Object.entries(layout.loops)) {
+    if (!arrays.has(name)) {
+      report(['loops', name], `loops.${name}: not an array of ${kind} (${[...arrays].join(', ')})`);
+      fieldsOk = false;
+      continue;
+    }
+    const l = typeof spec === 'string' ? { path: spec, sum: [] as string[] } : spec;
+    if (l.over && !arrays.has(l.over)) report(['loops', name, 'over'], `loops.${name}.over: not an array of ${kind}`);
+    if (l.over && arrayLevels(`${name}[].x`).length !== 1) report(['loops', name, 'over'], `loops.${name}.over: only an array of the document itself can be an overlay`);
+    if (layout.format !== 'csv' && !l.path && !l.over) report(['loops', name], `loops.${name}: an ${layout.format.toUpperCase()} layout needs the path that repeats with ${name}`);
+    if (l.key && !(`${name}[].${l.key}` in layout.fields)) report(['loops', name, 'key'], `loops.${name}.key: ${l.key} is not a field this layout maps (${name}[].${l.key})`);
+    for (const f of l.sum) if (!(`${name}[].${f}` in layout.fields)) report(['loops', name, 'sum'], `loops.${name}.sum: ${f} is not a field this layout maps`);
+  }
+  for (const name of Object.keys(layout.defaults)) if (!types.has(name)) report(['defaults', name], `defaults.${name}: not a field of ${kind}`);
+  for (const name of layout.drops.map(catalogueName)) if (![...types.keys()].some((f) => f === name || f.startsWith(`${name}.`) || f.startsWith(`${name}[]`))) report(['drops'], `drops: ${name} is not a field of ${kind}`);
+
+  // Every field of the document is carried, dropped on purpose, defaulted or filled by Dockgate.
+  const mapped = new Set(Object.keys(layout.fields).map(catalogueName));
+  const supplied = SUPPLIED[kind];
+  const arraysWithIds = new Set([...mapped].filter((f) => ITEM_IDS.some((id) => f.endsWith(`[].${id}`))).map((f) => f.slice(0, f.lastIndexOf('.'))));
+  const deriveLines = kind === 'ShipmentAdvice' && ![...mapped].some((f) => f.startsWith('lines[]'));
+  const uncovered = [...types.keys()].filter((f) => {
+    if (mapped.has(f) || f in layout.defaults) return false;
+    const covers = (p: string) => f === p || f.startsWith(`${p}.`) || f.startsWith(`${p}[]`);
+    if (layout.drops.some(covers) || supplied.some(covers)) return false;
+    if (deriveLines && f.startsWith('lines[]')) return false;
+    const arr = f.slice(0, f.lastIndexOf('.'));
+    if (arraysWithIds.has(arr) && ITEM_IDS.includes(f.slice(f.lastIndexOf('.') + 1))) return false;
+    return true;
+  });
+  if (uncovered.length) report(['drops'], `${uncovered.join(', ')}: neither mapped, dropped nor filled by Dockgate: map ${uncovered.length > 1 ? 'them' : 'it'} under fields or list ${uncovered.length > 1 ? 'them' : 'it'} under drops`);
+
+  if (fieldsOk) {
+    try {
+      compileLayout(layout, kind);
+    } catch (e) {
+      if (e instanceof LayoutError) report(['fields'], e.message);
+      else throw e;
+    }
+  }
+
+  // ---- partner side ----
+  const partnerPaths = (): Array<[ReadonlyArray<PropertyKey>, string]> => {
+    const out: Array<[ReadonlyArray<PropertyKey>, string]> = [];
+    for (const [field, spec] of Object.entries(layout.fields)) {
+      for (const n of normalSpecs(spec)) {
+        for (const p of [n.path, n.date, n.time, ...Object.keys(n.with ?? {})]) if (p) out.push([['fields', field], p]);
+      }
+    }
+    return out;
+  };
+  if (layout.format === 'x12') {
+    const lookup = loadSetSchema(layout.set, layout.version);
+    if (!lookup) {
+      report(['set'], `set: Dockgate has no schema for ${layout.set} ${layout.version} (nor a lower version of it)`);
+      return;
+    }
+    for (const [at, p] of partnerPaths()) {
+      const problem = x12PathProblem(lookup, p, true);
+      if (problem) report(at, `${at.join('.')}: ${problem}`);
+    }
+    for (const [name, spec] of Object.entries(layout.loops)) {
+      const p = typeof spec === 'string' ? spec : spec.path;
+      const problem = p ? x12PathProblem(lookup, p, false) : null;
+      if (problem) report(['loops', name], `loops.${name}: ${problem}`);
+    }
+    for (const p of Object.keys(layout.constants)) {
+      const problem = x12PathProblem(lookup, p, true);
+      if (problem) report(['constants', p], `constants: ${problem}`);
+    }
+    for (const [p, expr] of Object.entries(layout.totals)) {
+      const problem = x12PathProblem(lookup, p, true) ?? x12PathProblem(lookup, /^\w+\((.+)\)$/.exec(expr)![1], expr.startsWith('sum'));
+      if (problem) report(['totals', p], `totals: ${problem}`);
+    }
+  } else if (layout.format === 'csv') {
+    for (const [at, p] of partnerPaths()) if (!layout.columns.includes(p)) report(at, `${at.join('.')}: ${p} is not one of the columns (${layout.columns.join(', ')})`);
+    for (const k of layout.documentKey) if (!(k in layout.fields)) report(['documentKey'], `documentKey: ${k} is not a field this layout maps`);
+    const dupes = layout.columns.filter((c, i) => layout.columns.indexOf(c) !== i);
+    if (dupes.length) report(['columns'], `columns: ${dupes.join(', ')} named twice`);
+    for (const [at, p] of partnerPaths()) if (p.includes('[]')) report(at, `${at.join('.')}: a CSV column holds one value`);
+    for (const field of Object.keys(layout.fields)) if (field.endsWith('[]')) report(['fields', field], `fields.${field}: a CSV column holds one value; map ${field.slice(0, -2)}[0], [1], ... to separate columns`);
+  } else {
+    const bad = (p: string) => !/^(@?[A-Za-z_][\w.:-]*)(\/@?[A-Za-z_][\w.:-]*)*$/.test(p) || p.split('/').slice(0, -1).some((s) => s.startsWith('@'));
+    for (const [at, p] of partnerPaths()) if (bad(p)) report(at, `${at.join('.')}: '${p}' is not an element path (Name, ShipTo/City, @id, Lines/Line/@no)`);
+    for (const [name, spec] of Object.entries(layout.loops)) {
+      const p = typeof spec === 'string' ? spec : spec.path;
+      if (p && (bad(p) || p.includes('@'))) report(['loops', name], `loops.${name}: '${p}' is not an element path`);
+    }
+  }
 }
 
 export function formatProblem(p: MappingProblem): string {

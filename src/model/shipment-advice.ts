@@ -24,6 +24,11 @@ export const ShippedPackage = z
     weight: Weight.optional(),
     lpn: z.string().min(1).optional(),
     sscc: Sscc.optional(),
+    /** What Amazon is told: filled from the partner's carrier table when the advice is translated. */
+    amazonCarrier: z
+      .object({ carrierCode: z.string().min(1), carrierName: z.string().optional(), shippingMethod: z.string().optional() })
+      .strict()
+      .optional(),
     lines: z.array(PackageLine).min(1),
   })
   .strict();

@@ -33,14 +33,14 @@ test('the example mappings (an X12 warehouse serving two sellers) are clean', ()
 test('schema problems name file, line and column and what was expected', () => {
   // A seller file that fails its schema is not loaded, so what refers to it is reported too.
   assert.deepEqual(problems(variant('sellers/acme.yaml', (t) => t.replace('region: na', 'region: us'))), [
-    "partners/reno-wms.yaml:13:11: sellers.0: no seller with id 'acme'",
+    "partners/reno-wms.yaml:25:11: sellers.0: no seller with id 'acme'",
     'sellers/acme.yaml:7:9: region: Invalid option: expected one of "na"|"eu"|"fe"',
     "tables/acme-skus.yaml:4:9: seller: no seller with id 'acme'",
   ]);
   const own = (dir: string) => problems(dir).find((l) => l.startsWith('sellers/acme.yaml')) ?? '';
   assert.match(own(variant('sellers/acme.yaml', (t) => t.replace('refreshTokenEnv: ACME_LWA_REFRESH_TOKEN', 'refreshToken: Atzr|IwEB-secret'))), /^sellers\/acme\.yaml:10:3: credentials/);
   assert.deepEqual(problems(variant('tables/carriers-us.yaml', (t) => t.replace('{ scac: VEHO, carrierCode: Other, carrierName: Veho }', '{ scac: VEHO, carrierCode: Other }'))), [
-    "partners/reno-wms.yaml:22:11: carriers: no carrier-table with id 'carriers-us'",
+    "partners/reno-wms.yaml:34:11: carriers: no carrier-table with id 'carriers-us'",
     'tables/carriers-us.yaml:13:5: entries.6.carrierName: carrierCode Other needs a carrierName (Amazon requires it)',
   ]);
   assert.match(own(variant('sellers/acme.yaml', (t) => t.replace('kind: seller', 'kind: warehouse'))), /^sellers\/acme\.yaml:3:7: kind: Invalid discriminator value\. Expected 'seller' \| 'sku-table'/);
@@ -49,7 +49,7 @@ test('schema problems name file, line and column and what was expected', () => {
 
 test('cross-checks: unknown references, duplicate SKUs and ids, carrier codes Amazon does not know', () => {
   assert.deepEqual(problems(variant('partners/reno-wms.yaml', (t) => t.replace('sellers: [acme, northwind]', 'sellers: [acme, globex]'))), [
-    "partners/reno-wms.yaml:13:17: sellers.1: no seller with id 'globex'",
+    "partners/reno-wms.yaml:25:17: sellers.1: no seller with id 'globex'",
   ]);
   assert.deepEqual(problems(variant('tables/northwind-skus.yaml', (t) => t.replace('NW-LANTERN', 'NW-TENT-2P'))), [
     "tables/northwind-skus.yaml:7:18: items.1.sellerSku: 'NW-TENT-2P' is already mapped at items.0",
@@ -58,24 +58,24 @@ test('cross-checks: unknown references, duplicate SKUs and ids, carrier codes Am
     "tables/carriers-us.yaml:9:32: entries.2.carrierCode: 'FEDEX' is not an Amazon carrier code (case-sensitive; use Other with a carrierName)",
   ]);
   assert.deepEqual(problems(variant('sellers/northwind.yaml', (t) => t.replace('id: northwind', 'id: acme').replace('skus: northwind-skus', 'skus: acme-skus'))), [
-    "partners/reno-wms.yaml:13:17: sellers.1: no seller with id 'northwind'",
+    "partners/reno-wms.yaml:25:17: sellers.1: no seller with id 'northwind'",
     "sellers/northwind.yaml:4:5: seller id 'acme' is already defined in sellers/acme.yaml",
     "tables/northwind-skus.yaml:4:9: seller: no seller with id 'northwind'",
   ]);
   assert.deepEqual(problems(variant('partners/reno-wms.yaml', (t) => t.replace('layout: reno-945', 'layout: reno-940'))), [
-    "partners/reno-wms.yaml:16:58: documents.shipment-advice.layout: layout 'reno-940' is a x12 ship-order layout",
+    "partners/reno-wms.yaml:28:58: documents.shipment-advice.layout: layout 'reno-940' is a x12 ship-order layout",
   ]);
 });
 
 test('X12 layouts: paths must parse and exist in the set, fields must be canonical fields', () => {
-  assert.deepEqual(problems(variant('layouts/reno-945.yaml', (t) => t.replace('shipmentId: W06-04', 'shipmentId: W05-02'))), [
-    'layouts/reno-945.yaml:10:15: fields.shipmentId: W05-02: segment W05 is not part of the 945 004010 set',
+  assert.deepEqual(problems(variant('layouts/reno-945.yaml', (t) => t.replace('warehouseOrderId: W06-04', 'warehouseOrderId: W05-02'))), [
+    'layouts/reno-945.yaml:13:21: fields.warehouseOrderId: W05-02: segment W05 is not part of the 945 004010 set',
   ]);
-  assert.deepEqual(problems(variant('layouts/reno-945.yaml', (t) => t.replace('shipmentId: W06-04', 'shipmentId: W06-14'))), [
-    'layouts/reno-945.yaml:10:15: fields.shipmentId: W06-14: W06 has 10 elements',
+  assert.deepEqual(problems(variant('layouts/reno-945.yaml', (t) => t.replace('warehouseOrderId: W06-04', 'warehouseOrderId: W06-14'))), [
+    'layouts/reno-945.yaml:13:21: fields.warehouseOrderId: W06-14: W06 has 10 elements',
   ]);
-  assert.match(problems(variant('layouts/reno-945.yaml', (t) => t.replace('shipmentId: W06-04', 'shipmentId: W06[01=F')))[0], /fields\.shipmentId: invalid path 'W06\[01=F' at column 9: expected '\]'/);
-  assert.match(problems(variant('layouts/reno-945.yaml', (t) => t.replace('shipmentId: W06-04', 'trackingNo: W06-04')))[0], /fields\.trackingNo: not a field of ShipmentAdvice/);
+  assert.match(problems(variant('layouts/reno-945.yaml', (t) => t.replace('warehouseOrderId: W06-04', 'warehouseOrderId: W06[01=F')))[0], /fields\.warehouseOrderId: invalid path 'W06\[01=F' at column 9: expected '\]'/);
+  assert.match(problems(variant('layouts/reno-945.yaml', (t) => t.replace('warehouseOrderId: W06-04', 'trackingNo: W06-04')))[0], /fields\.trackingNo: not a field of ShipmentAdvice/);
   assert.ok(canonicalFields('ShipOrder').has('fbaInbound.shipmentId'));
   assert.ok(canonicalFields('InboundAsn').has('cartons[].contents[].sellerSku'));
 });

@@ -1,0 +1,368 @@
+/**
+ * Translation between a partner's documents and canonical documents, for one partner and one
+ * document type: bytes -> layout engine -> resolution through the tables -> checked canonical
+ * document, and back. Each document comes out ok, rejected (the partner data is wrong: located
+ * problems) or held (a mapping lacks something: exceptions naming the value and file to fix).
+ */
+import { parseCanonical, CanonicalDocumentError, type CanonicalDocument, type ShipOrder } from '../model/index.ts';
+import { readX12Sync } from '../x12/reader.ts';
+import { validateSet } from '../x12/validate/index.ts';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../x12/diagnostics.ts';
+import { loadSetSchema } from '../x12/schema/load.ts';
+import { selectAll, parsePath } from '../x12/path.ts';
+import { isLoopNode, type SetTree, type TreeNode } from '../x12/tree.ts';
+import { sendInterchange, X12DataError } from '../x12/writer.ts';
+import type { ControlNumberSource, OutboundSet } from '../x12/outbound.ts';
+import { compileLayout, readDocument, writeDocument, type CompiledLayout, type TranslationProblem } from './engine.ts';
+import { DOCUMENT_KINDS } from './fields.ts';
+import { CsvAdapter, CsvFileError, type CsvRow, type CsvWriteNode } from './formats/csv.ts';
+import { X12Adapter } from './formats/x12.ts';
+import { XmlAdapter, XmlFileError } from './formats/xml.ts';
+import type { Mappings } from './load.ts';
+import { prepareShipOrder, resolveInbound, type MappingException } from './resolve.ts';
+import type { LayoutFile, PartnerFile } from './schema.ts';
+import { textCleaner, x12CanCarry, type TextChange } from './text-policy.ts';
+
+export const DOCUMENT_NAMES = ['ship-order', 'shipment-advice', 'inventory', 'inbound-asn', 'receipt'] as const;
+export type DocumentName = (typeof DOCUMENT_NAMES)[number];
+export type PartnerFormat = 'x12' | 'csv' | 'xml';
+
+/** A translation that cannot start: unknown partner, no layout for the document, ... */
+export class TranslationSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TranslationSetupError';
+  }
+}
+
+export interface Translator {
+  mappings: Mappings;
+  partner: PartnerFile;
+  document: DocumentName;
+  layout: LayoutFile;
+  compiled: CompiledLayout;
+}
+
+/** The translator for a partner's document in a format (default: the format the partner file names). */
+export function translator(mappings: Mappings, partnerId: string, document: DocumentName, format?: PartnerFormat): Translator {
+  const partner = mappings.partners.get(partnerId);
+  if (!partner) throw new TranslationSetupError(`no partner '${partnerId}' in the mappings (${[...mappings.partners.keys()].join(', ') || 'none'})`);
+  const d = partner.documents[document];
+  let layout: LayoutFile | undefined;
+  if (d?.layout && (!format || d.format === format)) layout = mappings.layouts.get(d.layout);
+  else if (format) layout = [...mappings.layouts.values()].find((l) => l.document === document && l.format === format && l.id.startsWith(partnerId.split('-')[0]));
+  if (!layout) throw new TranslationSetupError(`partner ${partnerId} has no ${format ?? ''}${format ? ' ' : ''}layout for ${document} (documents.${document} in ${mappings.files.get(partner)})`);
+  const kind = DOCUMENT_KINDS[document]!;
+  return { mappings, partner, document, layout, compiled: compileLayout(layout, kind) };
+}
+
+export type Status = 'ok' | 'rejected' | 'held';
+
+export interface InboundDocument {
+  /** Where in the file: "set 945 0001 (line 3)", "lines 2-4", "Receipts/Receipt[2]". */
+  where: string;
+  status: Status;
+  /** The checked canonical document (status ok). */
+  document?: CanonicalDocument;
+  /** What the layout read, before resolution (kept for held and rejected documents). */
+  read?: Record<string, unknown>;
+  problems: TranslationProblem[];
+  exceptions: MappingException[];
+  /** Things the translation did that someone should know (a package left without items). */
+  notes?: string[];
+}
+
+export interface InboundResult {
+  documents: InboundDocument[];
+  /** Problems with the file as a whole (not the format, wrong partner): nothing in it was read. */
+  fileProblems: TranslationProblem[];
+}
+
+export interface ReadOptions {
+  /** File name for messages. */
+  file?: string;
+  /** The seller, when the caller knows it (the stored order's). */
+  seller?: string;
+}
+
+function finish(t: Translator, where: string, raw: Record<string, unknown>, problems: TranslationProblem[], options: ReadOptions): InboundDocument[] {
+  if (problems.length) return [{ where, status: 'rejected', read: raw, problems, exceptions: [] }];
+  const kind = t.compiled.kind;
+  // A ship order read back (what the warehouse was sent, in tests and audits) says its type by its Amazon Shipment ID.
+  if (kind === 'ShipOrder') raw.type ??= raw.fbaInbound ? 'fba-inbound' : 'mfn';
+  const resolved = resolveInbound(kind, raw, { mappings: t.mappings, partner: t.partner, seller: options.seller });
+  return resolved.document.map((doc) => {
+    if (resolved.exceptions.length) return { where, status: 'held' as const, read: raw, problems: [], exceptions: resolved.exceptions };
+    try {
+      return { where, status: 'ok' as const, document: parseCanonical(doc), problems: [], exceptions: [], ...(resolved.notes.length && { notes: resolved.notes }) };
+    } catch (e) {
+      if (!(e instanceof CanonicalDocumentError)) throw e;
+      return { where, status: 'rejected' as const, read: raw, problems: [{ where, field: e.path, message: e.message }], exceptions: [] };
+    }
+  });
+}
+
+const diagnosticProblem = (d: Diagnostic): TranslationProblem => ({ where: d.location.line ? `line ${d.location.line}` : 'file', message: formatDiagnostic(d) });
+
+/** Read a partner file into canonical documents. */
+export async function readPartner(t: Translator, bytes: Buffer, options: ReadOptions = {}): Promise<InboundResult> {
+  const layout = t.layout;
+  const zone = t.partner.timeZone;
+  const out: InboundResult = { documents: [], fileProblems: [] };
+  if (layout.format === 'x12') {
+    const lookup = loadSetSchema(layout.set, layout.version)!;
+    const adapter = new X12Adapter(lookup.schema);
+    for (const e of readX12Sync(bytes, { file: options.file })) {
+      if (e.type === 'diagnostic' && e.diagnostic.level === 'error') out.fileProblems.push(diagnosticProblem(e.diagnostic));
+      if ((e.type === 'interchange-start' || e.type === 'group-start') && hasErrors(e.diagnostics)) out.fileProblems.push(...e.diagnostics.filter((d) => d.level === 'error').map(diagnosticProblem));
+      if (e.type === 'interchange-start' && t.partner.x12) {
+        // A document we send (read back in tests and audits) comes from us; the others from the partner.
+        const outbound = t.partner.documents[t.document]?.direction === 'out';
+        const from = outbound ? t.partner.x12.us : t.partner.x12.them;
+        if (e.interchange.senderId !== from.id || e.interchange.senderQualifier !== from.qualifier) {
+          out.fileProblems.push({
+            where: `line ${e.interchange.isa.line}`,
+            message: `ISA05/06 is ${e.interchange.senderQualifier}/${e.interchange.senderId}, ${outbound ? 'we send' : `partner ${t.partner.id} sends`} as ${from.qualifier}/${from.id}`,
+          });
+        }
+      }
+      if (e.type !== 'set') continue;
+      const where = `set ${e.set.id} ${e.set.control} (line ${e.set.segments[0]?.line ?? '?'})`;
+      if (e.set.id !== layout.set) {
+        out.documents.push({ where, status: 'rejected', problems: [{ where, message: `a ${e.set.id} set, this layout reads ${layout.set}` }], exceptions: [] });
+        continue;
+      }
+      const v = validateSet(e.set, { buildTree: true });
+      const errors = [...e.set.diagnostics, ...v.diagnostics].filter((d) => d.level === 'error');
+      if (errors.length || !v.tree) {
+        out.documents.push({ where, status: 'rejected', problems: errors.map(diagnosticProblem), exceptions: [] });
+        continue;
+      }
+      const problems: TranslationProblem[] = [];
+      const raw = readDocument(t.compiled, adapter, adapter.rootScope(v.tree), { zone, problems });
+      out.documents.push(...finish(t, where, raw, problems, options));
+    }
+    if (out.documents.length === 0 && out.fileProblems.length === 0) out.fileProblems.push({ where: 'file', message: `no ${layout.set} set in the file` });
+    return out;
+  }
+  if (layout.format === 'csv') {
+    const adapter = new CsvAdapter(layout);
+    let rows: CsvRow[];
+    try {
+      rows = await adapter.readRows(bytes);
+    } catch (e) {
+      if (e instanceof CsvFileError) return { documents: [], fileProblems: [{ where: `line ${e.line}`, message: e.message }] };
+      throw e;
+    }
+    // Rows with equal document keys are one document, in the order first seen.
+    const keyColumns = layout.documentKey.map((k) => {
+      const spec = layout.fields[k];
+      const one = Array.isArray(spec) ? spec[0] : spec;
+      return typeof one === 'string' ? one : (one.path ?? one.date!);
+    });
+    const groups = new Map<string, CsvRow[]>();
+    for (const r of rows) {
+      const k = keyColumns.map((c) => (r.values[c] ?? '').trim()).join('\u0000');
+      const g = groups.get(k);
+      if (g) g.push(r);
+      else groups.set(k, [r]);
+    }
+    for (const g of groups.values()) {
+      const problems: TranslationProblem[] = [];
+      const scope = { rows: g };
+      const raw = readDocument(t.compiled, adapter, scope, { zone, problems });
+      out.documents.push(...finish(t, adapter.where(scope), raw, problems, options));
+    }
+    return out;
+  }
+  const adapter = new XmlAdapter(layout);
+  let scopes;
+  try {
+    scopes = adapter.parseDocuments(bytes);
+  } catch (e) {
+    if (e instanceof XmlFileError) return { documents: [], fileProblems: [{ where: `line ${e.line}`, message: e.message }] };
+    throw e;
+  }
+  for (const scope of scopes) {
+    const problems: TranslationProblem[] = [];
+    const raw = readDocument(t.compiled, adapter, scope, { zone, problems });
+    out.documents.push(...finish(t, adapter.where(scope), raw, problems, options));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- outbound
+
+export interface OutboundDocument {
+  index: number;
+  status: Status;
+  problems: TranslationProblem[];
+  exceptions: MappingException[];
+  /** Characters the partner's format could not carry, and what was sent instead. */
+  textChanges: TextChange[];
+}
+
+export interface OutboundResult {
+  /** The file for the documents that are ok; null when none is. */
+  bytes: Buffer | null;
+  documents: OutboundDocument[];
+}
+
+export interface WriteOptions {
+  /** X12 control numbers (the message store's sequences in production). */
+  controlNumbers?: ControlNumberSource;
+  now?: Date;
+}
+
+/** Control numbers that only count up in memory: for previews (translate), never for sending. */
+export function previewControlNumbers(): ControlNumberSource {
+  const next = new Map<string, number>();
+  return { next: (partner, kind) => {
+    const n = (next.get(`${partner}/${kind}`) ?? 0) + 1;
+    next.set(`${partner}/${kind}`, n);
+    return n;
+  } };
+}
+
+/** Drop undefined values so that a written document is plain JSON. */
+function plain<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/** Write canonical documents as one partner file. Documents that are held or rejected are left out. */
+export function writePartner(t: Translator, docs: CanonicalDocument[], options: WriteOptions = {}): OutboundResult {
+  const layout = t.layout;
+  const zone = t.partner.timeZone;
+  const results: OutboundDocument[] = [];
+  const ready: Array<{ index: number; doc: Record<string, unknown>; changes: TextChange[]; problems: TranslationProblem[] }> = [];
+  docs.forEach((doc, index) => {
+    const r: OutboundDocument = { index, status: 'ok', problems: [], exceptions: [], textChanges: [] };
+    results.push(r);
+    if (doc.kind !== t.compiled.kind) {
+      r.status = 'rejected';
+      r.problems.push({ where: `document ${index + 1}`, message: `a ${doc.kind}, this layout writes ${t.compiled.kind}` });
+      return;
+    }
+    let prepared: CanonicalDocument = doc;
+    if (doc.kind === 'ShipOrder') {
+      const p = prepareShipOrder(doc as ShipOrder, { mappings: t.mappings, partner: t.partner });
+      if (!p.document) {
+        r.status = 'held';
+        r.exceptions.push(...p.exceptions);
+        return;
+      }
+      prepared = p.document;
+    }
+    ready.push({ index, doc: plain(prepared) as unknown as Record<string, unknown>, changes: r.textChanges, problems: r.problems });
+  });
+
+  const policy = t.partner.textPolicy;
+  const take = (item: (typeof ready)[number]) => {
+    const r = results[item.index];
+    if (item.problems.length) r.status = 'rejected';
+    return r.status === 'ok';
+  };
+
+  if (layout.format === 'x12') {
+    const lookup = loadSetSchema(layout.set, layout.version)!;
+    const adapter = new X12Adapter(lookup.schema);
+    const x = t.partner.x12!;
+    const seps = x.separators;
+    const canCarry = x12CanCarry([seps.element, seps.component, seps.segment, seps.repetition]);
+    const sets: OutboundSet[] = [];
+    const setIndex: number[] = [];
+    for (const item of ready) {
+      const tree: SetTree = { id: layout.set, control: '', version: layout.version, structured: true, children: [] };
+      const ctx = { zone, problems: item.problems, clean: textCleaner(policy, canCarry, item.changes) };
+      try {
+        writeDocument(t.compiled, adapter, adapter.rootScope(tree), item.doc, ctx);
+        applyConstants(tree, layout.constants);
+        for (const [p, expr] of Object.entries(layout.totals)) adapter.setTotal(tree, p, adapter.total(tree, expr));
+      } catch (e) {
+        if (!(e instanceof X12DataError)) throw e;
+        item.problems.push({ where: `document ${item.index + 1}`, message: e.message });
+      }
+      if (!take(item)) continue;
+      sets.push({ id: layout.set, segments: X12Adapter.flatten(tree) });
+      setIndex.push(item.index);
+    }
+    if (sets.length === 0) return { bytes: null, documents: results };
+    const sep = (c: string) => c.charCodeAt(0);
+    const sent = sendInterchange(
+      {
+        sender: { qualifier: x.us.qualifier, id: x.us.id },
+        receiver: { qualifier: x.them.qualifier, id: x.them.id },
+        version: x.version,
+        usage: t.partner.usage === 'production' ? 'P' : 'T',
+        groups: [{ functionalId: lookup.schema.functionalGroup, senderId: x.us.gsId, receiverId: x.them.gsId, version: x.gsVersion, sets }],
+      },
+      {
+        partner: t.partner.id,
+        controlNumbers: options.controlNumbers ?? previewControlNumbers(),
+        now: options.now,
+        separators: { element: sep(seps.element), component: sep(seps.component), segment: sep(seps.segment), repetition: sep(seps.repetition), suffix: seps.newline ? '\n' : '' },
+      },
+    );
+    // What we send is checked against the set's schema like what we receive.
+    let k = 0;
+    const bad = new Set<number>();
+    for (const e of readX12Sync(sent.bytes)) {
+      if (e.type !== 'set') continue;
+      const index = setIndex[k++];
+      const errors = validateSet(e.set).diagnostics.filter((d) => d.level === 'error');
+      if (errors.length) {
+        bad.add(index);
+        results[index].status = 'rejected';
+        results[index].problems.push(...errors.map((d) => ({ where: `document ${index + 1}`, message: `the layout wrote an invalid ${layout.set}: ${formatDiagnostic(d)}` })));
+      }
+    }
+    if (bad.size === 0) return { bytes: sent.bytes, documents: results };
+    const good = docs.filter((_, i) => results[i].status === 'ok');
+    if (good.length === 0) return { bytes: null, documents: results };
+    // Write again without the sets the schema refused.
+    const again = writePartner(t, good, options);
+    return { bytes: again.bytes, documents: results };
+  }
+
+  if (layout.format === 'csv') {
+    const adapter = new CsvAdapter(layout);
+    const nodes: CsvWriteNode[] = [];
+    for (const item of ready) {
+      const node: CsvWriteNode = { values: {}, children: [] };
+      writeDocument(t.compiled, adapter, node, item.doc, { zone, problems: item.problems, clean: textCleaner(policy, (c) => adapter.canCarry(c), item.changes) });
+      if (take(item)) nodes.push(node);
+    }
+    return { bytes: nodes.length ? adapter.writeRows(nodes) : null, documents: results };
+  }
+
+  const adapter = new XmlAdapter(layout);
+  const elements: Array<Record<string, unknown>> = [];
+  for (const item of ready) {
+    const el: Record<string, unknown> = {};
+    writeDocument(t.compiled, adapter, { el, label: layout.xml.document }, item.doc, { zone, problems: item.problems, clean: textCleaner(policy, (c) => adapter.canCarry(c), item.changes) });
+    if (take(item)) elements.push(el);
+  }
+  return { bytes: elements.length ? adapter.writeDocuments(elements) : null, documents: results };
+}
+
+/** Constants go into every segment the path matches anywhere in the set (qualifiers, codes). */
+function applyConstants(tree: SetTree, constants: Record<string, string>): void {
+  for (const [text, value] of Object.entries(constants)) {
+    const p = parsePath(text);
+    const seg = { ...p, element: null, component: null };
+    const all: TreeNode[] = [];
+    const walk = (nodes: TreeNode[]) => {
+      for (const n of nodes) {
+        if (isLoopNode(n)) walk(n.children);
+        else if (n.segment === p.steps[p.steps.length - 1].segment) all.push(n);
+      }
+    };
+    if (p.steps.length === 1 && p.steps[0].filters.length === 0) walk(tree.children);
+    else all.push(...selectAll(tree, seg).map((m) => (isLoopNode(m.node) ? m.node.children[0] : m.node)));
+    for (const n of all) {
+      const s = n as { elements: Array<unknown> };
+      while (s.elements.length < p.element!) s.elements.push('');
+      if (p.component === null) s.elements[p.element! - 1] = value;
+    }
+  }
+}
