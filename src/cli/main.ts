@@ -7,6 +7,7 @@ import { ConfigError } from '../config/config.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerMappingsCommands } from './mappings-commands.ts';
 import { registerStoreCommands } from './store-commands.ts';
+import { registerTranslateCommand } from './translate-command.ts';
 import { registerX12Commands } from './x12-commands.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerX12Commands(program);
   registerStoreCommands(program);
   registerMappingsCommands(program);
+  registerTranslateCommand(program);
   registerDemoCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;

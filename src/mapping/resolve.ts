@@ -8,7 +8,7 @@ import type { InventorySnapshot, ShipOrder, ShipmentAdvice } from '../model/inde
 import type { Mappings } from './load.ts';
 import type { CarrierTableFile, PartnerFile, SkuTableFile } from './schema.ts';
 
-export type ExceptionCode = 'unknown-sku' | 'unknown-carrier' | 'unknown-seller' | 'kit-incomplete' | 'unknown-stock-state' | 'unknown-item';
+export type ExceptionCode = 'unknown-sku' | 'unknown-carrier' | 'unknown-seller' | 'kit-incomplete' | 'unknown-stock-state' | 'unknown-item' | 'unit-mismatch';
 
 /** Why a document is held: enough for someone to fix the mapping without reading code. */
 export interface MappingException {
@@ -241,7 +241,24 @@ function resolveLines(index: SkuIndex, lines: Line[], qty: string[], field: stri
     }
     const item = line.sellerSku ? index.bySellerSku.get(line.sellerSku) : standalone(line);
     if (item && !item.kit) {
-      out.push({ ...line, sellerSku: item.sellerSku, ...(line.warehouseItem === undefined && item.warehouseItem && { warehouseItem: item.warehouseItem }), ...(item.asin && !line.asin && { asin: item.asin }), ...(item.fnsku && !line.fnsku && { fnsku: item.fnsku }) });
+      // The warehouse counts units; a SKU sold in packs is confirmed in packs.
+      const counts: Obj = {};
+      if (item.packSize > 1) {
+        for (const q of qty) {
+          const n = (line[q] as number | undefined) ?? 0;
+          if (n % item.packSize !== 0) {
+            exceptions.push({
+              code: 'unit-mismatch',
+              value: `${n} ${line.warehouseItem ?? item.warehouseItem}`,
+              file: index.file,
+              field,
+              message: `${n} units of ${line.warehouseItem ?? item.warehouseItem} are not whole packs of ${item.packSize} of ${item.sellerSku} (SKU table ${index.table.id}, ${index.file}): check packSize or the warehouse's unit`,
+            });
+          }
+          counts[q] = Math.floor(n / item.packSize);
+        }
+      }
+      out.push({ ...line, ...counts, sellerSku: item.sellerSku, ...(line.warehouseItem === undefined && item.warehouseItem && { warehouseItem: item.warehouseItem }), ...(item.asin && !line.asin && { asin: item.asin }), ...(item.fnsku && !line.fnsku && { fnsku: item.fnsku }) });
       continue;
     }
     if (item?.kit) {

@@ -90,8 +90,11 @@ export function fromPartner(text: string, type: FieldType, spec: ValueSpec, defa
         return iso(d.set({ hour: t.hour, minute: t.minute, second: t.second, millisecond: 0 }));
       }
       if (type.kind === 'date-or-datetime') {
-        const fmt = spec.dateFormat ?? spec.format ?? defaults.dateFormat;
-        return parseDate(text, fmt, zone).toISODate();
+        // One value: a date, or a date-time when the format has hours (or the ISO text has a time).
+        const fmt = spec.format ?? spec.dateFormat ?? defaults.dateFormat;
+        if (fmt === 'iso') return /^\d{4}-\d{2}-\d{2}$/.test(text.trim()) ? parseDate(text.trim(), 'yyyy-MM-dd', zone).toISODate() : iso(parseDate(text, 'iso', zone));
+        if (!/[Hh]/.test(fmt)) return parseDate(text, fmt, zone).toISODate();
+        return iso(parseDate(text, fmt, zone));
       }
       return iso(parseDate(text, spec.format ?? defaults.dateTimeFormat, zone));
     }
@@ -118,7 +121,7 @@ export function toPartner(value: unknown, type: FieldType, spec: ValueSpec, defa
       const dt = dateOnly ? DateTime.fromISO(s, { zone }) : DateTime.fromISO(s, { setZone: true }).setZone(zone);
       if (!dt.isValid) throw new FieldValueError(`'${s}' is not an ISO date-time`);
       if (split) return { date: dt.toFormat(spec.dateFormat ?? defaults.dateFormat), time: dateOnly ? undefined : dt.toFormat(spec.timeFormat ?? defaults.timeFormat) };
-      if (dateOnly) text = dt.toFormat(spec.dateFormat ?? spec.format ?? defaults.dateFormat);
+      if (dateOnly) text = spec.format === 'iso' || (!spec.format && defaults.dateTimeFormat === 'iso') ? s : dt.toFormat(spec.dateFormat ?? (spec.format && !/[Hh]/.test(spec.format) ? spec.format : defaults.dateFormat));
       else {
         const fmt = spec.format ?? defaults.dateTimeFormat;
         text = fmt === 'iso' ? iso(dt) : dt.toFormat(fmt);
