@@ -28,6 +28,11 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Output piped into `head` and cut short is not an error of ours.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -42,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     // Known failures (bad data, store problems) get their message; anything else is a bug: full stack.
-    const known = err instanceof Error && ['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError'].includes(err.name);
+    const known = err instanceof Error && ['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError', 'TranslationSetupError', 'LayoutError'].includes(err.name);
     process.stderr.write(`dockgate: ${err instanceof Error ? (known ? err.message : (err.stack ?? err.message)) : String(err)}\n`);
     return 1;
   }
