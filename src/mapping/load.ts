@@ -145,18 +145,21 @@ export function loadMappings(dir: string): MappingCheck {
       if (!mappings.sellers.has(s)) report(src, ['sellers', i], `sellers.${i}: no seller with id '${s}'`);
     });
     const seenCarrier = new Map<string, string>();
+    let missing = false;
     partner.carriers.forEach((id, i) => {
       const table = mappings.carrierTables.get(id);
       const at = partner.carriers.length === 1 && typeof src.doc.get('carriers') === 'string' ? ['carriers'] : ['carriers', i];
       if (!table) {
         report(src, at, `carriers: no carrier-table with id '${id}'`);
+        missing = true;
         return;
       }
       table.entries.forEach((e, k) => {
         const key = `${e.scac}${e.service ? ` ${e.service}` : ''}`;
         const earlier = seenCarrier.get(key);
         if (earlier && !e.override) report(sources.get(table)!, ['entries', k], `entries.${k}: ${key} is already mapped by carrier-table '${earlier}' (used before it by partner ${partner.id}): add override: true to replace it`);
-        if (!earlier && e.override) report(sources.get(table)!, ['entries', k, 'override'], `entries.${k}.override: no earlier table of partner ${partner.id} maps ${key}`);
+        // With an earlier table missing (reported above) what it would have mapped is unknown.
+        if (!earlier && e.override && !missing) report(sources.get(table)!, ['entries', k, 'override'], `entries.${k}.override: no earlier table of partner ${partner.id} maps ${key}`);
         seenCarrier.set(key, id);
       });
     });

@@ -389,11 +389,22 @@ export function resolveInbound(kind: string, raw: Obj, ctx: ResolveContext): { d
   } else if (kind === 'InboundAsn') {
     const cartons = ((doc.cartons as Obj[] | undefined) ?? []).map((c, i) => ({ ...c, contents: resolveLines(index, (c.contents as Line[] | undefined) ?? [], ['quantity'], `cartons[${i}].contents`, exceptions) }));
     doc.cartons = cartons;
+  } else if (kind === 'ShipOrder') {
+    // An order read back as the warehouse got it: kits and packs as the seller sold them.
+    doc.lines = resolveLines(index, (doc.lines as Line[] | undefined) ?? [], ['quantity'], 'lines', exceptions);
   } else if (kind === 'Receipt') {
     // A received line names the item as the warehouse and Amazon's removal paperwork do: no ASIN.
     doc.lines = resolveLines(index, (doc.lines as Line[] | undefined) ?? [], ['quantity'], 'lines', exceptions).map(({ asin: _, ...l }) => l);
   }
-  return { document: [doc], exceptions, notes };
+  // The same unknown value met on the packages and on the line summary is one thing to fix.
+  const seen = new Set<string>();
+  const unique = exceptions.filter((e) => {
+    const k = `${e.code}\u0000${e.value}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  return { document: [doc], exceptions: unique, notes };
 }
 
 /** An inventory report covers the items of every seller the partner serves: one snapshot per seller. */

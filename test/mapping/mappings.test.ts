@@ -33,6 +33,7 @@ test('the example mappings (an X12 warehouse serving two sellers) are clean', ()
 test('schema problems name file, line and column and what was expected', () => {
   // A seller file that fails its schema is not loaded, so what refers to it is reported too.
   assert.deepEqual(problems(variant('sellers/acme.yaml', (t) => t.replace('region: na', 'region: us'))), [
+    "partners/cascade-csv.yaml:20:11: sellers.0: no seller with id 'acme'",
     "partners/reno-wms.yaml:25:11: sellers.0: no seller with id 'acme'",
     'sellers/acme.yaml:7:9: region: Invalid option: expected one of "na"|"eu"|"fe"',
     "tables/acme-skus.yaml:4:9: seller: no seller with id 'acme'",
@@ -40,6 +41,7 @@ test('schema problems name file, line and column and what was expected', () => {
   const own = (dir: string) => problems(dir).find((l) => l.startsWith('sellers/acme.yaml')) ?? '';
   assert.match(own(variant('sellers/acme.yaml', (t) => t.replace('refreshTokenEnv: ACME_LWA_REFRESH_TOKEN', 'refreshToken: Atzr|IwEB-secret'))), /^sellers\/acme\.yaml:10:3: credentials/);
   assert.deepEqual(problems(variant('tables/carriers-us.yaml', (t) => t.replace('{ scac: VEHO, carrierCode: Other, carrierName: Veho }', '{ scac: VEHO, carrierCode: Other }'))), [
+    "partners/cascade-csv.yaml:26:12: carriers: no carrier-table with id 'carriers-us'",
     "partners/reno-wms.yaml:34:11: carriers: no carrier-table with id 'carriers-us'",
     'tables/carriers-us.yaml:13:5: entries.6.carrierName: carrierCode Other needs a carrierName (Amazon requires it)',
   ]);
@@ -58,6 +60,7 @@ test('cross-checks: unknown references, duplicate SKUs and ids, carrier codes Am
     "tables/carriers-us.yaml:9:32: entries.2.carrierCode: 'FEDEX' is not an Amazon carrier code (case-sensitive; use Other with a carrierName)",
   ]);
   assert.deepEqual(problems(variant('sellers/northwind.yaml', (t) => t.replace('id: northwind', 'id: acme').replace('skus: northwind-skus', 'skus: acme-skus'))), [
+    "partners/cascade-csv.yaml:20:17: sellers.1: no seller with id 'northwind'",
     "partners/reno-wms.yaml:25:17: sellers.1: no seller with id 'northwind'",
     "sellers/northwind.yaml:4:5: seller id 'acme' is already defined in sellers/acme.yaml",
     "tables/northwind-skus.yaml:4:9: seller: no seller with id 'northwind'",
@@ -84,7 +87,7 @@ test('dockgate mappings check: exit 0 clean, 1 with located problems, 2 without 
   const run = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/dockgate.js'), 'mappings', 'check', ...args], { cwd: root, encoding: 'utf8' });
   const clean = run([]);
   assert.equal(clean.status, 0);
-  assert.match(clean.stdout, /11 file\(s\) OK — 2 seller\(s\), 1 partner\(s\), 5 layout\(s\)/);
+  assert.match(clean.stdout, /17 file\(s\) OK — 2 seller\(s\), 2 partner\(s\), 9 layout\(s\), 2 SKU table\(s\), 2 carrier table\(s\)/);
   const broken = run([variant('partners/reno-wms.yaml', (t) => t.replace('carriers: carriers-us', 'carriers: carriers-eu'))]);
   assert.equal(broken.status, 1);
   assert.match(broken.stdout, /partners\/reno-wms\.yaml:\d+:\d+: carriers: no carrier-table with id 'carriers-eu'/);

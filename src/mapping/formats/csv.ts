@@ -120,7 +120,9 @@ export class CsvAdapter implements FormatAdapter<CsvScope> {
   /** Decode and parse a file into rows keyed by column name. */
   async readRows(source: Buffer): Promise<CsvRow[]> {
     const c = this.layout.csv;
-    const decoded = Readable.from([source]).pipe(iconv.decodeStream(c.encoding, { stripBOM: true }));
+    // A byte-order mark says what the file is, whatever the layout expected (Excel's "CSV UTF-8").
+    const encoding = source[0] === 0xef && source[1] === 0xbb && source[2] === 0xbf ? 'utf-8' : source[0] === 0xff && source[1] === 0xfe ? 'utf-16le' : c.encoding;
+    const decoded = Readable.from([source]).pipe(iconv.decodeStream(encoding, { stripBOM: true }));
     const parser = decoded.pipe(
       parse({ delimiter: c.delimiter, quote: c.quote, relax_column_count: true, skip_empty_lines: true, info: true, bom: true }),
     );
