@@ -288,13 +288,16 @@ export function writePartner(t: Translator, docs: CanonicalDocument[], options: 
     }
     if (sets.length === 0) return { bytes: null, documents: results };
     const sep = (c: string) => c.charCodeAt(0);
+    // A document the partner sends (a 945 written for an audit or a test) is written as theirs.
+    const inbound = t.partner.documents[t.document]?.direction === 'in';
+    const [from, to] = inbound ? [x.them, x.us] : [x.us, x.them];
     const sent = sendInterchange(
       {
-        sender: { qualifier: x.us.qualifier, id: x.us.id },
-        receiver: { qualifier: x.them.qualifier, id: x.them.id },
+        sender: { qualifier: from.qualifier, id: from.id },
+        receiver: { qualifier: to.qualifier, id: to.id },
         version: x.version,
         usage: t.partner.usage === 'production' ? 'P' : 'T',
-        groups: [{ functionalId: lookup.schema.functionalGroup, senderId: x.us.gsId, receiverId: x.them.gsId, version: x.gsVersion, sets }],
+        groups: [{ functionalId: lookup.schema.functionalGroup, senderId: from.gsId, receiverId: to.gsId, version: x.gsVersion, sets }],
       },
       {
         partner: t.partner.id,

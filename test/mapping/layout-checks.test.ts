@@ -44,7 +44,7 @@ const CASES: Case[] = [
     "from": "\"packages[].lines\": W12",
     "to": "\"packages[].lines\": W12-01",
     "expect": [
-      "layouts/reno-945.yaml:33:23: loops.packages[].lines: W12-01: a loop path names segments, not an element"
+      "layouts/reno-945.yaml:32:23: loops.packages[].lines: W12-01: a loop path names segments, not an element"
     ]
   },
   {
@@ -53,7 +53,7 @@ const CASES: Case[] = [
     "from": "W06-01: F",
     "to": "W05-01: F",
     "expect": [
-      "layouts/reno-945.yaml:38:11: constants: W05-01: segment W05 is not part of the 945 004010 set"
+      "layouts/reno-945.yaml:35:11: constants: W05-01: segment W05 is not part of the 945 004010 set"
     ]
   },
   {
@@ -62,7 +62,7 @@ const CASES: Case[] = [
     "from": "W03-01: sum(LX/W12-03)",
     "to": "W03-01: avg(LX/W12-03)",
     "expect": [
-      "layouts/reno-945.yaml:42:11: totals.W03-01: count(PATH) or sum(PATH)",
+      "layouts/reno-945.yaml:39:11: totals.W03-01: count(PATH) or sum(PATH)",
       "partners/reno-wms.yaml:28:58: documents.shipment-advice.layout: no layout with id 'reno-945'"
     ]
   },
@@ -72,7 +72,7 @@ const CASES: Case[] = [
     "from": "with: { W12-07: VN } }\n  packages[].lines[].quantity",
     "to": "with: { W13-07: VN } }\n  packages[].lines[].quantity",
     "expect": [
-      "layouts/reno-945.yaml:23:37: fields.packages[].lines[].warehouseItem: W13-07: segment W13 is not part of the 945 004010 set"
+      "layouts/reno-945.yaml:22:37: fields.packages[].lines[].warehouseItem: W13-07: segment W13 is not part of the 945 004010 set"
     ]
   },
   {
@@ -81,7 +81,7 @@ const CASES: Case[] = [
     "from": "packages: { path: LX, key: trackingNumber }",
     "to": "parcels: { path: LX, key: trackingNumber }",
     "expect": [
-      "layouts/reno-945.yaml:32:12: loops.parcels: not an array of ShipmentAdvice (packages, packages[].lines, lines)"
+      "layouts/reno-945.yaml:31:12: loops.parcels: not an array of ShipmentAdvice (packages, packages[].lines, lines)"
     ]
   },
   {
@@ -90,7 +90,7 @@ const CASES: Case[] = [
     "from": "packages: { path: LX, key: trackingNumber }",
     "to": "packages: { path: LX, key: sscc2 }",
     "expect": [
-      "layouts/reno-945.yaml:32:30: loops.packages.key: sscc2 is not a field this layout maps (packages[].sscc2)"
+      "layouts/reno-945.yaml:31:30: loops.packages.key: sscc2 is not a field this layout maps (packages[].sscc2)"
     ]
   },
   {
@@ -99,7 +99,7 @@ const CASES: Case[] = [
     "from": "lines: { over: \"packages[].lines\", key: warehouseItem, sum: [shipped] }",
     "to": "lines: { over: \"packages[].lines\", sum: [shipped] }",
     "expect": [
-      "layouts/reno-945.yaml:34:10: loops.lines.key: an overlay (over) needs a key",
+      "layouts/reno-945.yaml:33:10: loops.lines.key: an overlay (over) needs a key",
       "partners/reno-wms.yaml:28:58: documents.shipment-advice.layout: no layout with id 'reno-945'"
     ]
   },
@@ -109,7 +109,7 @@ const CASES: Case[] = [
     "from": "sum: [shipped]",
     "to": "sum: [shippedQty]",
     "expect": [
-      "layouts/reno-945.yaml:34:63: loops.lines.sum: shippedQty is not a field this layout maps"
+      "layouts/reno-945.yaml:33:63: loops.lines.sum: shippedQty is not a field this layout maps"
     ]
   },
   {
@@ -145,7 +145,7 @@ const CASES: Case[] = [
     "from": "  - gift.wrap\n",
     "to": "",
     "expect": [
-      "layouts/reno-940.yaml:56:3: gift.wrap: neither mapped, dropped nor filled by Dockgate: map it under fields or list it under drops"
+      "layouts/reno-940.yaml:55:3: gift.wrap: neither mapped, dropped nor filled by Dockgate: map it under fields or list it under drops"
     ]
   },
   {
@@ -154,7 +154,7 @@ const CASES: Case[] = [
     "from": "  - gift.wrap\n",
     "to": "  - gift.wrap\n  - giftWrap\n",
     "expect": [
-      "layouts/reno-940.yaml:56:3: drops: giftWrap is not a field of ShipOrder"
+      "layouts/reno-940.yaml:55:3: drops: giftWrap is not a field of ShipOrder"
     ]
   },
   {

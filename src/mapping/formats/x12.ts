@@ -131,7 +131,8 @@ export class X12Adapter implements FormatAdapter<X12Scope> {
   private place(scope: X12Scope, segment: string): { order: number; loop: SchemaLoop | null } {
     const loop = scope.schemaLoop;
     if (!loop) throw new LayoutError(`${segment} cannot be placed inside a segment`);
-    const i = loop.items.findIndex((it) => it.key === segment);
+    // A loop's first item is its own trigger: another of it inside the loop is a nested level, not a segment.
+    const i = loop.items.findIndex((it, k) => it.key === segment && !(k === 0 && loop.id !== ''));
     if (i >= 0) {
       const it = loop.items[i];
       return { order: i, loop: it.kind === 'loop' ? it : null };
