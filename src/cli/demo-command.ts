@@ -1,7 +1,8 @@
 /**
  * `dockgate demo`: the main job on embedded defaults. Until the flows exist it shows the X12
  * engine on the files in samples/x12: validate each file (recording it in the data
- * directory), print the acknowledgements an inbound file earns, and prove the JSON round trip.
+ * directory), print the acknowledgements an inbound file earns, and prove the JSON round trip;
+ * then the example partners in mappings/ translate the partner samples both ways.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -14,13 +15,62 @@ import { acknowledgementsFor } from './ack-output.ts';
 import { fileToJson, jsonToX12 } from './json-output.ts';
 import { openConfiguredStore, recordReceivedFile } from './record.ts';
 import { humanFile } from './validate-report.ts';
+import { loadMappings } from '../mapping/index.ts';
+import { mfnQuantities, skuIndex } from '../mapping/resolve.ts';
+import { readPartner, translator, writePartner, type DocumentName } from '../mapping/translate.ts';
+import { parseCanonical, type InventorySnapshot } from '../model/index.ts';
 
 const SAMPLES = fileURLToPath(new URL('../../samples/x12/', import.meta.url));
+const PARTNER_SAMPLES = fileURLToPath(new URL('../../samples/partners/', import.meta.url));
+const MAPPINGS = fileURLToPath(new URL('../../mappings/', import.meta.url));
+
+/** Partner samples and the document each one is. */
+const INBOUND: Array<[string, DocumentName, string]> = [
+  ['reno-wms', 'shipment-advice', 'reno-wms/945-shipment-advice.edi'],
+  ['reno-wms', 'inventory', 'reno-wms/846-inventory.edi'],
+  ['reno-wms', 'receipt', 'reno-wms/944-receipt.edi'],
+  ['reno-wms', 'inbound-asn', 'reno-wms/856-fba-asn.edi'],
+  ['cascade-csv', 'shipment-advice', 'cascade-csv/shipments.csv'],
+  ['cascade-csv', 'inventory', 'cascade-csv/inventory.csv'],
+  ['cascade-csv', 'receipt', 'cascade-csv/receipts.xml'],
+];
+
+/** Step 4: the example partners' mappings at work. Returns the number of unexpected outcomes. */
+async function translateSamples(out: (s: string) => void): Promise<number> {
+  const { mappings, problems } = loadMappings(MAPPINGS);
+  if (problems.length) {
+    out(`   the mapping files have ${problems.length} problem(s): dockgate mappings check`);
+    return 1;
+  }
+  let unexpected = 0;
+  const orders = (JSON.parse(readFileSync(join(PARTNER_SAMPLES, 'canonical/ship-orders.json'), 'utf8')) as unknown[]).map(parseCanonical);
+  for (const partner of ['reno-wms', 'cascade-csv']) {
+    const t = translator(mappings, partner, 'ship-order');
+    const w = writePartner(t, orders);
+    const changes = w.documents.flatMap((d) => d.textChanges);
+    if (w.documents.some((d) => d.status !== 'ok')) unexpected++;
+    out(`   ${orders.length} canonical orders -> ${partner} ${t.layout.format.toUpperCase()} (${t.layout.id}): ${w.bytes?.length ?? 0} bytes, ${changes.length} text change(s)${changes[0] ? `, e.g. '${changes[0].from}' sent as '${changes[0].to}'` : ''}`);
+  }
+  for (const [partner, doc, file] of INBOUND) {
+    const r = await readPartner(translator(mappings, partner, doc), readFileSync(join(PARTNER_SAMPLES, file)), { file });
+    const count = (s: string) => r.documents.filter((d) => d.status === s).length;
+    if (r.fileProblems.length || count('ok') !== r.documents.length) unexpected++;
+    out(`   ${file} -> ${r.documents.length} canonical ${doc} document(s): ${count('ok')} ok, ${count('held')} held, ${count('rejected')} rejected`);
+    if (partner === 'reno-wms' && doc === 'inventory') {
+      const acme = r.documents.find((d) => (d.document as InventorySnapshot | undefined)?.seller === 'acme')?.document as InventorySnapshot | undefined;
+      if (acme) {
+        const q = mfnQuantities(acme, skuIndex(mappings, 'acme'), mappings.partners.get('reno-wms')!);
+        out(`     MFN quantities for acme: ${q.map((x) => `${x.sellerSku} ${x.quantity}`).join(', ')}`);
+      }
+    }
+  }
+  return unexpected;
+}
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run the X12 engine on the sample files: validate and record, acknowledge, JSON round trip')
+    .description('run the X12 engine on the sample files (validate and record, acknowledge, JSON round trip) and translate the example partners\' samples')
     .option('--samples <dir>', 'folder of X12 files', SAMPLES)
     .action(async (opts: { samples: string }, cmd: Command) => {
       const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
@@ -66,7 +116,11 @@ export function registerDemoCommand(program: Command): void {
         if (!same) unexpected++;
         out(`   ${relative(process.cwd(), file)}: ${same ? 'identical bytes' : 'DIFFERS'}`);
       }
+      out('\n4. The example partners (mappings/): canonical orders out, partner documents in:');
+      unexpected += await translateSamples(out);
       out(`\nTry: npx dockgate x12 validate --json samples/x12/bad-945.edi   |   npx dockgate store list`);
+      out('     npx dockgate translate --partner cascade-csv --doc shipment-advice --from csv --to canonical samples/partners/cascade-csv/shipments.csv');
+      out('     npx dockgate mappings audit --partner reno-wms --skus samples/partners/acme-active-listings.txt');
       process.exitCode = unexpected === 0 ? 0 : 1;
     });
 }
