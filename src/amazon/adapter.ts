@@ -1,0 +1,407 @@
+/**
+ * Dockgate's way to Amazon for one seller: the amazon-sp-api client with its own throttling and
+ * remote-timeout retries switched off, our token buckets in front, request timeouts, bounded
+ * retries with exponential backoff and jitter for what can get better (429, 5xx, timeouts,
+ * dropped connections), Amazon's code and message for what cannot, and one token refresh when
+ * an access token has expired. Versions are pinned per call.
+ */
+import { createRequire } from 'node:module';
+import https from 'node:https';
+import net from 'node:net';
+import type { LwaCredentials } from './credentials.ts';
+import { AmazonApiError, AmazonConfigError, classifyThrown, kindOfStatus } from './errors.ts';
+import { QuotaRegistry, realClock, type Clock } from './quota.ts';
+import type { AmazonOrder, ConfirmationOutcome, ConfirmShipmentPackage, FbaInventoryLine, InboundShipmentDetail, ListingsItem, ListingsSubmission } from './types.ts';
+
+export interface AmazonSeller {
+  id: string;
+  sellingPartnerId: string;
+  region: 'na' | 'eu' | 'fe';
+  marketplaces: string[];
+  credentials: LwaCredentials;
+}
+
+export type AdapterEvent =
+  | { type: 'retry'; seller: string; operation: string; attempt: number; delayMs: number; code: string; status?: number }
+  | { type: 'token-refresh'; seller: string; operation: string }
+  | { type: 'throttled'; seller: string; operation: string };
+
+export interface AdapterOptions {
+  /** Send everything to a local emulator instead of Amazon. */
+  endpoint?: { host?: string; port: number };
+  /** Without an endpoint override, calls go to Amazon's production hosts: only for production partners. */
+  allowProduction?: boolean;
+  /** The emulator's speed-up, applied to our buckets and backoff alike. Default 1. */
+  timeScale?: number;
+  /** Per-request timeout (time to first byte), ms. Default 30 s. */
+  timeoutMs?: number;
+  /** Attempts per call, the first included. Default 6. */
+  maxAttempts?: number;
+  backoff?: { baseMs: number; capMs: number };
+  /** Share buckets between adapters of the same process (default: one per adapter). */
+  quota?: QuotaRegistry;
+  clock?: Clock;
+  random?: () => number;
+  onEvent?: (e: AdapterEvent) => void;
+}
+
+/** The part of the amazon-sp-api client Dockgate uses (its typings do not cover every operation we call). */
+interface SpClient {
+  callAPI(params: Record<string, unknown>): Promise<unknown>;
+  refreshAccessToken(): Promise<void>;
+  readonly access_token: string | undefined;
+}
+const { SellingPartner } = createRequire(import.meta.url)('amazon-sp-api') as { SellingPartner: new (config: Record<string, unknown>) => SpClient };
+
+/** Where each operation lives in the client, with its pinned version. */
+const OPERATIONS: Record<string, { endpoint: string; version: string }> = {
+  searchOrders: { endpoint: 'orders', version: '2026-01-01' },
+  getOrder: { endpoint: 'orders', version: '2026-01-01' },
+  confirmShipment: { endpoint: 'orders', version: 'v0' },
+  getListingsItem: { endpoint: 'listingsItems', version: '2021-08-01' },
+  patchListingsItem: { endpoint: 'listingsItems', version: '2021-08-01' },
+  getInventorySummaries: { endpoint: 'fbaInventory', version: 'v1' },
+  listInboundPlans: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
+  getInboundPlan: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
+  getShipment: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
+  listShipmentBoxes: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
+  listShipmentItems: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
+  getLabels: { endpoint: 'fulfillmentInbound', version: 'v0' },
+  createReport: { endpoint: 'reports', version: '2021-06-30' },
+  getReport: { endpoint: 'reports', version: '2021-06-30' },
+  getReportDocument: { endpoint: 'reports', version: '2021-06-30' },
+};
+
+/** An https agent whose connections go to a local port in plain HTTP: the client keeps its fixed hosts (FACTS.md). */
+class LocalAgent extends https.Agent {
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {
+    super({ keepAlive: true, maxSockets: 16 });
+  }
+  override createConnection(): net.Socket {
+    return net.createConnection({ host: this.host, port: this.port });
+  }
+}
+
+interface Raw {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export class AmazonAdapter {
+  private readonly sp: SpClient;
+  private readonly quota: QuotaRegistry;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly timeScale: number;
+  private readonly maxAttempts: number;
+  private readonly backoff: { baseMs: number; capMs: number };
+  private readonly agent: LocalAgent | undefined;
+  /** FBA confirmation id -> where it lives, learnt once. */
+  private readonly inboundIndex = new Map<string, { inboundPlanId: string; shipmentId: string }>();
+
+  constructor(
+    readonly seller: AmazonSeller,
+    private readonly options: AdapterOptions = {},
+  ) {
+    if (!options.endpoint && !options.allowProduction) {
+      throw new AmazonConfigError(`seller ${seller.id}: this partner is not in production: calls to Amazon's production endpoints are refused (configure an emulator endpoint)`);
+    }
+    this.timeScale = options.timeScale ?? 1;
+    this.clock = options.clock ?? realClock;
+    this.random = options.random ?? Math.random;
+    this.quota = options.quota ?? new QuotaRegistry(this.timeScale, this.clock);
+    this.maxAttempts = options.maxAttempts ?? 6;
+    this.backoff = options.backoff ?? { baseMs: 1000, capMs: 60_000 };
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    this.agent = options.endpoint ? new LocalAgent(options.endpoint.host ?? '127.0.0.1', options.endpoint.port) : undefined;
+    this.sp = new SellingPartner({
+      region: seller.region,
+      refresh_token: seller.credentials.refreshToken,
+      credentials: { SELLING_PARTNER_APP_CLIENT_ID: seller.credentials.clientId, SELLING_PARTNER_APP_CLIENT_SECRET: seller.credentials.clientSecret },
+      options: {
+        auto_request_tokens: true,
+        // Throttling and retries are ours: the client's retry 429s without a cap and time-outs forever (FACTS.md).
+        auto_request_throttled: false,
+        retry_remote_timeout: false,
+        version_fallback: false,
+        debug_log: false,
+        timeouts: { response: timeoutMs, idle: timeoutMs, deadline: timeoutMs * 4 },
+        ...(this.agent && { https_proxy_agent: this.agent }),
+      },
+      endpoints_versions: { listingsItems: '2021-08-01', fulfillmentInbound: '2024-03-20', fbaInventory: 'v1', reports: '2021-06-30' },
+    });
+  }
+
+  private tokenRequest: Promise<void> | null = null;
+
+  /** One LWA request however many calls start at once. */
+  private async ensureAccessToken(operation: string): Promise<void> {
+    if (this.sp.access_token) return;
+    this.tokenRequest ??= this.sp.refreshAccessToken().finally(() => {
+      this.tokenRequest = null;
+    });
+    try {
+      await this.tokenRequest;
+    } catch (e) {
+      throw classifyThrown(e, operation);
+    }
+  }
+
+  close(): void {
+    this.agent?.destroy();
+  }
+
+  private delay(attempt: number, minimumMs = 0): number {
+    const exp = Math.min(this.backoff.capMs, this.backoff.baseMs * 2 ** (attempt - 1));
+    const jittered = exp * (0.5 + this.random() / 2);
+    return Math.max(minimumMs, jittered) / this.timeScale;
+  }
+
+  /** One operation, with quota, retries, backoff and one token refresh. */
+  async call(operation: string, params: { path?: Record<string, string>; query?: Record<string, unknown>; body?: unknown }): Promise<Raw> {
+    const where = OPERATIONS[operation];
+    if (!where) throw new Error(`unknown operation ${operation}`);
+    const emit = this.options.onEvent ?? (() => undefined);
+    let refreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      // The access token first: a quota token taken while waiting for LWA would be spent late,
+      // and late requests bunch up at Amazon.
+      await this.ensureAccessToken(operation);
+      await this.quota.acquire(this.seller.id, operation);
+      let res: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: string };
+      try {
+        res = (await this.sp.callAPI({ operation, endpoint: where.endpoint, ...params, options: { version: where.version, raw_result: true } })) as typeof res;
+      } catch (e) {
+        const err = classifyThrown(e, operation);
+        if (!err.retryable || attempt >= this.maxAttempts) throw err;
+        const ms = this.delay(attempt);
+        emit({ type: 'retry', seller: this.seller.id, operation, attempt, delayMs: ms, code: err.code });
+        await this.clock.sleep(ms);
+        continue;
+      }
+      let body: unknown;
+      if (res.body) {
+        try {
+          body = JSON.parse(res.body);
+        } catch {
+          body = res.body;
+        }
+      }
+      if (res.statusCode < 300) {
+        const h = res.headers['x-amzn-ratelimit-limit'];
+        this.quota.observe(this.seller.id, operation, Array.isArray(h) ? h[0] : h);
+        return { status: res.statusCode, headers: res.headers, body };
+      }
+      const first = (body as { errors?: Array<{ code?: string; message?: string; details?: string }> } | undefined)?.errors?.[0] ?? {};
+      const code = first.code ?? `HTTP${res.statusCode}`;
+      if (res.statusCode === 403 && /access token.*expired/i.test(first.details ?? '') && !refreshed) {
+        // An expired access token is refreshed once, and the call is made again (not counted as a retry).
+        refreshed = true;
+        emit({ type: 'token-refresh', seller: this.seller.id, operation });
+        try {
+          await this.sp.refreshAccessToken();
+        } catch (e) {
+          throw classifyThrown(e, operation);
+        }
+        attempt--;
+        continue;
+      }
+      const kind = kindOfStatus(res.statusCode);
+      const err = new AmazonApiError(`${operation}: ${res.statusCode} ${code}: ${first.message ?? ''}${first.details ? ` (${first.details})` : ''}`, operation, kind, res.statusCode, code, first.details);
+      if (kind === 'throttled') {
+        this.quota.throttled(this.seller.id, operation);
+        emit({ type: 'throttled', seller: this.seller.id, operation });
+      }
+      if (!err.retryable || attempt >= this.maxAttempts) throw err;
+      const limit = this.quota.limit(this.seller.id, operation);
+      const ms = this.delay(attempt, kind === 'throttled' ? (1000 / limit.rate) * this.timeScale : 0);
+      emit({ type: 'retry', seller: this.seller.id, operation, attempt, delayMs: ms, code, status: res.statusCode });
+      await this.clock.sleep(ms);
+    }
+  }
+
+  // ---------------------------------------------------------------- orders
+
+  /** Merchant-fulfilled orders updated since a time that still need shipping, every page. */
+  async *searchMfnOrders(options: { lastUpdatedAfter: Date; statuses?: string[]; includedData?: string[]; marketplaceIds?: string[] }): AsyncGenerator<AmazonOrder> {
+    let token: string | undefined;
+    do {
+      const r = await this.call('searchOrders', {
+        query: {
+          lastUpdatedAfter: options.lastUpdatedAfter.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          marketplaceIds: options.marketplaceIds ?? this.seller.marketplaces,
+          fulfilledBy: ['MERCHANT'],
+          fulfillmentStatuses: options.statuses ?? ['UNSHIPPED', 'PARTIALLY_SHIPPED'],
+          includedData: options.includedData ?? ['RECIPIENT', 'FULFILLMENT'],
+          maxResultsPerPage: 100,
+          ...(token && { paginationToken: token }),
+        },
+      });
+      const body = r.body as { orders: AmazonOrder[]; pagination?: { nextToken?: string } };
+      for (const o of body.orders) yield o;
+      token = body.pagination?.nextToken;
+    } while (token);
+  }
+
+  async getOrder(orderId: string, includedData: string[] = ['FULFILLMENT', 'PACKAGES']): Promise<AmazonOrder> {
+    const r = await this.call('getOrder', { path: { orderId }, query: { includedData } });
+    return (r.body as { order: AmazonOrder }).order;
+  }
+
+  /**
+   * Confirm one package. When Amazon answers that the package is already there, the order is
+   * read back: only if it shows our tracking number is the confirmation done; otherwise both
+   * sides are shown in the error.
+   */
+  async confirmShipment(orderId: string, marketplaceId: string, pkg: ConfirmShipmentPackage): Promise<ConfirmationOutcome> {
+    const packageDetail = { ...pkg, packageReferenceId: String(pkg.packageReferenceId) };
+    try {
+      await this.call('confirmShipment', { path: { orderId }, body: { marketplaceId, packageDetail } });
+      return { outcome: 'confirmed' };
+    } catch (e) {
+      if (!(e instanceof AmazonApiError) || e.status !== 400 || !/PackageToUpdateNotFound|already (been )?(fulfilled|shipped|confirmed)/i.test(`${e.code} ${e.message}`)) throw e;
+      const order = await this.getOrder(orderId);
+      const ours = order.packages?.find((p) => p.trackingNumber === pkg.trackingNumber);
+      if (ours) return { outcome: 'already-confirmed', package: ours };
+      const theirs = (order.packages ?? []).map((p) => `${p.packageReferenceId}: ${p.carrier ?? '?'} ${p.trackingNumber ?? '?'} (${(p.packageItems ?? []).map((i) => `${i.quantity} x ${i.orderItemId}`).join(', ')})`).join('; ') || 'none';
+      throw new AmazonApiError(
+        `confirmShipment ${orderId}: Amazon refused package ${packageDetail.packageReferenceId} (${e.code}) and does not show its tracking number. Ours: ${pkg.carrierCode} ${pkg.trackingNumber} (${pkg.orderItems.map((i) => `${i.quantity} x ${i.orderItemId}`).join(', ')}). Amazon's packages: ${theirs}`,
+        'confirmShipment',
+        'client',
+        400,
+        'ConfirmationConflict',
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- listings and inventory
+
+  async getListingsItem(sku: string, includedData = ['summaries', 'attributes', 'fulfillmentAvailability', 'productTypes']): Promise<ListingsItem | null> {
+    try {
+      const r = await this.call('getListingsItem', { path: { sellerId: this.seller.sellingPartnerId, sku }, query: { marketplaceIds: [this.seller.marketplaces[0]], includedData } });
+      return r.body as ListingsItem;
+    } catch (e) {
+      if (e instanceof AmazonApiError && e.status === 404) return null;
+      throw e;
+    }
+  }
+
+  /** Which channels a listing is offered on, read from the listing itself (not guessed from FBA inventory). */
+  static channels(item: ListingsItem): string[] {
+    const a = item.fulfillmentAvailability?.map((f) => f.fulfillmentChannelCode) ?? [];
+    const b = item.attributes?.fulfillment_availability?.map((f) => f.fulfillment_channel_code) ?? [];
+    return [...new Set([...a, ...b])];
+  }
+
+  /**
+   * Set the merchant-fulfilled quantity of a SKU. An FBA listing is never fed from warehouse
+   * stock: a SKU without the DEFAULT channel is refused.
+   */
+  async setMfnQuantity(sku: string, quantity: number): Promise<ListingsSubmission> {
+    const item = await this.getListingsItem(sku);
+    if (!item) throw new AmazonApiError(`patchListingsItem: ${sku} has no listing for seller ${this.seller.id}`, 'patchListingsItem', 'client', 404, 'NOT_FOUND');
+    const channels = AmazonAdapter.channels(item);
+    if (!channels.includes('DEFAULT')) {
+      throw new AmazonApiError(`patchListingsItem: ${sku} is fulfilled by Amazon (${channels.join(', ') || 'no channel'}): warehouse stock never feeds an FBA listing`, 'patchListingsItem', 'client', undefined, 'FbaListing');
+    }
+    const productType = item.productTypes?.[0]?.productType ?? item.summaries?.[0]?.productType;
+    if (!productType) throw new AmazonApiError(`patchListingsItem: ${sku}: the listing shows no product type`, 'patchListingsItem', 'client', undefined, 'NoProductType');
+    const r = await this.call('patchListingsItem', {
+      path: { sellerId: this.seller.sellingPartnerId, sku },
+      query: { marketplaceIds: [this.seller.marketplaces[0]] },
+      body: { productType, patches: [{ op: 'replace', path: '/attributes/fulfillment_availability', value: [{ fulfillment_channel_code: 'DEFAULT', quantity }] }] },
+    });
+    const s = r.body as ListingsSubmission;
+    if (s.status === 'INVALID') {
+      throw new AmazonApiError(`patchListingsItem: ${sku}: ${(s.issues ?? []).map((i) => `${i.code} ${i.message}`).join('; ')}`, 'patchListingsItem', 'client', r.status, 'INVALID');
+    }
+    return s;
+  }
+
+  /** FBA positions: fulfillable is what Amazon can pick now; total includes inbound and reserved. */
+  async fbaInventory(skus?: string[]): Promise<FbaInventoryLine[]> {
+    const out: FbaInventoryLine[] = [];
+    let next: string | undefined;
+    do {
+      const r = await this.call('getInventorySummaries', {
+        query: { details: true, granularityType: 'Marketplace', granularityId: this.seller.marketplaces[0], marketplaceIds: [this.seller.marketplaces[0]], ...(skus && { sellerSkus: skus }), ...(next && { nextToken: next }) },
+      });
+      const body = r.body as { payload: { inventorySummaries: Array<{ sellerSku: string; fnSku?: string; asin?: string; totalQuantity?: number; inventoryDetails?: { fulfillableQuantity?: number } }> }; pagination?: { nextToken?: string } };
+      for (const s of body.payload.inventorySummaries) out.push({ sellerSku: s.sellerSku, fnsku: s.fnSku, asin: s.asin, fulfillable: s.inventoryDetails?.fulfillableQuantity ?? 0, total: s.totalQuantity ?? 0 });
+      next = body.pagination?.nextToken;
+    } while (next);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- FBA inbound
+
+  /** From the Amazon Shipment ID on the labels (FBA...) to the 2024-03-20 shipment, its boxes and items. */
+  async inboundShipment(confirmationId: string): Promise<InboundShipmentDetail | null> {
+    let where = this.inboundIndex.get(confirmationId);
+    if (!where) {
+      let token: string | undefined;
+      search: do {
+        const r = await this.call('listInboundPlans', { query: { pageSize: 30, sortBy: 'LAST_UPDATED_TIME', sortOrder: 'DESC', ...(token && { paginationToken: token }) } });
+        const body = r.body as { inboundPlans: Array<{ inboundPlanId: string; status: string }>; pagination?: { nextToken?: string } };
+        for (const plan of body.inboundPlans) {
+          if (plan.status === 'VOIDED') continue;
+          const p = (await this.call('getInboundPlan', { path: { inboundPlanId: plan.inboundPlanId } })).body as { shipments?: Array<{ shipmentId: string }> };
+          for (const s of p.shipments ?? []) {
+            const sh = (await this.call('getShipment', { path: { inboundPlanId: plan.inboundPlanId, shipmentId: s.shipmentId } })).body as { shipmentConfirmationId?: string };
+            if (sh.shipmentConfirmationId) this.inboundIndex.set(sh.shipmentConfirmationId, { inboundPlanId: plan.inboundPlanId, shipmentId: s.shipmentId });
+            if (sh.shipmentConfirmationId === confirmationId) break search;
+          }
+        }
+        token = body.pagination?.nextToken;
+      } while (token);
+      where = this.inboundIndex.get(confirmationId);
+      if (!where) return null;
+    }
+    const path = { inboundPlanId: where.inboundPlanId, shipmentId: where.shipmentId };
+    const sh = (await this.call('getShipment', { path })).body as { shipmentConfirmationId: string; amazonReferenceId?: string; status?: string; destination?: { warehouseId?: string } };
+    const boxes = (await this.call('listShipmentBoxes', { path })).body as { boxes: Array<{ boxId?: string; externalContainerIdentifier?: string; externalContainerIdentifierType?: string; items?: Array<{ msku: string; fnsku: string; asin: string; quantity: number }> }> };
+    const items = (await this.call('listShipmentItems', { path })).body as { items: Array<{ msku: string; fnsku: string; asin: string; quantity: number }> };
+    return {
+      ...where,
+      confirmationId: sh.shipmentConfirmationId,
+      amazonReferenceId: sh.amazonReferenceId,
+      destinationFc: sh.destination?.warehouseId,
+      status: sh.status,
+      boxes: boxes.boxes.map((b) => ({ boxId: b.boxId, ...(b.externalContainerIdentifierType === 'SSCC' && { sscc: b.externalContainerIdentifier }), items: (b.items ?? []).map(({ msku, fnsku, asin, quantity }) => ({ msku, fnsku, asin, quantity })) })),
+      items: items.items.map(({ msku, fnsku, asin, quantity }) => ({ msku, fnsku, asin, quantity })),
+    };
+  }
+
+  /** Box labels through v0 getLabels, which takes the Amazon Shipment ID (FBA...). */
+  async labelsUrl(confirmationId: string, pageType = 'PackageLabel_Thermal', labelType: 'BARCODE_2D' | 'UNIQUE' | 'PALLET' = 'UNIQUE', numberOfPackages?: number): Promise<string> {
+    const r = await this.call('getLabels', { path: { shipmentId: confirmationId }, query: { PageType: pageType, LabelType: labelType, ...(numberOfPackages && { NumberOfPackages: numberOfPackages }) } });
+    return (r.body as { payload: { DownloadURL: string } }).payload.DownloadURL;
+  }
+
+  // ---------------------------------------------------------------- reports
+
+  /** Request a report, wait for it, download and split its rows (tab-separated, header first). */
+  async report(reportType: string, options: { pollMs?: number; maxPolls?: number } = {}): Promise<Array<Record<string, string>>> {
+    const created = (await this.call('createReport', { body: { reportType, marketplaceIds: [this.seller.marketplaces[0]] } })).body as { reportId: string };
+    for (let i = 0; i < (options.maxPolls ?? 60); i++) {
+      const r = (await this.call('getReport', { path: { reportId: created.reportId } })).body as { processingStatus: string; reportDocumentId?: string };
+      if (r.processingStatus === 'DONE' && r.reportDocumentId) {
+        const d = (await this.call('getReportDocument', { path: { reportDocumentId: r.reportDocumentId } })).body as { url: string; compressionAlgorithm?: string };
+        const res = await fetch(d.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+        if (!res.ok) throw new AmazonApiError(`report ${reportType}: document download answered ${res.status}`, 'getReportDocument', kindOfStatus(res.status), res.status, `HTTP${res.status}`);
+        let bytes = Buffer.from(await res.arrayBuffer());
+        if (d.compressionAlgorithm === 'GZIP') bytes = (await import('node:zlib')).gunzipSync(bytes);
+        const [head, ...rows] = bytes.toString('utf8').split(/\r?\n/).filter((l) => l !== '');
+        const names = head?.split('\t') ?? [];
+        return rows.map((row) => Object.fromEntries(row.split('\t').map((v, k) => [names[k] ?? `column${k + 1}`, v])));
+      }
+      if (['FATAL', 'CANCELLED'].includes(r.processingStatus)) throw new AmazonApiError(`report ${reportType}: ${r.processingStatus}`, 'getReport', 'client', undefined, r.processingStatus);
+      await this.clock.sleep((options.pollMs ?? 30_000) / this.timeScale);
+    }
+    throw new AmazonApiError(`report ${reportType}: not done after ${options.maxPolls ?? 60} polls`, 'getReport', 'timeout', undefined, 'REPORT_TIMEOUT');
+  }
+}

@@ -1,0 +1,571 @@
+/**
+ * A local SP-API emulator: the LWA token endpoint and the operations Dockgate uses, with state,
+ * Amazon's published rate limits (optionally sped up by a time scale), request validation as
+ * Amazon does it, and injected faults. Every behaviour is listed with its source in
+ * docs/sandbox-amazon.md; where Amazon's behaviour is not documented or reported the emulator
+ * simply agrees with the caller.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import express, { type Request, type Response } from 'express';
+import rateLimits from './rate-limits.json' with { type: 'json' };
+import { sellerState, type Confirmation, type OrderState, type Seed, type SellerState } from './state.ts';
+import { Seed as SeedSchema } from './state.ts';
+
+export interface FaultOptions {
+  /** Share of requests answered 429 QuotaExceeded regardless of quota (0..1). */
+  throttleShare?: number;
+  /** Share of requests answered 500 InternalFailure. */
+  errorShare?: number;
+  /** Added latency per request, in milliseconds (not scaled). */
+  latencyMs?: number;
+  /** Share of requests whose connection is dropped without an answer. */
+  dropShare?: number;
+  /** Share of requests never answered (the connection hangs until the client gives up). */
+  hangShare?: number;
+  /** Access tokens expire after this many seconds of emulated time (Amazon: 3600). */
+  tokenLifetimeSeconds?: number;
+}
+
+export interface EmulatorOptions {
+  seed: Seed;
+  /** Rates are multiplied by this (100 = a hundred times Amazon's published rate). Default 1. */
+  timeScale?: number;
+  faults?: FaultOptions;
+  /** Deterministic randomness for faults (tests). */
+  random?: () => number;
+}
+
+export interface RecordedCall {
+  operation: string;
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  status: number;
+  response?: unknown;
+  seller?: string;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+type Handler = (req: Request, seller: SellerState) => { status: number; body?: unknown; headers?: Record<string, string> };
+
+const errors = (status: number, code: string, message: string, details?: string) => ({ status, body: { errors: [{ code, message, ...(details !== undefined && { details }) }] } });
+const invalid = (message: string, details?: string) => errors(400, 'InvalidInput', message, details);
+
+/** Query values as the client sends them: arrays comma-separated. */
+function list(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  const all = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(','));
+  return all.filter((x) => x !== '');
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+export class AmazonEmulator {
+  readonly calls: RecordedCall[] = [];
+  private readonly sellers = new Map<string, SellerState>();
+  private readonly tokens = new Map<string, { seller: string; expires: number }>();
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly sockets = new Set<Socket>();
+  private server: Server | null = null;
+  private readonly timeScale: number;
+  private readonly faults: FaultOptions;
+  private readonly random: () => number;
+  private seq = 0;
+  port = 0;
+
+  constructor(options: EmulatorOptions) {
+    const seed = SeedSchema.parse(options.seed);
+    for (const s of seed.sellers) this.sellers.set(s.id, sellerState(s));
+    this.timeScale = options.timeScale ?? 1;
+    this.faults = options.faults ?? {};
+    this.random = options.random ?? Math.random;
+  }
+
+  seller(id: string): SellerState | undefined {
+    return this.sellers.get(id);
+  }
+
+  /** Faults can be changed while running (tests turn them on and off). */
+  setFaults(f: FaultOptions): void {
+    Object.assign(this.faults, f);
+    for (const k of Object.keys(this.faults) as Array<keyof FaultOptions>) if (f[k] === undefined && k in f) delete this.faults[k];
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<number> {
+    const app = this.app();
+    this.server = createServer(app);
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    this.port = (this.server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private app() {
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(express.json({ limit: '5mb', type: () => true }));
+    app.post('/auth/o2/token', express.urlencoded({ extended: false }), (req, res) => this.token(req, res));
+    const op = (method: 'get' | 'post' | 'patch', path: string, operation: keyof typeof rateLimits.operations | string, handler: Handler) => {
+      app[method](path, (req, res) => void this.serve(operation, req, res, handler));
+    };
+    op('get', '/orders/2026-01-01/orders', 'searchOrders', (req, s) => this.searchOrders(req, s));
+    op('get', '/orders/2026-01-01/orders/:orderId', 'getOrder', (req, s) => this.getOrder(req, s));
+    op('post', '/orders/v0/orders/:orderId/shipmentConfirmation', 'confirmShipment', (req, s) => this.confirmShipment(req, s));
+    op('get', '/listings/2021-08-01/items/:sellerId/:sku', 'getListingsItem', (req, s) => this.getListingsItem(req, s));
+    op('patch', '/listings/2021-08-01/items/:sellerId/:sku', 'patchListingsItem', (req, s) => this.patchListingsItem(req, s));
+    op('get', '/fba/inventory/v1/summaries', 'getInventorySummaries', (req, s) => this.getInventorySummaries(req, s));
+    op('get', '/inbound/fba/2024-03-20/inboundPlans', 'listInboundPlans', (req, s) => this.listInboundPlans(req, s));
+    op('get', '/inbound/fba/2024-03-20/inboundPlans/:planId', 'getInboundPlan', (req, s) => this.getInboundPlan(req, s));
+    op('get', '/inbound/fba/2024-03-20/inboundPlans/:planId/shipments/:shipmentId', 'getShipment', (req, s) => this.getShipment(req, s));
+    op('get', '/inbound/fba/2024-03-20/inboundPlans/:planId/shipments/:shipmentId/boxes', 'listShipmentBoxes', (req, s) => this.listShipmentBoxes(req, s));
+    op('get', '/inbound/fba/2024-03-20/inboundPlans/:planId/shipments/:shipmentId/items', 'listShipmentItems', (req, s) => this.listShipmentItems(req, s));
+    op('get', '/fba/inbound/v0/shipments/:shipmentId/labels', 'getLabels', (req, s) => this.getLabels(req, s));
+    op('post', '/reports/2021-06-30/reports', 'createReport', (req, s) => this.createReport(req, s));
+    op('get', '/reports/2021-06-30/reports/:reportId', 'getReport', (req, s) => this.getReport(req, s));
+    op('get', '/reports/2021-06-30/documents/:documentId', 'getReportDocument', (req, s) => this.getReportDocument(req, s));
+    // Report documents and labels are fetched from a pre-signed URL, outside the API and its quota.
+    app.get('/emulator/documents/:sellerId/:documentId', (req, res) => this.document(req, res));
+    app.get('/emulator/labels/:confirmationId.pdf', (req, res) => res.type('application/pdf').send(Buffer.from(`%PDF-1.4\n% labels for ${req.params.confirmationId}\n`)));
+    app.use((req: Request, res: Response) => {
+      this.record('unknown', req, 404);
+      res.status(404).json({ errors: [{ code: 'NotFound', message: `${req.method} ${req.path} is not an operation this emulator serves` }] });
+    });
+    return app;
+  }
+
+  private record(operation: string, req: Request, status: number, response?: unknown, seller?: string): void {
+    this.calls.push({ operation, method: req.method, path: req.path, query: req.query as RecordedCall['query'], body: req.method === 'GET' ? undefined : req.body, status, response, seller });
+  }
+
+  /** LWA: refresh token -> access token. */
+  private token(req: Request, res: Response): void {
+    const body = (req.body ?? {}) as Record<string, string>;
+    const fail = (error: string, description: string) => {
+      this.record('lwaToken', req, 400, { error });
+      res.status(400).json({ error, error_description: description });
+    };
+    if (body.grant_type !== 'refresh_token') return fail('unsupported_grant_type', 'grant_type must be refresh_token');
+    if (!body.client_id || !body.client_secret) return fail('invalid_client', 'Client authentication failed');
+    const token = body.refresh_token ?? '';
+    let seller = [...this.sellers.values()].find((s) => s.seed.refreshToken === token);
+    if (!seller && /^Atzr\|[\w\-|=+/.]{4,}$/.test(token)) seller = [...this.sellers.values()].find((s) => !s.seed.refreshToken);
+    if (!seller) return fail('invalid_grant', 'The request has an invalid grant parameter : refresh_token');
+    const access = `Atza|emu-${seller.seed.id}-${++this.seq}-${randomUUID()}`;
+    const lifetime = this.faults.tokenLifetimeSeconds ?? 3600;
+    this.tokens.set(access, { seller: seller.seed.id, expires: Date.now() + (lifetime * 1000) / this.timeScale });
+    this.record('lwaToken', req, 200, undefined, seller.seed.id);
+    res.json({ access_token: access, refresh_token: token, token_type: 'bearer', expires_in: lifetime });
+  }
+
+  /** Amazon's token bucket per seller and operation: rate x time scale, burst as published. */
+  private take(seller: string, operation: string): boolean {
+    const limit = (rateLimits.operations as Record<string, { rate: number; burst: number }>)[operation];
+    if (!limit) return true;
+    const key = `${seller}\u0000${operation}`;
+    const now = Date.now();
+    const b = this.buckets.get(key) ?? { tokens: limit.burst, at: now };
+    b.tokens = Math.min(limit.burst, b.tokens + ((now - b.at) / 1000) * limit.rate * this.timeScale);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  private async serve(operation: string, req: Request, res: Response, handler: Handler): Promise<void> {
+    const f = this.faults;
+    if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
+    if (f.dropShare && this.random() < f.dropShare) {
+      this.record(operation, req, 0);
+      req.socket.destroy();
+      return;
+    }
+    if (f.hangShare && this.random() < f.hangShare) {
+      this.record(operation, req, -1);
+      return; // never answered; the socket is destroyed at stop()
+    }
+    const access = String(req.headers['x-amz-access-token'] ?? '');
+    const t = this.tokens.get(access);
+    const send = (r: { status: number; body?: unknown; headers?: Record<string, string> }, seller?: string) => {
+      this.record(operation, req, r.status, r.body, seller);
+      for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+      res.setHeader('x-amzn-RequestId', randomUUID());
+      if (r.status === 204 || r.body === undefined) res.status(r.status).end();
+      else res.status(r.status).json(r.body);
+    };
+    if (!t) return send(errors(403, 'Unauthorized', 'Access to requested resource is denied.', 'The access token you provided is revoked, malformed or invalid.'));
+    if (Date.now() > t.expires) return send(errors(403, 'Unauthorized', 'Access to requested resource is denied.', 'The access token you provided has expired.'), t.seller);
+    const seller = this.sellers.get(t.seller)!;
+    if ((f.throttleShare && this.random() < f.throttleShare) || !this.take(t.seller, operation)) {
+      // Real 429s often come without x-amzn-RateLimit-Limit (FACTS.md).
+      return send(errors(429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.'), t.seller);
+    }
+    if (f.errorShare && this.random() < f.errorShare) return send(errors(500, 'InternalFailure', 'We encountered an internal error. Please try again.'), t.seller);
+    let r: { status: number; body?: unknown; headers?: Record<string, string> };
+    try {
+      r = handler(req, seller);
+    } catch (e) {
+      r = errors(500, 'InternalFailure', (e as Error).message);
+    }
+    const limit = (rateLimits.operations as Record<string, { rate: number }>)[operation];
+    if (r.status < 300 && limit) r.headers = { ...r.headers, 'x-amzn-RateLimit-Limit': String(limit.rate) };
+    send(r, t.seller);
+  }
+
+  // ---------------------------------------------------------------- orders
+
+  private orderJson(o: OrderState, included: string[]): Record<string, unknown> {
+    const s = o.seed;
+    const items = s.items.map((i) => {
+      const shipped = o.shipped.get(i.orderItemId) ?? 0;
+      return {
+        orderItemId: i.orderItemId,
+        quantityOrdered: i.quantity,
+        product: { asin: i.asin, title: i.title, sellerSku: i.sellerSku, ...(i.price && { price: { unitPrice: i.price } }) },
+        ...(included.includes('FULFILLMENT') && { fulfillment: { quantityFulfilled: shipped, quantityUnfulfilled: i.quantity - shipped } }),
+      };
+    });
+    return {
+      orderId: s.orderId,
+      createdTime: s.createdTime,
+      lastUpdatedTime: o.lastUpdatedTime,
+      salesChannel: { channelName: 'AMAZON', marketplaceId: s.marketplaceId },
+      ...(included.includes('BUYER') && s.buyer && { buyer: s.buyer }),
+      ...(included.includes('RECIPIENT') && {
+        recipient: { deliveryAddress: { ...s.recipient, addressType: 'RESIDENTIAL' } },
+      }),
+      fulfillment: {
+        fulfillmentStatus: o.status,
+        fulfilledBy: s.fulfilledBy,
+        fulfillmentServiceLevel: 'STANDARD',
+        ...(s.shipBy && { shipByWindow: { latestDateTime: s.shipBy } }),
+        ...(s.deliverBy && { deliverByWindow: { latestDateTime: s.deliverBy } }),
+      },
+      orderItems: items,
+      ...(included.includes('PACKAGES') && {
+        packages: o.confirmations.map((c) => ({
+          packageReferenceId: c.packageReferenceId,
+          createdTime: c.at,
+          packageStatus: { status: 'SHIPPED' },
+          carrier: c.carrierCode === 'Other' ? (c.carrierName ?? 'Other') : c.carrierCode,
+          shipTime: c.shipDate,
+          ...(c.shippingMethod && { shippingService: c.shippingMethod }),
+          trackingNumber: c.trackingNumber,
+          packageItems: c.items,
+        })),
+      }),
+    };
+  }
+
+  private searchOrders(req: Request, s: SellerState) {
+    const q = req.query as Record<string, string | undefined>;
+    const createdAfter = q.createdAfter;
+    const updatedAfter = q.lastUpdatedAfter;
+    if (!createdAfter && !updatedAfter) return invalid('Either createdAfter or lastUpdatedAfter must be specified.');
+    if (createdAfter && updatedAfter) return invalid('createdAfter and lastUpdatedAfter cannot both be specified.');
+    for (const [k, v] of Object.entries({ createdAfter, lastUpdatedAfter: updatedAfter, createdBefore: q.createdBefore, lastUpdatedBefore: q.lastUpdatedBefore })) {
+      if (v !== undefined && !ISO_DATE_TIME.test(v)) return invalid(`${k} must be an ISO 8601 date-time.`);
+    }
+    const marketplaces = list(q.marketplaceIds) ?? s.seed.marketplaces;
+    const statuses = list(q.fulfillmentStatuses);
+    const by = list(q.fulfilledBy);
+    const included = list(q.includedData) ?? [];
+    const max = q.maxResultsPerPage ? Number(q.maxResultsPerPage) : 100;
+    if (!Number.isInteger(max) || max < 1 || max > 100) return invalid('maxResultsPerPage must be between 1 and 100.');
+    const start = q.paginationToken ? Number.parseInt(Buffer.from(q.paginationToken, 'base64url').toString(), 10) : 0;
+    if (Number.isNaN(start)) return invalid('Invalid paginationToken.');
+    const all = [...s.orders.values()]
+      .filter((o) => marketplaces.includes(o.seed.marketplaceId))
+      .filter((o) => (createdAfter ? o.seed.createdTime >= createdAfter : o.lastUpdatedTime >= updatedAfter!))
+      .filter((o) => !statuses || statuses.includes(o.status))
+      .filter((o) => !by || by.includes(o.seed.fulfilledBy))
+      .sort((a, b) => a.seed.createdTime.localeCompare(b.seed.createdTime));
+    const page = all.slice(start, start + max);
+    const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
+    return { status: 200, body: { orders: page.map((o) => this.orderJson(o, included)), ...(next && { pagination: { nextToken: next } }), [createdAfter ? 'createdBefore' : 'lastUpdatedBefore']: new Date(Date.now() - 120_000).toISOString().replace(/\.\d{3}Z$/, 'Z') } };
+  }
+
+  private getOrder(req: Request, s: SellerState) {
+    const o = s.orders.get(String(req.params.orderId));
+    if (!o) return errors(404, 'NotFound', 'The requested order was not found.');
+    return { status: 200, body: { order: this.orderJson(o, list(req.query.includedData) ?? []) } };
+  }
+
+  private confirmShipment(req: Request, s: SellerState) {
+    const o = s.orders.get(String(req.params.orderId));
+    const body = (req.body ?? {}) as { marketplaceId?: unknown; packageDetail?: Record<string, unknown> };
+    if (!o) return errors(404, 'NotFound', 'The requested order was not found.');
+    if (typeof body.marketplaceId !== 'string') return invalid('Missing required field: marketplaceId');
+    if (body.marketplaceId !== o.seed.marketplaceId) return invalid(`Invalid marketplaceId ${body.marketplaceId} for order ${o.seed.orderId}`);
+    const p = body.packageDetail;
+    if (!p || typeof p !== 'object') return invalid('Missing required field: packageDetail');
+    // packageReferenceId is a string holding a positive number; a JSON number is refused (FACTS.md).
+    if (typeof p.packageReferenceId !== 'string' || !/^[1-9]\d*$/.test(p.packageReferenceId)) return invalid('Invalid Input', 'packageReferenceId must be a string holding a positive number');
+    if (typeof p.shipDate !== 'string' || !ISO_DATE_TIME.test(p.shipDate)) return invalid('Invalid Input', 'shipDate must be an ISO 8601 date-time');
+    if (typeof p.carrierCode !== 'string' || p.carrierCode === '') return invalid('Missing required field: carrierCode');
+    if (p.carrierCode === 'Other' && (typeof p.carrierName !== 'string' || p.carrierName === '')) return invalid('carrierName is required when carrierCode is Other');
+    if (typeof p.trackingNumber !== 'string' || p.trackingNumber === '') return invalid('Missing required field: trackingNumber');
+    const items = p.orderItems as Array<{ orderItemId?: unknown; quantity?: unknown }> | undefined;
+    if (!Array.isArray(items) || items.length === 0) return invalid('Missing required field: orderItems');
+    if (o.seed.fulfilledBy !== 'MERCHANT') return invalid(`Order ${o.seed.orderId} is fulfilled by Amazon`);
+    if (o.status === 'CANCELLED') return invalid(`Order ${o.seed.orderId} is cancelled`);
+    if (o.confirmations.some((c) => c.packageReferenceId === p.packageReferenceId)) {
+      return errors(400, 'PackageToUpdateNotFound', `Package ${p.packageReferenceId} of order ${o.seed.orderId} has already been confirmed`);
+    }
+    for (const i of items) {
+      const item = o.seed.items.find((x) => x.orderItemId === i.orderItemId);
+      if (!item) return invalid('OrderItemId is invalid', `orderItemId ${String(i.orderItemId)}`);
+      if (!Number.isInteger(i.quantity) || (i.quantity as number) < 1) return invalid('Invalid Input', `quantity of ${item.orderItemId} must be a positive whole number`);
+      if ((o.shipped.get(item.orderItemId) ?? 0) + (i.quantity as number) > item.quantity) {
+        return errors(400, 'PackageToUpdateNotFound', `Order item ${item.orderItemId} is already fulfilled`);
+      }
+    }
+    const c: Confirmation = {
+      packageReferenceId: p.packageReferenceId,
+      carrierCode: p.carrierCode,
+      carrierName: p.carrierName as string | undefined,
+      shippingMethod: p.shippingMethod as string | undefined,
+      trackingNumber: p.trackingNumber,
+      shipDate: p.shipDate,
+      items: items.map((i) => ({ orderItemId: String(i.orderItemId), quantity: i.quantity as number })),
+      at: new Date().toISOString(),
+    };
+    o.confirmations.push(c);
+    for (const i of c.items) o.shipped.set(i.orderItemId, (o.shipped.get(i.orderItemId) ?? 0) + i.quantity);
+    o.status = o.seed.items.every((i) => (o.shipped.get(i.orderItemId) ?? 0) >= i.quantity) ? 'SHIPPED' : 'PARTIALLY_SHIPPED';
+    o.lastUpdatedTime = c.at.replace(/\.\d{3}Z$/, 'Z');
+    return { status: 204 };
+  }
+
+  // ---------------------------------------------------------------- listings and inventory
+
+  private listingJson(s: SellerState, sku: string, included: string[]) {
+    const l = s.listings.get(sku)!;
+    const marketplace = s.seed.marketplaces[0];
+    return {
+      sku,
+      ...(included.includes('summaries') && {
+        summaries: [{ marketplaceId: marketplace, asin: l.asin, productType: l.productType, status: ['BUYABLE', 'DISCOVERABLE'], itemName: l.itemName, createdDate: '2025-01-01T00:00:00Z', lastUpdatedDate: '2026-01-01T00:00:00Z' }],
+      }),
+      ...(included.includes('attributes') && { attributes: { fulfillment_availability: l.channels.map((c) => ({ fulfillment_channel_code: c.code, ...(c.quantity !== undefined && { quantity: c.quantity }) })) } }),
+      ...(included.includes('fulfillmentAvailability') && { fulfillmentAvailability: l.channels.map((c) => ({ fulfillmentChannelCode: c.code, ...(c.quantity !== undefined && { quantity: c.quantity }) })) }),
+      ...(included.includes('productTypes') && { productTypes: [{ marketplaceId: marketplace, productType: l.productType }] }),
+    };
+  }
+
+  private getListingsItem(req: Request, s: SellerState) {
+    if (req.params.sellerId !== s.seed.sellingPartnerId) return errors(403, 'Unauthorized', 'Access to requested resource is denied.');
+    if (!list(req.query.marketplaceIds)?.length) return invalid('Missing required parameter: marketplaceIds');
+    const sku = String(req.params.sku);
+    if (!s.listings.has(sku)) return errors(404, 'NOT_FOUND', `SKU '${sku}' not found in marketplace`);
+    return { status: 200, body: this.listingJson(s, sku, list(req.query.includedData) ?? ['summaries']) };
+  }
+
+  private patchListingsItem(req: Request, s: SellerState) {
+    if (req.params.sellerId !== s.seed.sellingPartnerId) return errors(403, 'Unauthorized', 'Access to requested resource is denied.');
+    if (!list(req.query.marketplaceIds)?.length) return invalid('Missing required parameter: marketplaceIds');
+    const sku = String(req.params.sku);
+    const body = (req.body ?? {}) as { productType?: unknown; patches?: Array<{ op?: string; path?: string; value?: unknown }> };
+    if (typeof body.productType !== 'string' || !Array.isArray(body.patches) || body.patches.length === 0) return invalid('productType and patches are required');
+    const l = s.listings.get(sku);
+    const submissionId = randomUUID().replace(/-/g, '');
+    if (!l) return { status: 200, body: { sku, status: 'INVALID', submissionId, issues: [{ code: '4000001', message: `SKU ${sku} does not exist`, severity: 'ERROR', categories: ['INVALID_ATTRIBUTE'] }] } };
+    if (body.productType !== l.productType) {
+      return { status: 200, body: { sku, status: 'INVALID', submissionId, issues: [{ code: '90220', message: `productType ${body.productType} does not match the listing's ${l.productType}`, severity: 'ERROR', categories: ['INVALID_ATTRIBUTE'] }] } };
+    }
+    for (const p of body.patches) {
+      if (p.path === '/attributes/fulfillment_availability' && (p.op === 'replace' || p.op === 'merge')) {
+        for (const v of (p.value as Array<{ fulfillment_channel_code?: string; quantity?: number }>) ?? []) {
+          const c = l.channels.find((x) => x.code === v.fulfillment_channel_code);
+          if (c) c.quantity = v.quantity;
+          else if (v.fulfillment_channel_code) l.channels.push({ code: v.fulfillment_channel_code, quantity: v.quantity });
+        }
+      }
+    }
+    s.submissions.push({ sku, submissionId, patches: body.patches, at: new Date().toISOString() });
+    return { status: 200, body: { sku, status: 'ACCEPTED', submissionId, issues: [] } };
+  }
+
+  private getInventorySummaries(req: Request, s: SellerState) {
+    const q = req.query as Record<string, string | undefined>;
+    if (q.granularityType !== 'Marketplace' || !q.granularityId) return invalid('granularityType must be Marketplace with a granularityId');
+    if (!list(q.marketplaceIds)?.length) return invalid('Missing required parameter: marketplaceIds');
+    const skus = list(q.sellerSkus);
+    const all = s.seed.fbaInventory.filter((i) => !skus || skus.includes(i.sku));
+    const start = q.nextToken ? Number.parseInt(Buffer.from(q.nextToken, 'base64url').toString(), 10) : 0;
+    const page = all.slice(start, start + 50);
+    const details = q.details === 'true';
+    return {
+      status: 200,
+      body: {
+        payload: {
+          granularity: { granularityType: 'Marketplace', granularityId: q.granularityId },
+          inventorySummaries: page.map((i) => ({
+            asin: i.asin,
+            fnSku: i.fnsku,
+            sellerSku: i.sku,
+            condition: 'NewItem',
+            ...(details && { inventoryDetails: { fulfillableQuantity: i.fulfillable, inboundWorkingQuantity: 0, inboundShippedQuantity: i.inboundShipped, inboundReceivingQuantity: 0 } }),
+            lastUpdatedTime: '2026-01-01T00:00:00Z',
+            productName: i.sku,
+            totalQuantity: i.fulfillable + i.inboundShipped + i.reserved,
+          })),
+        },
+        ...(start + 50 < all.length && { pagination: { nextToken: Buffer.from(String(start + 50)).toString('base64url') } }),
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- FBA inbound
+
+  private plan(s: SellerState, id: string) {
+    return s.seed.inboundPlans.find((p) => p.inboundPlanId === id);
+  }
+
+  private static readonly SOURCE = { name: 'Warehouse', addressLine1: '1200 Logistics Way', city: 'Reno', postalCode: '89502', countryCode: 'US', stateOrProvinceCode: 'NV' };
+
+  private listInboundPlans(req: Request, s: SellerState) {
+    const status = req.query.status as string | undefined;
+    const size = req.query.pageSize ? Number(req.query.pageSize) : 10;
+    if (!Number.isInteger(size) || size < 1 || size > 30) return invalid('pageSize must be between 1 and 30');
+    const start = req.query.paginationToken ? Number.parseInt(Buffer.from(String(req.query.paginationToken), 'base64url').toString(), 10) : 0;
+    const all = s.seed.inboundPlans.filter((p) => !status || p.status === status);
+    const page = all.slice(start, start + size);
+    return {
+      status: 200,
+      body: {
+        inboundPlans: page.map((p) => ({ createdAt: p.createdAt, inboundPlanId: p.inboundPlanId, lastUpdatedAt: p.createdAt, marketplaceIds: p.marketplaceIds, name: p.name, sourceAddress: AmazonEmulator.SOURCE, status: p.status })),
+        ...(start + size < all.length && { pagination: { nextToken: Buffer.from(String(start + size)).toString('base64url') } }),
+      },
+    };
+  }
+
+  private getInboundPlan(req: Request, s: SellerState) {
+    const p = this.plan(s, String(req.params.planId));
+    if (!p) return errors(404, 'NotFound', 'The inbound plan was not found.');
+    return {
+      status: 200,
+      body: { createdAt: p.createdAt, inboundPlanId: p.inboundPlanId, lastUpdatedAt: p.createdAt, marketplaceIds: p.marketplaceIds, name: p.name, sourceAddress: AmazonEmulator.SOURCE, status: p.status, shipments: p.shipments.map((x) => ({ shipmentId: x.shipmentId, status: x.status })) },
+    };
+  }
+
+  private shipment(req: Request, s: SellerState) {
+    return this.plan(s, String(req.params.planId))?.shipments.find((x) => x.shipmentId === req.params.shipmentId);
+  }
+
+  private getShipment(req: Request, s: SellerState) {
+    const x = this.shipment(req, s);
+    if (!x) return errors(404, 'NotFound', 'The shipment was not found.');
+    return {
+      status: 200,
+      body: {
+        shipmentId: x.shipmentId,
+        shipmentConfirmationId: x.confirmationId,
+        ...(x.amazonReferenceId && { amazonReferenceId: x.amazonReferenceId }),
+        placementOptionId: `pl${x.shipmentId.slice(2)}`,
+        source: { sourceType: 'SELLER_ADDRESS', address: AmazonEmulator.SOURCE },
+        destination: { destinationType: 'AMAZON_OPTIMIZED', warehouseId: x.destinationFc },
+        status: x.status,
+      },
+    };
+  }
+
+  private listShipmentBoxes(req: Request, s: SellerState) {
+    const x = this.shipment(req, s);
+    if (!x) return errors(404, 'NotFound', 'The shipment was not found.');
+    return {
+      status: 200,
+      body: {
+        boxes: x.boxes.map((b, i) => ({
+          boxId: b.boxId,
+          packageId: `pk${x.shipmentId.slice(2, 10)}-${i + 1}`,
+          ...(b.sscc && { externalContainerIdentifier: b.sscc, externalContainerIdentifierType: 'SSCC' }),
+          contentInformationSource: 'BOX_CONTENT_PROVIDED',
+          quantity: b.items.reduce((a, it) => a + it.quantity, 0),
+          items: b.items.map((it) => ({ asin: it.asin, fnsku: it.fnsku, labelOwner: 'SELLER', msku: it.msku, prepInstructions: [], quantity: it.quantity })),
+          ...(b.weightLb && { weight: { unit: 'LB', value: b.weightLb } }),
+        })),
+      },
+    };
+  }
+
+  private listShipmentItems(req: Request, s: SellerState) {
+    const x = this.shipment(req, s);
+    if (!x) return errors(404, 'NotFound', 'The shipment was not found.');
+    const items = new Map<string, { asin: string; fnsku: string; labelOwner: string; msku: string; prepInstructions: never[]; quantity: number }>();
+    for (const b of x.boxes) {
+      for (const it of b.items) {
+        const e = items.get(it.msku) ?? { asin: it.asin, fnsku: it.fnsku, labelOwner: 'SELLER', msku: it.msku, prepInstructions: [], quantity: 0 };
+        e.quantity += it.quantity;
+        items.set(it.msku, e);
+      }
+    }
+    return { status: 200, body: { items: [...items.values()] } };
+  }
+
+  private getLabels(req: Request, s: SellerState) {
+    const id = String(req.params.shipmentId);
+    const pageType = req.query.PageType as string | undefined;
+    const labelType = req.query.LabelType as string | undefined;
+    if (!pageType || !labelType) return invalid('PageType and LabelType are required');
+    if (!['BARCODE_2D', 'UNIQUE', 'PALLET'].includes(labelType)) return invalid(`Invalid LabelType ${labelType}`);
+    // v0 getLabels takes the shipment confirmation id (FBA...), not the 2024-03-20 sh... id (FACTS.md).
+    const known = s.seed.inboundPlans.some((p) => p.shipments.some((x) => x.confirmationId === id));
+    if (!known) return invalid(`Shipment ${id} was not found`);
+    return { status: 200, body: { payload: { DownloadURL: `http://127.0.0.1:${this.port}/emulator/labels/${id}.pdf` } } };
+  }
+
+  // ---------------------------------------------------------------- reports
+
+  private createReport(req: Request, s: SellerState) {
+    const body = (req.body ?? {}) as { reportType?: unknown; marketplaceIds?: unknown };
+    if (typeof body.reportType !== 'string' || !Array.isArray(body.marketplaceIds) || body.marketplaceIds.length === 0) return invalid('reportType and marketplaceIds are required');
+    const reportId = String(50_000_000_000 + s.reports.size + 1);
+    s.reports.set(reportId, { reportId, reportType: body.reportType, marketplaceIds: body.marketplaceIds as string[], createdTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), documentId: `amzn1.spdoc.1.4.na.${randomUUID()}` });
+    return { status: 202, body: { reportId } };
+  }
+
+  private getReport(req: Request, s: SellerState) {
+    const r = s.reports.get(String(req.params.reportId));
+    if (!r) return errors(404, 'NotFound', 'The report was not found.');
+    // The emulator prepares reports at once: DONE with a document (or FATAL when it has no content for the type).
+    const has = r.reportType in s.seed.reports;
+    return {
+      status: 200,
+      body: { reportId: r.reportId, reportType: r.reportType, marketplaceIds: r.marketplaceIds, createdTime: r.createdTime, processingStatus: has ? 'DONE' : 'FATAL', processingStartTime: r.createdTime, processingEndTime: r.createdTime, ...(has && { reportDocumentId: r.documentId }) },
+    };
+  }
+
+  private getReportDocument(req: Request, s: SellerState) {
+    const r = [...s.reports.values()].find((x) => x.documentId === req.params.documentId);
+    if (!r) return errors(404, 'NotFound', 'The report document was not found.');
+    return { status: 200, body: { reportDocumentId: r.documentId, url: `http://127.0.0.1:${this.port}/emulator/documents/${s.seed.id}/${encodeURIComponent(r.documentId)}` } };
+  }
+
+  private document(req: Request, res: Response): void {
+    const s = this.sellers.get(String(req.params.sellerId));
+    const r = s && [...s.reports.values()].find((x) => x.documentId === req.params.documentId);
+    if (!s || !r) {
+      res.status(404).end();
+      return;
+    }
+    res.type('text/tab-separated-values').send(s.seed.reports[r.reportType] ?? '');
+  }
+}
