@@ -259,6 +259,12 @@ export class AmazonAdapter {
    */
   async confirmShipment(orderId: string, marketplaceId: string, pkg: ConfirmShipmentPackage): Promise<ConfirmationOutcome> {
     const packageDetail = { ...pkg, packageReferenceId: String(pkg.packageReferenceId) };
+    // What Amazon would refuse is not sent (its model says so): a bad shipDate or package number.
+    const refuse = (why: string) => new AmazonApiError(`confirmShipment ${orderId}: ${why}; not sent`, 'confirmShipment', 'client', undefined, 'InvalidInput');
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(pkg.shipDate)) throw refuse(`shipDate '${pkg.shipDate}' is not an ISO 8601 date-time`);
+    if (!/^[1-9]\d*$/.test(packageDetail.packageReferenceId)) throw refuse(`packageReferenceId '${packageDetail.packageReferenceId}' is not a positive number`);
+    if (pkg.carrierCode === 'Other' && !pkg.carrierName) throw refuse('carrierCode Other needs a carrierName');
+    if (pkg.orderItems.length === 0 || pkg.orderItems.some((i) => !Number.isInteger(i.quantity) || i.quantity < 1)) throw refuse('every package needs order items with positive whole quantities');
     try {
       await this.call('confirmShipment', { path: { orderId }, body: { marketplaceId, packageDetail } });
       return { outcome: 'confirmed' };

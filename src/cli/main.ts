@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerMappingsCommands } from './mappings-commands.ts';
+import { registerSandboxCommand } from './sandbox-command.ts';
 import { registerStoreCommands } from './store-commands.ts';
 import { registerTranslateCommand } from './translate-command.ts';
 import { registerX12Commands } from './x12-commands.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerStoreCommands(program);
   registerMappingsCommands(program);
   registerTranslateCommand(program);
+  registerSandboxCommand(program);
   registerDemoCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -106,9 +106,14 @@ test('an expired access token is refreshed once and the call goes through', asyn
 test('terminal errors carry Amazon code and message and are not retried; wrong refresh tokens fail as auth', async () => {
   await withEmulator({}, async (emu, adapter) => {
     const a = adapter('acme');
-    const bad = (await a.confirmShipment('112-3456789-1234567', 'ATVPDKIKX0DER', { ...PKG, shipDate: '11/24/2026' }).catch((e) => e)) as AmazonApiError;
+    const bad = (await a.confirmShipment('112-3456789-1234567', 'ATVPDKIKX0DER', { ...PKG, orderItems: [{ orderItemId: '99999999999999', quantity: 1 }] }).catch((e) => e)) as AmazonApiError;
     assert.deepEqual([bad.kind, bad.status, bad.code, bad.retryable], ['client', 400, 'InvalidInput', false]);
-    assert.match(bad.message, /shipDate must be an ISO 8601 date-time/);
+    assert.match(bad.message, /OrderItemId is invalid/);
+    assert.equal(emu.calls.filter((c) => c.operation === 'confirmShipment').length, 1);
+    // What Amazon's model refuses is not even sent.
+    const early = (await a.confirmShipment('112-3456789-1234567', 'ATVPDKIKX0DER', { ...PKG, shipDate: '11/24/2026' }).catch((e) => e)) as AmazonApiError;
+    assert.deepEqual([early.code, early.status], ['InvalidInput', undefined]);
+    assert.match(early.message, /shipDate '11\/24\/2026' is not an ISO 8601 date-time; not sent/);
     assert.equal(emu.calls.filter((c) => c.operation === 'confirmShipment').length, 1);
     const missing = (await a.getOrder('999-9999999-9999999').catch((e) => e)) as AmazonApiError;
     assert.deepEqual([missing.status, missing.code], [404, 'NotFound']);

@@ -5,7 +5,7 @@
  * docs/sandbox-amazon.md; where Amazon's behaviour is not documented or reported the emulator
  * simply agrees with the caller.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type Request, type Response } from 'express';
@@ -65,6 +65,12 @@ function list(v: unknown): string[] | undefined {
   return all.filter((x) => x !== '');
 }
 
+/** A stable UUID-shaped id (the models want 38-character package ids: pk + a UUID). */
+function uuidFrom(text: string): string {
+  const h = createHash('sha256').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 export class AmazonEmulator {
@@ -120,8 +126,9 @@ export class AmazonEmulator {
   private app() {
     const app = express();
     app.disable('x-powered-by');
-    app.use(express.json({ limit: '5mb', type: () => true }));
-    app.post('/auth/o2/token', express.urlencoded({ extended: false }), (req, res) => this.token(req, res));
+    app.use(express.json({ limit: '5mb' }));
+    app.use(express.urlencoded({ extended: false }));
+    app.post('/auth/o2/token', (req, res) => this.token(req, res));
     const op = (method: 'get' | 'post' | 'patch', path: string, operation: keyof typeof rateLimits.operations | string, handler: Handler) => {
       app[method](path, (req, res) => void this.serve(operation, req, res, handler));
     };
@@ -143,6 +150,12 @@ export class AmazonEmulator {
     // Report documents and labels are fetched from a pre-signed URL, outside the API and its quota.
     app.get('/emulator/documents/:sellerId/:documentId', (req, res) => this.document(req, res));
     app.get('/emulator/labels/:confirmationId.pdf', (req, res) => res.type('application/pdf').send(Buffer.from(`%PDF-1.4\n% labels for ${req.params.confirmationId}\n`)));
+    // A body that is not JSON gets Amazon's shape of error, not an HTML page.
+    app.use((err: Error & { status?: number }, req: Request, res: Response, next: (e?: unknown) => void) => {
+      if (res.headersSent) return next(err);
+      this.record('unreadable', req, 400);
+      res.status(err.status ?? 400).json({ errors: [{ code: 'InvalidInput', message: `The request body could not be read: ${err.message}` }] });
+    });
     app.use((req: Request, res: Response) => {
       this.record('unknown', req, 404);
       res.status(404).json({ errors: [{ code: 'NotFound', message: `${req.method} ${req.path} is not an operation this emulator serves` }] });
@@ -495,7 +508,7 @@ export class AmazonEmulator {
       body: {
         boxes: x.boxes.map((b, i) => ({
           boxId: b.boxId,
-          packageId: `pk${x.shipmentId.slice(2, 10)}-${i + 1}`,
+          packageId: `pk${uuidFrom(`${x.shipmentId}/${i}`)}`,
           ...(b.sscc && { externalContainerIdentifier: b.sscc, externalContainerIdentifierType: 'SSCC' }),
           contentInformationSource: 'BOX_CONTENT_PROVIDED',
           quantity: b.items.reduce((a, it) => a + it.quantity, 0),
