@@ -13,6 +13,7 @@ import { cpus, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { joinInterchange, make940Interchange } from './generate-940.ts';
+import { writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'out');
@@ -175,12 +176,10 @@ async function main(): Promise<void> {
   const table = rows
     .map((r) => `| ${r.case} | ${mbps(r).toFixed(1)} | ${(mbps(r) / scan).toFixed(2)}x | ${r.peakRssMb.toFixed(0)} MB | ${r.note ?? ''} |`)
     .join('\n');
-  const report = `# Benchmarks
+  const report = `## X12 engine — ${new Date().toISOString().slice(0, 10)}
 
-Run by hand with \`npm run bench\` (\`node --import tsx bench/x12-bench.ts\`); each case runs in its own
-process, three times (node-x12 once), median reported. Peak RSS is the process's maxRSS.
-
-## X12 engine — ${new Date().toISOString().slice(0, 10)}
+Each case runs in its own process, three times (node-x12 once), median reported. Peak RSS is
+the process's maxRSS.
 
 Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${type()}, Node ${process.version}.
 
@@ -200,7 +199,7 @@ reader's steady speed. Validation is one pass per element over the bytes with no
 clean segments (see src/x12/validate/README.md); what remains is per-segment placement and
 per-element type/length/code checks.
 `;
-  if (!quick) writeFileSync(join(here, 'RESULTS.md'), report);
+  if (!quick) writeSection(join(here, 'RESULTS.md'), 'X12 engine', report);
   process.stdout.write(report);
 }
 

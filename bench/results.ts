@@ -1,0 +1,29 @@
+/**
+ * bench/RESULTS.md holds one section per benchmark (`## <title> — <date>`); each benchmark
+ * rewrites its own section and leaves the others.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, type } from 'node:os';
+
+const HEADER = `# Benchmarks
+
+Run by hand: \`npm run bench\` (X12, \`bench/x12-bench.ts\`) and \`npm run bench:amazon\`
+(\`bench/amazon-bench.ts\`). Each writes its own section below, with the machine and the date.
+`;
+
+export function machine(): string {
+  return `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${type()}, Node ${process.version}`;
+}
+
+/** Replace the section whose heading starts with `## <title>` (or append it). `body` starts with its heading. */
+export function writeSection(file: string, title: string, body: string): void {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
+  const sections = text.split(/^(?=## )/m);
+  const head = sections[0].startsWith('## ') ? HEADER : HEADER;
+  const rest = sections.filter((s) => s.startsWith('## '));
+  const at = rest.findIndex((s) => s.startsWith(`## ${title}`));
+  const section = `${body.trimEnd()}\n\n`;
+  if (at >= 0) rest[at] = section;
+  else rest.push(section);
+  writeFileSync(file, `${head.trimEnd()}\n\n${rest.join('').trimEnd()}\n`);
+}
