@@ -70,6 +70,11 @@ const OPERATIONS: Record<string, { endpoint: string; version: string }> = {
   createReport: { endpoint: 'reports', version: '2021-06-30' },
   getReport: { endpoint: 'reports', version: '2021-06-30' },
   getReportDocument: { endpoint: 'reports', version: '2021-06-30' },
+  createFeedDocument: { endpoint: 'feeds', version: '2021-06-30' },
+  createFeed: { endpoint: 'feeds', version: '2021-06-30' },
+  getFeed: { endpoint: 'feeds', version: '2021-06-30' },
+  getFeedDocument: { endpoint: 'feeds', version: '2021-06-30' },
+  createRestrictedDataToken: { endpoint: 'tokens', version: '2021-03-01' },
 };
 
 /** An https agent whose connections go to a local port in plain HTTP: the client keeps its fixed hosts (FACTS.md). */
@@ -162,7 +167,7 @@ export class AmazonAdapter {
   }
 
   /** One operation, with quota, retries, backoff and one token refresh. */
-  async call(operation: string, params: { path?: Record<string, string>; query?: Record<string, unknown>; body?: unknown }): Promise<Raw> {
+  async call(operation: string, params: { path?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; restricted_data_token?: string }): Promise<Raw> {
     const where = OPERATIONS[operation];
     if (!where) throw new Error(`unknown operation ${operation}`);
     const emit = this.options.onEvent ?? (() => undefined);
@@ -226,11 +231,22 @@ export class AmazonAdapter {
 
   // ---------------------------------------------------------------- orders
 
-  /** Merchant-fulfilled orders updated since a time that still need shipping, every page. */
-  async *searchMfnOrders(options: { lastUpdatedAfter: Date; statuses?: string[]; includedData?: string[]; marketplaceIds?: string[] }): AsyncGenerator<AmazonOrder> {
+  /** A restricted data token for operations that return buyer personal data. */
+  async restrictedDataToken(resources: Array<{ method: 'GET' | 'PUT' | 'POST' | 'DELETE'; path: string; dataElements?: string[] }>): Promise<string> {
+    const r = await this.call('createRestrictedDataToken', { body: { restrictedResources: resources } });
+    return (r.body as { restrictedDataToken: string }).restrictedDataToken;
+  }
+
+  /**
+   * Merchant-fulfilled orders updated since a time that still need shipping, every page. With
+   * `buyerData` the ship-to address and buyer come with them, under a restricted data token.
+   */
+  async *searchMfnOrders(options: { lastUpdatedAfter: Date; statuses?: string[]; includedData?: string[]; marketplaceIds?: string[]; buyerData?: boolean }): AsyncGenerator<AmazonOrder> {
     let token: string | undefined;
+    const rdt = options.buyerData ? await this.restrictedDataToken([{ method: 'GET', path: '/orders/2026-01-01/orders', dataElements: ['buyerInfo', 'shippingAddress'] }]) : undefined;
     do {
       const r = await this.call('searchOrders', {
+        ...(rdt && { restricted_data_token: rdt }),
         query: {
           lastUpdatedAfter: options.lastUpdatedAfter.toISOString().replace(/\.\d{3}Z$/, 'Z'),
           marketplaceIds: options.marketplaceIds ?? this.seller.marketplaces,
@@ -341,6 +357,63 @@ export class AmazonAdapter {
       next = body.pagination?.nextToken;
     } while (next);
     return out;
+  }
+
+  /**
+   * Bulk MFN quantities through a JSON_LISTINGS_FEED: one PATCH message per SKU (product type
+   * read from each listing), uploaded, processed, and the processing report read back. FBA
+   * listings are left out and reported, never fed.
+   */
+  async setMfnQuantitiesByFeed(entries: Array<{ sku: string; quantity: number }>, options: { pollMs?: number; maxPolls?: number } = {}): Promise<{
+    feedId: string;
+    accepted: string[];
+    rejected: Array<{ sku: string; reason: string }>;
+  }> {
+    const rejected: Array<{ sku: string; reason: string }> = [];
+    const messages: Array<Record<string, unknown>> = [];
+    const bySku = new Map<number, string>();
+    for (const e of entries) {
+      const item = await this.getListingsItem(e.sku);
+      if (!item) {
+        rejected.push({ sku: e.sku, reason: 'no listing' });
+        continue;
+      }
+      if (!AmazonAdapter.channels(item).includes('DEFAULT')) {
+        rejected.push({ sku: e.sku, reason: `fulfilled by Amazon (${AmazonAdapter.channels(item).join(', ')}): never fed from warehouse stock` });
+        continue;
+      }
+      const productType = item.productTypes?.[0]?.productType ?? item.summaries?.[0]?.productType;
+      if (!productType) {
+        rejected.push({ sku: e.sku, reason: 'the listing shows no product type' });
+        continue;
+      }
+      const messageId = messages.length + 1;
+      bySku.set(messageId, e.sku);
+      messages.push({ messageId, sku: e.sku, operationType: 'PATCH', productType, patches: [{ op: 'replace', path: '/attributes/fulfillment_availability', value: [{ fulfillment_channel_code: 'DEFAULT', quantity: e.quantity }] }] });
+    }
+    if (messages.length === 0) return { feedId: '', accepted: [], rejected };
+    const content = JSON.stringify({ header: { sellerId: this.seller.sellingPartnerId, version: '2.0', issueLocale: 'en_US' }, messages });
+    const doc = (await this.call('createFeedDocument', { body: { contentType: 'application/json; charset=UTF-8' } })).body as { feedDocumentId: string; url: string };
+    const put = await fetch(doc.url, { method: 'PUT', headers: { 'content-type': 'application/json; charset=UTF-8' }, body: content, signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+    if (!put.ok) throw new AmazonApiError(`createFeedDocument: upload answered ${put.status}`, 'createFeedDocument', kindOfStatus(put.status), put.status, `HTTP${put.status}`);
+    const { feedId } = (await this.call('createFeed', { body: { feedType: 'JSON_LISTINGS_FEED', marketplaceIds: [this.seller.marketplaces[0]], inputFeedDocumentId: doc.feedDocumentId } })).body as { feedId: string };
+    for (let i = 0; i < (options.maxPolls ?? 60); i++) {
+      const f = (await this.call('getFeed', { path: { feedId } })).body as { processingStatus: string; resultFeedDocumentId?: string };
+      if (f.processingStatus === 'DONE' && f.resultFeedDocumentId) {
+        const d = (await this.call('getFeedDocument', { path: { feedDocumentId: f.resultFeedDocumentId } })).body as { url: string; compressionAlgorithm?: string };
+        const res = await fetch(d.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+        let bytes = Buffer.from(await res.arrayBuffer());
+        if (d.compressionAlgorithm === 'GZIP') bytes = (await import('node:zlib')).gunzipSync(bytes);
+        const report = JSON.parse(bytes.toString('utf8')) as { issues?: Array<{ messageId: number; code: string; severity: string; message: string }> };
+        const failed = new Map<number, string>();
+        for (const issue of report.issues ?? []) if (issue.severity === 'ERROR') failed.set(issue.messageId, `${issue.code} ${issue.message}`);
+        for (const [id, reason] of failed) rejected.push({ sku: bySku.get(id) ?? `message ${id}`, reason });
+        return { feedId, accepted: [...bySku.entries()].filter(([id]) => !failed.has(id)).map(([, sku]) => sku), rejected };
+      }
+      if (['FATAL', 'CANCELLED'].includes(f.processingStatus)) throw new AmazonApiError(`JSON_LISTINGS_FEED ${feedId}: ${f.processingStatus}`, 'getFeed', 'client', undefined, f.processingStatus);
+      await this.clock.sleep((options.pollMs ?? 30_000) / this.timeScale);
+    }
+    throw new AmazonApiError(`JSON_LISTINGS_FEED ${feedId}: not done after ${options.maxPolls ?? 60} polls`, 'getFeed', 'timeout', undefined, 'FEED_TIMEOUT');
   }
 
   // ---------------------------------------------------------------- FBA inbound

@@ -46,6 +46,8 @@ test('every request the adapter sends and every answer the emulator gives confor
     await a.inboundShipment('FBA15ABCD1234');
     await a.labelsUrl('FBA15ABCD1234');
     await a.report('GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA', { pollMs: 100 });
+    await a.setMfnQuantitiesByFeed([{ sku: 'MUG-12OZ-WHT', quantity: 3 }, { sku: 'TSHIRT-RED-M-FBA', quantity: 1 }], { pollMs: 100 });
+    for await (const _ of a.searchMfnOrders({ lastUpdatedAfter: new Date('2026-10-01T00:00:00Z'), buyerData: true }));
     emu.setFaults({ throttleShare: 1 });
     await adapter('acme', { maxAttempts: 1 }).getOrder('112-3456789-1234567').catch(() => undefined);
     emu.setFaults({ throttleShare: undefined, errorShare: 1 });

@@ -126,6 +126,8 @@ export class AmazonEmulator {
   private app() {
     const app = express();
     app.disable('x-powered-by');
+    // Feed uploads go to a pre-signed URL (PUT), outside the API and its quota: raw bytes, before any JSON parsing.
+    app.put('/emulator/uploads/:sellerId/:documentId', express.raw({ type: () => true, limit: '50mb' }), (req, res) => this.upload(req, res));
     app.use(express.json({ limit: '5mb' }));
     app.use(express.urlencoded({ extended: false }));
     app.post('/auth/o2/token', (req, res) => this.token(req, res));
@@ -147,6 +149,12 @@ export class AmazonEmulator {
     op('post', '/reports/2021-06-30/reports', 'createReport', (req, s) => this.createReport(req, s));
     op('get', '/reports/2021-06-30/reports/:reportId', 'getReport', (req, s) => this.getReport(req, s));
     op('get', '/reports/2021-06-30/documents/:documentId', 'getReportDocument', (req, s) => this.getReportDocument(req, s));
+    op('post', '/feeds/2021-06-30/documents', 'createFeedDocument', (req, s) => this.createFeedDocument(req, s));
+    op('post', '/feeds/2021-06-30/feeds', 'createFeed', (req, s) => this.createFeed(req, s));
+    op('get', '/feeds/2021-06-30/feeds/:feedId', 'getFeed', (req, s) => this.getFeed(req, s));
+    op('get', '/feeds/2021-06-30/documents/:documentId', 'getFeedDocument', (req, s) => this.getFeedDocument(req, s));
+    op('post', '/tokens/2021-03-01/restrictedDataToken', 'createRestrictedDataToken', (req, s) => this.createRestrictedDataToken(req, s));
+    app.get('/emulator/feed-documents/:sellerId/:documentId', (req, res) => this.feedDocument(req, res));
     // Report documents and labels are fetched from a pre-signed URL, outside the API and its quota.
     app.get('/emulator/documents/:sellerId/:documentId', (req, res) => this.document(req, res));
     app.get('/emulator/labels/:confirmationId.pdf', (req, res) => res.type('application/pdf').send(Buffer.from(`%PDF-1.4\n% labels for ${req.params.confirmationId}\n`)));
@@ -570,6 +578,106 @@ export class AmazonEmulator {
     const r = [...s.reports.values()].find((x) => x.documentId === req.params.documentId);
     if (!r) return errors(404, 'NotFound', 'The report document was not found.');
     return { status: 200, body: { reportDocumentId: r.documentId, url: `http://127.0.0.1:${this.port}/emulator/documents/${s.seed.id}/${encodeURIComponent(r.documentId)}` } };
+  }
+
+  // ---------------------------------------------------------------- feeds and restricted data tokens
+
+  private createFeedDocument(req: Request, s: SellerState) {
+    const contentType = (req.body as { contentType?: unknown } | undefined)?.contentType;
+    if (typeof contentType !== 'string' || contentType === '') return invalid('contentType is required');
+    const id = `amzn1.tortuga.4.na.${randomUUID()}`;
+    s.feedDocuments.set(id, { contentType });
+    return { status: 201, body: { feedDocumentId: id, url: `http://127.0.0.1:${this.port}/emulator/uploads/${s.seed.id}/${encodeURIComponent(id)}` } };
+  }
+
+  private upload(req: Request, res: Response): void {
+    const d = this.sellers.get(String(req.params.sellerId))?.feedDocuments.get(String(req.params.documentId));
+    if (!d) {
+      res.status(403).type('application/xml').send('<Error><Code>AccessDenied</Code></Error>');
+      return;
+    }
+    d.content = Buffer.isBuffer(req.body) ? req.body : Buffer.from(String(req.body ?? ''));
+    res.status(200).end();
+  }
+
+  /**
+   * JSON_LISTINGS_FEED: each message PATCHes a listing; the processing report lists issues per
+   * message and a summary. Other feed types are accepted and reported done with no issues.
+   */
+  private createFeed(req: Request, s: SellerState) {
+    const body = (req.body ?? {}) as { feedType?: unknown; marketplaceIds?: unknown; inputFeedDocumentId?: unknown };
+    if (typeof body.feedType !== 'string' || !Array.isArray(body.marketplaceIds) || typeof body.inputFeedDocumentId !== 'string') return invalid('feedType, marketplaceIds and inputFeedDocumentId are required');
+    const input = s.feedDocuments.get(body.inputFeedDocumentId);
+    if (!input) return invalid(`inputFeedDocumentId ${body.inputFeedDocumentId} is not a feed document of this seller`);
+    const feedId = String(60_000_000_000 + s.feeds.size + 1);
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    let status = 'DONE';
+    let report: unknown = { header: { sellerId: s.seed.sellingPartnerId, version: '2.0', feedId }, issues: [], summary: { errors: 0, warnings: 0, messagesProcessed: 0, messagesAccepted: 0, messagesInvalid: 0 } };
+    if (body.feedType === 'JSON_LISTINGS_FEED') {
+      let feed: { header?: { sellerId?: string }; messages?: Array<{ messageId?: number; sku?: string; operationType?: string; productType?: string; patches?: Array<{ op?: string; path?: string; value?: unknown }> }> };
+      try {
+        feed = JSON.parse(input.content?.toString('utf8') ?? '');
+      } catch {
+        feed = {};
+      }
+      if (!Array.isArray(feed.messages)) status = 'FATAL';
+      else {
+        const issues: Array<{ messageId: number; code: string; severity: string; message: string }> = [];
+        let accepted = 0;
+        for (const m of feed.messages) {
+          const l = m.sku ? s.listings.get(m.sku) : undefined;
+          const fail = (code: string, message: string) => issues.push({ messageId: m.messageId ?? 0, code, severity: 'ERROR', message });
+          if (!l) fail('4000001', `SKU ${m.sku ?? '?'} does not exist`);
+          else if (m.operationType !== 'PATCH' && m.operationType !== 'PARTIAL_UPDATE') fail('4000003', `operationType ${m.operationType} is not supported by this emulator`);
+          else if (m.productType !== l.productType) fail('90220', `productType ${m.productType} does not match the listing's ${l.productType}`);
+          else {
+            for (const p of m.patches ?? []) {
+              if (p.path !== '/attributes/fulfillment_availability') continue;
+              for (const v of (p.value as Array<{ fulfillment_channel_code?: string; quantity?: number }>) ?? []) {
+                const c = l.channels.find((x) => x.code === v.fulfillment_channel_code);
+                if (c) c.quantity = v.quantity;
+              }
+            }
+            accepted++;
+          }
+        }
+        report = { header: { sellerId: s.seed.sellingPartnerId, version: '2.0', feedId }, issues, summary: { errors: issues.length, warnings: 0, messagesProcessed: feed.messages.length, messagesAccepted: accepted, messagesInvalid: feed.messages.length - accepted } };
+      }
+    }
+    const resultId = `amzn1.tortuga.4.na.${randomUUID()}`;
+    s.feedDocuments.set(resultId, { contentType: 'application/json', content: Buffer.from(JSON.stringify(report)) });
+    s.feeds.set(feedId, { feedId, feedType: body.feedType, marketplaceIds: body.marketplaceIds as string[], createdTime: now, processingStatus: status, resultFeedDocumentId: resultId });
+    return { status: 202, body: { feedId } };
+  }
+
+  private getFeed(req: Request, s: SellerState) {
+    const f = s.feeds.get(String(req.params.feedId));
+    if (!f) return errors(404, 'NotFound', 'The feed was not found.');
+    return { status: 200, body: { feedId: f.feedId, feedType: f.feedType, marketplaceIds: f.marketplaceIds, createdTime: f.createdTime, processingStatus: f.processingStatus, processingStartTime: f.createdTime, processingEndTime: f.createdTime, ...(f.resultFeedDocumentId && { resultFeedDocumentId: f.resultFeedDocumentId }) } };
+  }
+
+  private getFeedDocument(req: Request, s: SellerState) {
+    const id = String(req.params.documentId);
+    if (!s.feedDocuments.has(id)) return errors(404, 'NotFound', 'The feed document was not found.');
+    return { status: 200, body: { feedDocumentId: id, url: `http://127.0.0.1:${this.port}/emulator/feed-documents/${s.seed.id}/${encodeURIComponent(id)}` } };
+  }
+
+  private feedDocument(req: Request, res: Response): void {
+    const d = this.sellers.get(String(req.params.sellerId))?.feedDocuments.get(String(req.params.documentId));
+    if (!d?.content) {
+      res.status(404).end();
+      return;
+    }
+    res.type(d.contentType).send(d.content);
+  }
+
+  /** A restricted data token works like the seller's access token for the resources it names. */
+  private createRestrictedDataToken(req: Request, s: SellerState) {
+    const r = (req.body as { restrictedResources?: Array<{ method?: string; path?: string }> } | undefined)?.restrictedResources;
+    if (!Array.isArray(r) || r.length === 0 || r.some((x) => !x.method || !x.path)) return invalid('restrictedResources with method and path are required');
+    const token = `Atz.sprdt|emu-${s.seed.id}-${randomUUID()}`;
+    this.tokens.set(token, { seller: s.seed.id, expires: Date.now() + (3600 * 1000) / this.timeScale });
+    return { status: 200, body: { restrictedDataToken: token, expiresIn: 3600 } };
   }
 
   private document(req: Request, res: Response): void {

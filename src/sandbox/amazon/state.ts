@@ -145,6 +145,9 @@ export interface SellerState {
   listings: Map<string, z.infer<typeof SeedListing>>;
   submissions: Array<{ sku: string; submissionId: string; patches: unknown; at: string }>;
   reports: Map<string, { reportId: string; reportType: string; marketplaceIds: string[]; createdTime: string; documentId: string }>;
+  /** Feed documents: uploaded inputs and processing reports, by document id. */
+  feedDocuments: Map<string, { contentType: string; content?: Buffer }>;
+  feeds: Map<string, { feedId: string; feedType: string; marketplaceIds: string[]; createdTime: string; processingStatus: string; resultFeedDocumentId?: string }>;
 }
 
 export function sellerState(seed: SeedSellerT): SellerState {
@@ -154,5 +157,7 @@ export function sellerState(seed: SeedSellerT): SellerState {
     listings: new Map(seed.listings.map((l) => [l.sku, structuredClone(l)])),
     submissions: [],
     reports: new Map(),
+    feedDocuments: new Map(),
+    feeds: new Map(),
   };
 }
