@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AmazonAdapter, type AdapterEvent } from '../../src/amazon/adapter.ts';
+import { adapterForSeller } from '../../src/amazon/index.ts';
+import { loadMappings } from '../../src/mapping/index.ts';
 import { resolveCredentials } from '../../src/amazon/credentials.ts';
 import { AmazonApiError, AmazonConfigError, classifyThrown } from '../../src/amazon/errors.ts';
 import { QuotaRegistry } from '../../src/amazon/quota.ts';
@@ -196,6 +198,16 @@ test('FBA inbound: from the Amazon Shipment ID to the plan, shipment, boxes and 
 
 test('configuration: a test partner never reaches production hosts; credentials come from the names given, never logged', () => {
   assert.throws(() => new AmazonAdapter(SELLERS.acme, {}), AmazonConfigError);
+  const { mappings } = loadMappings(join(import.meta.dirname, '../../mappings'));
+  const env = { ACME_LWA_CLIENT_ID: 'id', ACME_LWA_CLIENT_SECRET: 'secret', ACME_LWA_REFRESH_TOKEN: 'Atzr|x' };
+  const reno = mappings.partners.get('reno-wms')!;
+  assert.equal(reno.usage, 'test');
+  assert.throws(() => adapterForSeller(mappings.sellers.get('acme')!, reno, {}, env), /not in production: calls to Amazon's production endpoints are refused/);
+  const viaEmulator = adapterForSeller(mappings.sellers.get('acme')!, reno, { endpoint: { port: 1 } }, env);
+  assert.equal(viaEmulator.seller.sellingPartnerId, 'A1ACMEBRANDS01');
+  viaEmulator.close();
+  const production = adapterForSeller(mappings.sellers.get('acme')!, { usage: 'production' }, {}, env);
+  production.close();
   const seller = { id: 'acme', credentials: { clientIdEnv: 'X_ID', clientSecretEnv: 'X_SECRET', refreshTokenEnv: 'X_REFRESH' } } as unknown as SellerFile;
   assert.throws(() => resolveCredentials(seller, { X_ID: 'a', X_SECRET: 'b' }), /seller acme: environment variable X_REFRESH is not set/);
   assert.deepEqual(resolveCredentials(seller, { X_ID: 'a', X_SECRET: 'b', X_REFRESH: 'Atzr|c' }), { clientId: 'a', clientSecret: 'b', refreshToken: 'Atzr|c' });
