@@ -111,6 +111,8 @@ export interface MessageStore {
   findSent(partner: string, groupControl: string, setControl?: string): MessageRow | null;
   /** Our sent interchange with this ISA13, for matching an incoming TA1. */
   findSentInterchange(partner: string, control: string): MessageRow | null;
+  /** Files received from a partner under this name, oldest first (a file is taken once). */
+  receivedFiles(partner: string, fileName: string): MessageRow[];
   setStatus(id: number, status: string, reason?: string, completed?: boolean): Promise<void>;
   get(id: number): MessageRow | null;
   trace(id: number): Trace | null;

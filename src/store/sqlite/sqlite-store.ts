@@ -239,6 +239,13 @@ export class SqliteMessageStore implements MessageStore {
     return r ? toMessage(r) : null;
   }
 
+  receivedFiles(partner: string, fileName: string): MessageRow[] {
+    const rows = this.db
+      .prepare("SELECT * FROM messages WHERE partner = ? AND kind = 'file' AND direction = 'in' AND file_name = ? ORDER BY id")
+      .all(partner, fileName) as Row[];
+    return rows.map(toMessage);
+  }
+
   async setStatus(id: number, status: string, reason?: string, completed = false): Promise<void> {
     const now = new Date().toISOString();
     this.db.transaction(() => {

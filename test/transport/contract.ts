@@ -1,0 +1,192 @@
+/**
+ * The contract every transport keeps, run against the directory transport and against SFTP on
+ * a real sshd: what a put shows, never a partial file, names refused, moves and deletes, 1,000
+ * small files, a 100 MB file both ways with its hash checked, and the inbound and outbound rules
+ * on top (completeness, recording before archiving, no file taken twice, delivered only after
+ * the rename).
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { openStore } from '../../src/store/index.ts';
+import type { MessageStore } from '../../src/store/store.ts';
+import { InboundPoller } from '../../src/transport/inbound.ts';
+import { deliver } from '../../src/transport/outbound.ts';
+import { TransportError, type Transport } from '../../src/transport/transport.ts';
+
+export interface Fixture {
+  transport: Transport;
+  /** A fresh writable directory for one test (relative to the transport's root). */
+  dir(name: string): string;
+  /** Put a file there behind the transport's back (the partner writing). */
+  write(dir: string, name: string, data: Buffer): void;
+  /** What is on disk (behind the transport's back). */
+  exists(dir: string, name: string): boolean;
+  close(): Promise<void>;
+}
+
+async function hashOf(stream: Readable): Promise<{ sha256: string; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const c of stream as AsyncIterable<Buffer>) {
+    h.update(c);
+    size += c.length;
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+/** A stream of `mb` MiB of random bytes, with its hash known at the end. */
+function bigStream(mb: number): { stream: Readable; done: () => { sha256: string; size: number } } {
+  const h = createHash('sha256');
+  let left = mb;
+  let size = 0;
+  const stream = new Readable({
+    read() {
+      if (left-- <= 0) return this.push(null);
+      const chunk = randomBytes(1024 * 1024);
+      h.update(chunk);
+      size += chunk.length;
+      this.push(chunk);
+    },
+  });
+  return { stream, done: () => ({ sha256: h.digest('hex'), size }) };
+}
+
+async function tempStore(): Promise<{ store: MessageStore; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'dockgate-store-'));
+  const store = await openStore({ dataDir: dir });
+  return { store, close: async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  } };
+}
+
+export function transportContract(label: string, make: () => Promise<Fixture | string>): void {
+  const run = (name: string, body: (f: Fixture) => Promise<void>) =>
+    test(`${label}: ${name}`, async (t) => {
+      const f = await make();
+      if (typeof f === 'string') return t.skip(f);
+      try {
+        await body(f);
+      } finally {
+        await f.close();
+      }
+    });
+
+  run('put shows the file under its final name only; read gives the bytes; an existing name is not overwritten', async (f) => {
+    const dir = f.dir('basic');
+    await f.transport.put(dir, 'a.edi', Buffer.from('ISA*...~'));
+    assert.deepEqual((await f.transport.list(dir)).map((x) => [x.name, x.size]), [['a.edi', 8]]);
+    assert.equal((await hashOf(await f.transport.read(dir, 'a.edi'))).size, 8);
+    const again = (await f.transport.put(dir, 'a.edi', Buffer.from('other')).catch((e) => e)) as TransportError;
+    assert.equal(again.kind, 'exists');
+    assert.equal((await hashOf(await f.transport.read(dir, 'a.edi'))).size, 8);
+    const missing = (await f.transport.read(dir, 'nothing.edi').catch((e) => e)) as TransportError;
+    assert.equal(missing.kind, 'not-found');
+  });
+
+  run('names with path tricks or odd characters are refused', async (f) => {
+    const dir = f.dir('names');
+    for (const bad of ['../escape.edi', 'a/b.edi', '.hidden', 'semi;colon', 'new\nline', '']) {
+      const e = (await f.transport.put(dir, bad, Buffer.from('x')).catch((x) => x)) as TransportError;
+      assert.equal(e.kind, 'bad-name', bad);
+    }
+    const e = (await f.transport.list('../..').catch((x) => x)) as TransportError;
+    assert.equal(e.kind, 'bad-name');
+  });
+
+  run('move to an archive directory and delete', async (f) => {
+    const dir = f.dir('moves');
+    await f.transport.put(dir, 'one.csv', Buffer.from('1'));
+    await f.transport.put(dir, 'two.csv', Buffer.from('2'));
+    await f.transport.move(dir, 'one.csv', `${dir}/archive`);
+    await f.transport.delete(dir, 'two.csv');
+    assert.deepEqual(await f.transport.list(dir), []);
+    assert.deepEqual((await f.transport.list(`${dir}/archive`)).map((x) => x.name), ['one.csv']);
+  });
+
+  run('1,000 small files up, listed and read back', async (f) => {
+    const dir = f.dir('many');
+    const sums = new Map<string, string>();
+    for (let i = 0; i < 1000; i++) {
+      const data = Buffer.from(`file ${i} ${'x'.repeat(i % 97)}`);
+      const name = `f${String(i).padStart(4, '0')}.txt`;
+      sums.set(name, createHash('sha256').update(data).digest('hex'));
+      await f.transport.put(dir, name, data);
+    }
+    const listed = await f.transport.list(dir);
+    assert.equal(listed.length, 1000);
+    for (const l of listed.slice(0, 1000)) assert.equal((await hashOf(await f.transport.read(dir, l.name))).sha256, sums.get(l.name));
+  });
+
+  run('a 100 MB file both ways, streamed, hash checked', async (f) => {
+    const dir = f.dir('big');
+    const up = bigStream(100);
+    await f.transport.put(dir, 'big.bin', up.stream);
+    const sent = up.done();
+    const back = await hashOf(await f.transport.read(dir, 'big.bin'));
+    assert.deepEqual(back, sent);
+  });
+
+  run('inbound: complete files only, recorded before they are archived, never taken twice; a reused name is flagged', async (f) => {
+    const dir = f.dir('inbound');
+    const { store, close } = await tempStore();
+    try {
+      f.write(dir, '945_1.edi', Buffer.from('first'));
+      const poller = new InboundPoller(f.transport, store, { partner: 'p', dir, completeness: { mode: 'stable' }, after: { archive: `${dir}/archive` } });
+      const look1 = await poller.poll();
+      assert.deepEqual([look1.taken, look1.waiting], [[], ['945_1.edi']]); // one look is not enough
+      const look2 = await poller.poll();
+      assert.deepEqual(look2.taken.map((x) => [x.name, x.size, x.flagged]), [['945_1.edi', 5, false]]);
+      assert.equal(store.get(look2.taken[0].messageId)!.status, 'received');
+      assert.equal((await store.blobs.read(look2.taken[0].sha256)).toString(), 'first');
+      assert.deepEqual((await f.transport.list(dir)).map((x) => x.name), []);
+      assert.deepEqual((await f.transport.list(`${dir}/archive`)).map((x) => x.name), ['945_1.edi']);
+      // The same file again (an archive that failed after recording): not recorded twice.
+      f.write(dir, '945_1.edi', Buffer.from('first'));
+      await poller.poll();
+      const same = await poller.poll();
+      assert.deepEqual([same.taken, same.skipped], [[], ['945_1.edi']]);
+      // The same name with other bytes: taken, and flagged.
+      f.write(dir, '945_1.edi', Buffer.from('second'));
+      await poller.poll().catch(() => undefined);
+      await f.transport.delete(`${dir}/archive`, '945_1.edi');
+      const other = await poller.poll();
+      assert.deepEqual(other.taken.map((x) => [x.name, x.flagged]), [['945_1.edi', true]]);
+      assert.equal(store.get(other.taken[0].messageId)!.status, 'received-name-reused');
+      assert.equal(store.receivedFiles('p', '945_1.edi').length, 2);
+      // A done-marker, and a temporary-name convention.
+      f.write(dir, 'inv.csv', Buffer.from('a,b'));
+      const marker = new InboundPoller(f.transport, store, { partner: 'p', dir, completeness: { mode: 'marker', suffix: '.done' }, after: { delete: true } });
+      assert.deepEqual((await marker.poll()).waiting, ['inv.csv']);
+      f.write(dir, 'inv.csv.done', Buffer.from(''));
+      assert.deepEqual((await marker.poll()).taken.map((x) => x.name), ['inv.csv']);
+      assert.deepEqual(await f.transport.list(dir), []);
+      f.write(dir, 'tmp_orders.csv', Buffer.from('x'));
+      const temp = new InboundPoller(f.transport, store, { partner: 'p', dir, completeness: { mode: 'temp-name', prefix: 'tmp_' }, after: { delete: true } });
+      assert.deepEqual((await temp.poll()).waiting, ['tmp_orders.csv']);
+    } finally {
+      await close();
+    }
+  });
+
+  run('outbound: delivered only after the rename; a refusal is not retried and marks the message', async (f) => {
+    const dir = f.dir('outbound');
+    const { store, close } = await tempStore();
+    try {
+      const sha = (await store.blobs.putBuffer(Buffer.from('ISA~'))).sha256;
+      const id = await store.recordFile({ direction: 'out', partner: 'p', fileName: 'o.edi', sha256: sha, size: 4, status: 'ready', children: [] });
+      await deliver(f.transport, dir, 'o.edi', Buffer.from('ISA~'), { store, messageId: id });
+      assert.equal(store.get(id)!.status, 'delivered');
+      const again = (await deliver(f.transport, dir, 'o.edi', Buffer.from('ISA~'), { store, messageId: id, sleep: async () => undefined }).catch((e) => e)) as TransportError;
+      assert.equal(again.kind, 'exists');
+      assert.equal(store.get(id)!.status, 'delivery-failed');
+    } finally {
+      await close();
+    }
+  });
+}
