@@ -7,6 +7,7 @@ import { ConfigError } from '../config/config.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerMappingsCommands } from './mappings-commands.ts';
 import { registerSandboxCommand } from './sandbox-command.ts';
+import { registerSftpCommand } from './sftp-command.ts';
 import { registerStoreCommands } from './store-commands.ts';
 import { registerTranslateCommand } from './translate-command.ts';
 import { registerX12Commands } from './x12-commands.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerMappingsCommands(program);
   registerTranslateCommand(program);
   registerSandboxCommand(program);
+  registerSftpCommand(program);
   registerDemoCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
@@ -49,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     // Known failures (bad data, store problems) get their message; anything else is a bug: full stack.
-    const known = err instanceof Error && ['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError', 'TranslationSetupError', 'LayoutError'].includes(err.name);
+    const known = err instanceof Error && ['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError', 'TranslationSetupError', 'LayoutError', 'TransportError'].includes(err.name);
     process.stderr.write(`dockgate: ${err instanceof Error ? (known ? err.message : (err.stack ?? err.message)) : String(err)}\n`);
     return 1;
   }

@@ -20,7 +20,7 @@ function dockgate(args: string[], env: Record<string, string> = {}) {
 }
 
 test('every command and subcommand has --help', () => {
-  for (const args of [[], ['x12'], ['x12', 'validate'], ['x12', 'ack'], ['x12', 'to-json'], ['x12', 'from-json'], ['store'], ['store', 'list'], ['store', 'trace'], ['store', 'purge'], ['demo'], ['mappings'], ['mappings', 'check'], ['mappings', 'audit'], ['translate'], ['sandbox'], ['sandbox', 'amazon']]) {
+  for (const args of [[], ['x12'], ['x12', 'validate'], ['x12', 'ack'], ['x12', 'to-json'], ['x12', 'from-json'], ['store'], ['store', 'list'], ['store', 'trace'], ['store', 'purge'], ['demo'], ['mappings'], ['mappings', 'check'], ['mappings', 'audit'], ['translate'], ['sandbox'], ['sandbox', 'amazon'], ['sftp'], ['sftp', 'check']]) {
     const r = dockgate([...args, '--help']);
     assert.equal(r.code, 0, `${args.join(' ')} --help: ${r.err}`);
     assert.match(r.out, /Usage: dockgate/);

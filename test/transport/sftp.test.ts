@@ -148,3 +148,44 @@ test('sftp: the server stopped in the middle of an upload and restarted: no part
 });
 
 void mkdirSync;
+
+test('dockgate sftp check: prints the host key to pin and lists the directories; a wrong pin fails with the key seen', async (t) => {
+  if (unavailable) return t.skip(SKIP);
+  const { spawnSync } = await import('node:child_process');
+  const { cpSync, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const s = await server();
+  try {
+    s.userDir('outbound');
+    s.userDir('inbound');
+    const root = join(import.meta.dirname, '../..');
+    const dir = mkdtempSync(join(tmpdir(), 'dockgate-mappings-'));
+    cpSync(join(root, 'mappings'), dir, { recursive: true });
+    const keyFile = join(dir, 'client_key');
+    writeFileSync(keyFile, s.clientKey, { mode: 0o600 });
+    const partnerFile = join(dir, 'partners/reno-wms.yaml');
+    const withServer = (hostKey: string) =>
+      writeFileSync(
+        partnerFile,
+        readFileSync(join(root, 'mappings/partners/reno-wms.yaml'), 'utf8')
+          .replace('host: sftp.reno-wms.example', 'host: 127.0.0.1')
+          .replace('port: 22', `port: ${s.port}`)
+          .replace('user: acme3pl', 'user: dockgate-sftp')
+          .replace('keyPath: /etc/dockgate/keys/reno_ed25519', `keyPath: ${keyFile}`)
+          .replace(/hostKey: SHA256:\S+/, `hostKey: ${hostKey}`)
+          .replace('inbound: /outbound, outbound: /inbound, archive: /outbound/archive', 'inbound: outbound, outbound: inbound'),
+      );
+    const run = () => spawnSync(process.execPath, [join(root, 'bin/dockgate.js'), 'sftp', 'check', '--partner', 'reno-wms', '--mappings', dir], { encoding: 'utf8' });
+    withServer(s.hostKey);
+    const ok = run();
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, new RegExp(`host key: ${s.hostKey.replace(/[+/]/g, '\\$&')} \\(pinned: matches\\)`));
+    assert.match(ok.stdout, /inbound {2}outbound: 0 file\(s\)/);
+    withServer('SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8');
+    const wrong = run();
+    assert.equal(wrong.status, 1);
+    assert.ok(wrong.stdout.includes(`host key: ${s.hostKey}  (the partner file pins SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8)`), wrong.stdout);
+  } finally {
+    await s.dispose();
+  }
+});
