@@ -80,7 +80,9 @@ export class SftpTransport implements Transport {
 
   private async open(): Promise<SftpClient> {
     if (this.client) return this.client;
-    const client = new SftpClient('dockgate');
+    // The client's default listeners print to the console; what happens to the connection is ours to report.
+    const quiet = () => undefined;
+    const client = new SftpClient('dockgate', { error: quiet, end: quiet, close: quiet });
     let mismatch: string | null = null;
     try {
       await client.connect({
@@ -89,7 +91,10 @@ export class SftpTransport implements Transport {
         username: this.options.user,
         ...(this.options.privateKey ? { privateKey: this.options.privateKey } : { password: this.options.password }),
         readyTimeout: this.options.timeoutMs ?? 20_000,
-        timeout: this.options.timeoutMs ?? 20_000,
+        // A server that stops answering is found by keepalives (not by an idle-socket timeout,
+        // which would cut a connection that is merely waiting for the next poll).
+        keepaliveInterval: 10_000,
+        keepaliveCountMax: 3,
         retries: 0,
         hostVerifier: (key: Buffer) => {
           this.seenHostKey = fingerprint(key);
