@@ -5,7 +5,7 @@
  * root (to create the user and let sshd switch to it); `.ci/run` installs openssh-server.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,11 +131,14 @@ export class Sshd {
     const c = this.child;
     this.child = null;
     if (!c) return;
-    // The sessions are children of the listener: kill them too.
-    try {
-      execFileSync('pkill', ['-KILL', '-u', TEST_USER], { stdio: 'ignore' });
-    } catch {
-      /* none running */
+    // The sessions run as the test user, apart from the listener: kill them too (no pkill needed).
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        if (Number(uid) === this.uid) process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
     }
     c.kill('SIGKILL');
     await new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(undefined) : c.once('exit', r)));
