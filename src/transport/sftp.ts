@@ -51,7 +51,7 @@ function mapError(e: unknown, path: string | undefined, describe: string): Trans
   if (code === 2 || code === 'ENOENT' || /no such file/i.test(message)) return new TransportError(message, 'not-found', path);
   if (code === 3 || code === 'EACCES' || /permission denied/i.test(message)) return new TransportError(message, 'permission', path);
   if (/All configured authentication methods failed|authentication/i.test(message)) return new TransportError(message, 'auth', path);
-  if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTCONN|not connected|No SFTP connection|Connection lost|socket|Timed out|end of file|closed|EPIPE/i.test(`${String(code)} ${message}`)) return new TransportError(message, 'network', path);
+  if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTCONN|not connected|No SFTP connection|Connection lost|socket|Timed out|end of file|end event|No response from server|closed|EPIPE|ERR_NOT_CONNECTED/i.test(`${String(code)} ${message}`)) return new TransportError(message, 'network', path);
   // SFTP v3 reports a full disk or a quota as a plain failure (4).
   if (code === 4 || /failure/i.test(message)) return new TransportError(message, 'full', path);
   return new TransportError(message, 'other', path);

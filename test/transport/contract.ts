@@ -67,7 +67,7 @@ async function tempStore(): Promise<{ store: MessageStore; close: () => Promise<
 
 export function transportContract(label: string, make: () => Promise<Fixture | string>): void {
   const run = (name: string, body: (f: Fixture) => Promise<void>) =>
-    test(`${label}: ${name}`, async (t) => {
+    test(`${label}: ${name}`, { timeout: 180_000 }, async (t) => {
       const f = await make();
       if (typeof f === 'string') return t.skip(f);
       try {

@@ -56,7 +56,7 @@ transportContract('sftp (real sshd)', async () => {
   };
 });
 
-test('sftp: a wrong host key is refused, naming the fingerprint seen; password login works and a wrong one fails', async (t) => {
+test('sftp: a wrong host key is refused, naming the fingerprint seen; password login works and a wrong one fails', { timeout: 120_000 }, async (t) => {
   if (unavailable) return t.skip(SKIP);
   const s = await server();
   try {
@@ -75,7 +75,7 @@ test('sftp: a wrong host key is refused, naming the fingerprint seen; password l
   }
 });
 
-test('sftp: permission denied and a read-only server refuse the upload and leave no file', async (t) => {
+test('sftp: permission denied and a read-only server refuse the upload and leave no file', { timeout: 120_000 }, async (t) => {
   if (unavailable) return t.skip(SKIP);
   const s = await server();
   const ro = await server({ readOnly: true });
@@ -98,7 +98,7 @@ test('sftp: permission denied and a read-only server refuse the upload and leave
   }
 });
 
-test('sftp: a full target (file-size limit) fails the upload; no file appears under its name', async (t) => {
+test('sftp: a full target (file-size limit) fails the upload; no file appears under its name', { timeout: 120_000 }, async (t) => {
   if (unavailable) return t.skip(SKIP);
   const s = await server({ fileSizeLimitKb: 512 });
   try {
@@ -113,7 +113,7 @@ test('sftp: a full target (file-size limit) fails the upload; no file appears un
   }
 });
 
-test('sftp: the server stopped in the middle of an upload and restarted: no partial file is ever visible; the upload completes after reconnecting', async (t) => {
+test('sftp: the server stopped in the middle of an upload and restarted: no partial file is ever visible; the upload completes after reconnecting', { timeout: 120_000 }, async (t) => {
   if (unavailable) return t.skip(SKIP);
   const s = await server();
   try {
@@ -124,7 +124,7 @@ test('sftp: the server stopped in the middle of an upload and restarted: no part
     const retries: string[] = [];
     let restarted = false;
     // Stop the server once the temporary file has started to grow.
-    const watcher = setInterval(() => {
+    const watcher: NodeJS.Timeout = setInterval(() => {
       if (restarted) return;
       const temp = join(s.data, dir, '.orders.edi.part');
       if (existsSync(temp)) {
@@ -135,8 +135,12 @@ test('sftp: the server stopped in the middle of an upload and restarted: no part
         });
       }
     }, 5);
-    await deliver(tr, dir, 'orders.edi', data, { attempts: 8, baseDelayMs: 200, onRetry: (n, e) => retries.push(`${n} ${e.kind}`) });
-    clearInterval(watcher);
+    watcher.unref();
+    try {
+      await deliver(tr, dir, 'orders.edi', data, { attempts: 8, baseDelayMs: 200, onRetry: (n, e) => retries.push(`${n} ${e.kind}`) });
+    } finally {
+      clearInterval(watcher);
+    }
     assert.ok(restarted, 'the server was stopped mid-upload');
     assert.ok(retries.length >= 1, 'the upload was retried');
     assert.equal(createHash('sha256').update(readFileSync(final)).digest('hex'), createHash('sha256').update(data).digest('hex'));
@@ -149,7 +153,7 @@ test('sftp: the server stopped in the middle of an upload and restarted: no part
 
 void mkdirSync;
 
-test('dockgate sftp check: prints the host key to pin and lists the directories; a wrong pin fails with the key seen', async (t) => {
+test('dockgate sftp check: prints the host key to pin and lists the directories; a wrong pin fails with the key seen', { timeout: 120_000 }, async (t) => {
   if (unavailable) return t.skip(SKIP);
   const { spawnSync } = await import('node:child_process');
   const { cpSync, mkdtempSync } = await import('node:fs');
