@@ -19,6 +19,13 @@ import { loadMappings } from '../mapping/index.ts';
 import { mfnQuantities, skuIndex } from '../mapping/resolve.ts';
 import { readPartner, translator, writePartner, type DocumentName } from '../mapping/translate.ts';
 import { parseCanonical, type InventorySnapshot } from '../model/index.ts';
+import { AmazonAdapter } from '../amazon/index.ts';
+import { emptyReport, receiveAndConfirm, sendOrders } from '../flows/order-to-confirmation.ts';
+import { AmazonEmulator } from '../sandbox/amazon/emulator.ts';
+import { loadSeed } from '../sandbox/amazon/state.ts';
+import { DirectoryTransport } from '../transport/directory.ts';
+import type { MessageStore } from '../store/store.ts';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 
 const SAMPLES = fileURLToPath(new URL('../../samples/x12/', import.meta.url));
 const PARTNER_SAMPLES = fileURLToPath(new URL('../../samples/partners/', import.meta.url));
@@ -34,6 +41,47 @@ const INBOUND: Array<[string, DocumentName, string]> = [
   ['cascade-csv', 'inventory', 'cascade-csv/inventory.csv'],
   ['cascade-csv', 'receipt', 'cascade-csv/receipts.xml'],
 ];
+
+const SEED = fileURLToPath(new URL('../../samples/sandbox/amazon-seed.yaml', import.meta.url));
+
+/**
+ * Step 5: the main path against the local SP-API emulator: acme's unshipped orders out as Reno's
+ * 940 into a directory standing in for Reno's SFTP server, Reno's 945 and 846 back from it,
+ * confirmed and published to Amazon. Returns the number of unexpected outcomes.
+ */
+async function roundTrip(out: (s: string) => void, store: MessageStore, dataDir: string): Promise<number> {
+  const { mappings } = loadMappings(MAPPINGS);
+  const emulator = new AmazonEmulator({ seed: loadSeed(SEED), timeScale: 100 });
+  const port = await emulator.start();
+  const exchange = mkdtempSync(join(dataDir, 'demo-reno-sftp-'));
+  for (const d of ['inbound', 'outbound']) mkdirSync(join(exchange, d), { recursive: true });
+  const amazon = new AmazonAdapter(
+    { id: 'acme', sellingPartnerId: 'A1ACMEBRANDS01', region: 'na', marketplaces: ['ATVPDKIKX0DER', 'A2EUQ1WTGCTBG2'], credentials: { clientId: 'demo', clientSecret: 'demo', refreshToken: 'Atzr|acme-sandbox-refresh-token' } },
+    { endpoint: { port }, timeScale: 100, timeoutMs: 5000 },
+  );
+  const ctx = { mappings, partnerId: 'reno-wms', sellerId: 'acme', amazon, transport: new DirectoryTransport(exchange), store, since: new Date('2026-11-01T00:00:00Z') };
+  const report = emptyReport();
+  try {
+    out(`   SP-API emulator on 127.0.0.1:${port}; Reno's SFTP stand-in: ${relative(process.cwd(), exchange)}`);
+    await sendOrders(ctx, report);
+    out(`   ${report.ordersSent.length} unshipped MFN order(s) of acme -> ${report.orderFile ?? 'no file'} delivered to Reno (${report.ordersSent.join(', ')})`);
+    // Each demo run is a new day at Reno: its files get new names (the store remembers files by name and bytes).
+    const day = new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15);
+    copyFileSync(join(PARTNER_SAMPLES, 'reno-wms/945-shipment-advice.edi'), join(exchange, 'outbound', `RENO_945_${day}.edi`));
+    copyFileSync(join(PARTNER_SAMPLES, 'reno-wms/846-inventory.edi'), join(exchange, 'outbound', `RENO_846_${day}.edi`));
+    await receiveAndConfirm(ctx, report);
+    out(`   Reno's files taken, recorded, archived: ${report.filesTaken.join(', ')}`);
+    for (const c of report.confirmed) out(`   confirmShipment ${c.orderId} package ${c.packageId} tracking ${c.trackingNumber}: ${c.outcome}`);
+    out(`   MFN quantities: ${report.quantities.map((q) => `${q.sellerSku} ${q.quantity} (${q.outcome})`).join(', ')}`);
+    for (const p of report.problems) out(`   PROBLEM: ${p}`);
+    const order = emulator.seller('acme')!.orders.get('112-3456789-1234567')!;
+    out(`   Amazon now shows order 112-3456789-1234567 as ${order.status}`);
+    return report.problems.length + (report.confirmed.length === 0 ? 1 : 0) + (order.status === 'SHIPPED' ? 0 : 1);
+  } finally {
+    amazon.close();
+    await emulator.stop();
+  }
+}
 
 /** Step 4: the example partners' mappings at work. Returns the number of unexpected outcomes. */
 async function translateSamples(out: (s: string) => void): Promise<number> {
@@ -98,6 +146,8 @@ export function registerDemoCommand(program: Command): void {
           else if ((errors.length > 0) !== /(^|\/)bad-/.test(file)) unexpected++;
           await recordReceivedFile(store, name, result, 'demo');
         }
+        out('\n5. The main path against the local SP-API emulator (Amazon -> 940 -> Reno -> 945 / 846 -> Amazon):');
+        unexpected += await roundTrip(out, store, loaded.dataDir);
       } finally {
         await store.close();
       }

@@ -117,7 +117,13 @@ export function transportContract(label: string, make: () => Promise<Fixture | s
       const data = Buffer.from(`file ${i} ${'x'.repeat(i % 97)}`);
       const name = `f${String(i).padStart(4, '0')}.txt`;
       sums.set(name, createHash('sha256').update(data).digest('hex'));
-      await deliver(f.transport, dir, name, data, { baseDelayMs: 50, onRetry: (n, e) => retries.push(`${name}: ${e.message}`) });
+      await deliver(f.transport, dir, name, data, {
+        baseDelayMs: 50,
+        onRetry: (n, e) => {
+          retries.push(`${name}: ${e.message}`);
+          process.stderr.write(`note: ${label}: retrying ${name} (${n}): ${e.kind}: ${e.message}\n`);
+        },
+      });
     }
     // A dropped connection is reconnected and the delivery completes; say so if it happened.
     if (retries.length) process.stderr.write(`note: ${label} small files: ${retries.length} retried delivery(ies): ${retries.slice(0, 3).join('; ')}\n`);

@@ -5,7 +5,7 @@
  * root (to create the user and let sshd switch to it); `.ci/run` installs openssh-server.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,7 +108,7 @@ export class Sshd {
         `AllowUsers ${TEST_USER}`,
         'Subsystem sftp internal-sftp',
         `ForceCommand internal-sftp -d ${this.data}${this.options.readOnly ? ' -R' : ''}`,
-        'LogLevel ERROR',
+        `LogLevel ${process.env.DOCKGATE_SSHD_LOGLEVEL ?? 'ERROR'}`,
         '',
       ].join('\n'),
     );
@@ -120,7 +120,10 @@ export class Sshd {
     this.child = this.options.fileSizeLimitKb
       ? spawn('sh', ['-c', `ulimit -f ${this.options.fileSizeLimitKb}; exec ${SSHD} ${args.join(' ')}`], { stdio: ['ignore', 'ignore', 'pipe'] })
       : spawn(SSHD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.child.stderr?.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      if (process.env.DOCKGATE_SSHD_LOG) appendFileSync(process.env.DOCKGATE_SSHD_LOG, d);
+    });
     await waitForPort(this.port).catch((e: Error) => {
       throw new Error(`${e.message}: ${this.stderr}`);
     });
