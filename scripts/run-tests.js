@@ -17,14 +17,5 @@ function walk(dir, out) {
 const filter = process.argv.slice(2);
 let files = walk('test', []).concat(walk('src', [])).sort();
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
-// The tests that start a real sshd run on their own, after the rest: their connections were
-// seen dropping when they shared the machine with the heavy file-I/O tests.
-const alone = files.filter((f) => /transport[\\/]sftp\.test\.ts$/.test(f));
-const together = files.filter((f) => !alone.includes(f));
-let status = 0;
-for (const group of [together, alone]) {
-  if (group.length === 0) continue;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...group], { stdio: 'inherit' });
-  if (r.status !== 0) status = r.status ?? 1;
-}
-process.exit(status);
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

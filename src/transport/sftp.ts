@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { checkDir, checkName, joinRemote, temporaryName, TransportError, type RemoteFile, type Transport } from './transport.ts';
 
@@ -164,7 +164,16 @@ export class SftpTransport implements Transport {
     const path = joinRemote(dir, checkName(name, this.describe));
     return this.with(path, async (c) => {
       await c.stat(path);
-      return c.createReadStream(path) as unknown as Readable;
+      const source = c.createReadStream(path) as unknown as Readable;
+      // The remote handle is closed after the last byte; a connection that ends before that
+      // answer would make the stream emit an error nobody listens to any more. Errors before
+      // the end reach the reader; the late ones are harmless and dropped.
+      const out = new PassThrough();
+      source.on('error', (e) => {
+        if (!out.writableEnded) out.destroy(mapError(e, path, this.describe));
+      });
+      source.pipe(out);
+      return out;
     });
   }
 

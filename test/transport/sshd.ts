@@ -3,6 +3,7 @@
  * host key, serving a temporary directory through internal-sftp to a non-root test user (root
  * ignores file permissions) with an authorized key and a password. Needs /usr/sbin/sshd and
  * root (to create the user and let sshd switch to it); `.ci/run` installs openssh-server.
+ * DOCKGATE_SSHD_LOGLEVEL=VERBOSE and DOCKGATE_SSHD_LOG=FILE keep sshd's own log for debugging.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
