@@ -4,7 +4,7 @@
  * Nothing unknown passes silently: an unknown SKU, carrier or stock state holds the document
  * with an exception that names the value and the mapping file to fix.
  */
-import type { InventorySnapshot, ShipOrder, ShipmentAdvice } from '../model/index.ts';
+import type { InventorySnapshot, ShipOrder } from '../model/index.ts';
 import type { Mappings } from './load.ts';
 import type { CarrierTableFile, PartnerFile, SkuTableFile } from './schema.ts';
 
@@ -82,11 +82,19 @@ export interface ResolveContext {
   seller?: string;
 }
 
+/** Indexes are built once per loaded table (resolution asks for them line by line). */
+const indexes = new WeakMap<SkuTableFile, SkuIndex>();
+
 export function skuIndex(mappings: Mappings, seller: string): SkuIndex {
   const s = mappings.sellers.get(seller);
   if (!s) throw new Error(`no seller '${seller}' in the mappings`);
   const table = mappings.skuTables.get(s.skus)!;
-  return new SkuIndex(table, mappings.files.get(table) ?? s.skus);
+  let index = indexes.get(table);
+  if (!index) {
+    index = new SkuIndex(table, mappings.files.get(table) ?? s.skus);
+    indexes.set(table, index);
+  }
+  return index;
 }
 
 const describeIds = (ids: Obj) =>
@@ -544,4 +552,3 @@ export function mfnQuantities(snapshot: InventorySnapshot, index: SkuIndex, part
   });
 }
 
-export type { ShipmentAdvice };

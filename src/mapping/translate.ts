@@ -43,14 +43,13 @@ export interface Translator {
   compiled: CompiledLayout;
 }
 
-/** The translator for a partner's document in a format (default: the format the partner file names). */
+/** The translator for a partner's document; a format, when given, must be the one the partner file names. */
 export function translator(mappings: Mappings, partnerId: string, document: DocumentName, format?: PartnerFormat): Translator {
   const partner = mappings.partners.get(partnerId);
   if (!partner) throw new TranslationSetupError(`no partner '${partnerId}' in the mappings (${[...mappings.partners.keys()].join(', ') || 'none'})`);
   const d = partner.documents[document];
   let layout: LayoutFile | undefined;
   if (d?.layout && (!format || d.format === format)) layout = mappings.layouts.get(d.layout);
-  else if (format) layout = [...mappings.layouts.values()].find((l) => l.document === document && l.format === format && l.id.startsWith(partnerId.split('-')[0]));
   if (!layout) throw new TranslationSetupError(`partner ${partnerId} has no ${format ?? ''}${format ? ' ' : ''}layout for ${document} (documents.${document} in ${mappings.files.get(partner)})`);
   const kind = DOCUMENT_KINDS[document]!;
   return { mappings, partner, document, layout, compiled: compileLayout(layout, kind) };

@@ -175,7 +175,7 @@ test('MFN quantity: the product type is read from the listing; an FBA listing is
 });
 
 test('FBA inbound: from the Amazon Shipment ID to the plan, shipment, boxes and items; labels by the same id; reports', async () => {
-  await withEmulator({}, async (emu, adapter) => {
+  await withEmulator({}, async (_emu, adapter) => {
     const a = adapter('acme');
     const s = await a.inboundShipment('FBA15ABCD1234');
     assert.ok(s);
@@ -192,7 +192,6 @@ test('FBA inbound: from the Amazon Shipment ID to the plan, shipment, boxes and 
     assert.equal(returns[0]['license-plate-number'], 'LPN7770001234');
     const none = (await a.report('GET_MERCHANT_LISTINGS_ALL_DATA', { pollMs: 100 }).catch((e) => e)) as AmazonApiError;
     assert.equal(none.code, 'FATAL');
-    void emu;
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { deliver } from '../../src/transport/outbound.ts';
@@ -151,7 +151,6 @@ test('sftp: the server stopped in the middle of an upload and restarted: no part
   }
 });
 
-void mkdirSync;
 
 test('dockgate sftp check: prints the host key to pin and lists the directories; a wrong pin fails with the key seen', { timeout: 120_000 }, async (t) => {
   if (unavailable) return t.skip(SKIP);
