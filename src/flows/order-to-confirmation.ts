@@ -59,7 +59,7 @@ export async function sendOrders(ctx: RoundTripContext, report: RoundTripReport)
     else report.ordersSent.push(orders[d.index].orderId);
   }
   if (!w.bytes) return;
-  const name = fileName(partner.transport.fileNames['ship-order'] ?? '{partner}_{document}_{timestamp}.dat', { partner: ctx.partnerId, document: 'ship-order', control: ctx.store.peekControlNumber(ctx.partnerId, 'ISA13') - 1 });
+  const name = fileName(partner.transport.fileNames['ship-order'] ?? '{partner}_{document}_{timestamp}.dat', { partner: ctx.partnerId, document: 'ship-order', control: w.isa13 ?? '' });
   const blob = await ctx.store.blobs.putBuffer(w.bytes);
   const id = await ctx.store.recordFile({ direction: 'out', partner: ctx.partnerId, fileName: name, sha256: blob.sha256, size: blob.size, status: 'ready', containsPii: true, children: [] });
   await deliver(ctx.transport, partner.transport.directories.outbound, name, w.bytes, { store: ctx.store, messageId: id });

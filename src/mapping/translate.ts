@@ -205,6 +205,8 @@ export interface OutboundResult {
   /** The file for the documents that are ok; null when none is. */
   bytes: Buffer | null;
   documents: OutboundDocument[];
+  /** X12: the interchange control number the file was sent with. */
+  isa13?: number;
 }
 
 export interface WriteOptions {
@@ -290,40 +292,39 @@ export function writePartner(t: Translator, docs: CanonicalDocument[], options: 
     // A document the partner sends (a 945 written for an audit or a test) is written as theirs.
     const inbound = t.partner.documents[t.document]?.direction === 'in';
     const [from, to] = inbound ? [x.them, x.us] : [x.us, x.them];
-    const sent = sendInterchange(
-      {
-        sender: { qualifier: from.qualifier, id: from.id },
-        receiver: { qualifier: to.qualifier, id: to.id },
-        version: x.version,
-        usage: t.partner.usage === 'production' ? 'P' : 'T',
-        groups: [{ functionalId: lookup.schema.functionalGroup, senderId: from.gsId, receiverId: to.gsId, version: x.gsVersion, sets }],
-      },
-      {
-        partner: t.partner.id,
-        controlNumbers: options.controlNumbers ?? previewControlNumbers(),
-        now: options.now,
-        separators: { element: sep(seps.element), component: sep(seps.component), segment: sep(seps.segment), repetition: sep(seps.repetition), suffix: seps.newline ? '\n' : '' },
-      },
-    );
-    // What we send is checked against the set's schema like what we receive.
+    const write = (these: OutboundSet[], controlNumbers: ControlNumberSource) =>
+      sendInterchange(
+        {
+          sender: { qualifier: from.qualifier, id: from.id },
+          receiver: { qualifier: to.qualifier, id: to.id },
+          version: x.version,
+          usage: t.partner.usage === 'production' ? 'P' : 'T',
+          groups: [{ functionalId: lookup.schema.functionalGroup, senderId: from.gsId, receiverId: to.gsId, version: x.gsVersion, sets: these }],
+        },
+        {
+          partner: t.partner.id,
+          controlNumbers,
+          now: options.now,
+          separators: { element: sep(seps.element), component: sep(seps.component), segment: sep(seps.segment), repetition: sep(seps.repetition), suffix: seps.newline ? '\n' : '' },
+        },
+      );
+    // What we send is checked against the set's schema like what we receive, on a preview that
+    // draws no control numbers: a set the schema refuses never costs the partner's sequence a number.
     let k = 0;
-    const bad = new Set<number>();
-    for (const e of readX12Sync(sent.bytes)) {
+    const keep: OutboundSet[] = [];
+    for (const e of readX12Sync(write(sets, previewControlNumbers()).bytes)) {
       if (e.type !== 'set') continue;
-      const index = setIndex[k++];
+      const index = setIndex[k];
       const errors = validateSet(e.set).diagnostics.filter((d) => d.level === 'error');
       if (errors.length) {
-        bad.add(index);
         results[index].status = 'rejected';
         results[index].problems.push(...errors.map((d) => ({ where: `document ${index + 1}`, message: `the layout wrote an invalid ${layout.set}: ${formatDiagnostic(d)}` })));
-      }
+      } else keep.push(sets[k]);
+      k++;
     }
-    if (bad.size === 0) return { bytes: sent.bytes, documents: results };
-    const good = docs.filter((_, i) => results[i].status === 'ok');
-    if (good.length === 0) return { bytes: null, documents: results };
-    // Write again without the sets the schema refused.
-    const again = writePartner(t, good, options);
-    return { bytes: again.bytes, documents: results };
+    if (keep.length === 0) return { bytes: null, documents: results };
+    const sent = write(keep, options.controlNumbers ?? previewControlNumbers());
+    return { bytes: sent.bytes, documents: results, isa13: sent.controlNumbers.isa13 };
   }
 
   if (layout.format === 'csv') {
