@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import https from 'node:https';
 import net from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import type { LwaCredentials } from './credentials.ts';
 import { AmazonApiError, AmazonConfigError, classifyThrown, kindOfStatus } from './errors.ts';
 import { QuotaRegistry, realClock, type Clock } from './quota.ts';
@@ -401,9 +402,7 @@ export class AmazonAdapter {
       const f = (await this.call('getFeed', { path: { feedId } })).body as { processingStatus: string; resultFeedDocumentId?: string };
       if (f.processingStatus === 'DONE' && f.resultFeedDocumentId) {
         const d = (await this.call('getFeedDocument', { path: { feedDocumentId: f.resultFeedDocumentId } })).body as { url: string; compressionAlgorithm?: string };
-        const res = await fetch(d.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
-        let bytes = Buffer.from(await res.arrayBuffer());
-        if (d.compressionAlgorithm === 'GZIP') bytes = (await import('node:zlib')).gunzipSync(bytes);
+        const bytes = await this.download(d, 'getFeedDocument');
         const report = JSON.parse(bytes.toString('utf8')) as { issues?: Array<{ messageId: number; code: string; severity: string; message: string }> };
         const failed = new Map<number, string>();
         for (const issue of report.issues ?? []) if (issue.severity === 'ERROR') failed.set(issue.messageId, `${issue.code} ${issue.message}`);
@@ -461,6 +460,14 @@ export class AmazonAdapter {
     return (r.body as { payload: { DownloadURL: string } }).payload.DownloadURL;
   }
 
+  /** A report or feed document from its pre-signed URL (outside the API and its quota), unzipped. */
+  private async download(d: { url: string; compressionAlgorithm?: string }, operation: string): Promise<Buffer> {
+    const res = await fetch(d.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+    if (!res.ok) throw new AmazonApiError(`${operation}: document download answered ${res.status}`, operation, kindOfStatus(res.status), res.status, `HTTP${res.status}`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    return d.compressionAlgorithm === 'GZIP' ? gunzipSync(bytes) : bytes;
+  }
+
   // ---------------------------------------------------------------- reports
 
   /** Request a report, wait for it, download and split its rows (tab-separated, header first). */
@@ -470,10 +477,7 @@ export class AmazonAdapter {
       const r = (await this.call('getReport', { path: { reportId: created.reportId } })).body as { processingStatus: string; reportDocumentId?: string };
       if (r.processingStatus === 'DONE' && r.reportDocumentId) {
         const d = (await this.call('getReportDocument', { path: { reportDocumentId: r.reportDocumentId } })).body as { url: string; compressionAlgorithm?: string };
-        const res = await fetch(d.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
-        if (!res.ok) throw new AmazonApiError(`report ${reportType}: document download answered ${res.status}`, 'getReportDocument', kindOfStatus(res.status), res.status, `HTTP${res.status}`);
-        let bytes = Buffer.from(await res.arrayBuffer());
-        if (d.compressionAlgorithm === 'GZIP') bytes = (await import('node:zlib')).gunzipSync(bytes);
+        const bytes = await this.download(d, 'getReportDocument');
         const [head, ...rows] = bytes.toString('utf8').split(/\r?\n/).filter((l) => l !== '');
         const names = head?.split('\t') ?? [];
         return rows.map((row) => Object.fromEntries(row.split('\t').map((v, k) => [names[k] ?? `column${k + 1}`, v])));

@@ -9,8 +9,7 @@ import { readX12Sync } from '../x12/reader.ts';
 import { validateSet } from '../x12/validate/index.ts';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../x12/diagnostics.ts';
 import { loadSetSchema } from '../x12/schema/load.ts';
-import { selectAll, parsePath } from '../x12/path.ts';
-import { isLoopNode, type SetTree, type TreeNode } from '../x12/tree.ts';
+import type { SetTree } from '../x12/tree.ts';
 import { sendInterchange, X12DataError } from '../x12/writer.ts';
 import type { ControlNumberSource, OutboundSet } from '../x12/outbound.ts';
 import { compileLayout, readDocument, writeDocument, type CompiledLayout, type TranslationProblem } from './engine.ts';
@@ -277,7 +276,7 @@ export function writePartner(t: Translator, docs: CanonicalDocument[], options: 
       const ctx = { zone, problems: item.problems, clean: textCleaner(policy, canCarry, item.changes) };
       try {
         writeDocument(t.compiled, adapter, adapter.rootScope(tree), item.doc, ctx);
-        applyConstants(tree, layout.constants);
+        adapter.applyConstants(tree, layout.constants);
         for (const [p, expr] of Object.entries(layout.totals)) adapter.setTotal(tree, p, adapter.total(tree, expr));
       } catch (e) {
         if (!(e instanceof X12DataError)) throw e;
@@ -346,26 +345,4 @@ export function writePartner(t: Translator, docs: CanonicalDocument[], options: 
     if (take(item)) elements.push(el);
   }
   return { bytes: elements.length ? adapter.writeDocuments(elements) : null, documents: results };
-}
-
-/** Constants go into every segment the path matches anywhere in the set (qualifiers, codes). */
-function applyConstants(tree: SetTree, constants: Record<string, string>): void {
-  for (const [text, value] of Object.entries(constants)) {
-    const p = parsePath(text);
-    const seg = { ...p, element: null, component: null };
-    const all: TreeNode[] = [];
-    const walk = (nodes: TreeNode[]) => {
-      for (const n of nodes) {
-        if (isLoopNode(n)) walk(n.children);
-        else if (n.segment === p.steps[p.steps.length - 1].segment) all.push(n);
-      }
-    };
-    if (p.steps.length === 1 && p.steps[0].filters.length === 0) walk(tree.children);
-    else all.push(...selectAll(tree, seg).map((m) => (isLoopNode(m.node) ? m.node.children[0] : m.node)));
-    for (const n of all) {
-      const s = n as { elements: Array<unknown> };
-      while (s.elements.length < p.element!) s.elements.push('');
-      if (p.component === null) s.elements[p.element! - 1] = value;
-    }
-  }
 }

@@ -85,18 +85,20 @@ export class InboundPoller {
     return { complete, waiting, markers };
   }
 
+  /** Names in the archive, listed once per poll and kept up to date as files are moved there. */
+  private archived: Set<string> | null = null;
+
   private async finish(name: string, marker: string | undefined): Promise<void> {
     const o = this.options;
     // Gone from the directory: a file of the same name later is a new file, looked at twice again.
     this.previous.delete(name);
     for (const n of [name, marker].filter((x): x is string => !!x)) {
       if ('archive' in o.after) {
+        this.archived ??= new Set((await this.transport.list(o.after.archive).catch(() => [])).map((f) => f.name));
         // An archive already holding the name (a partner reusing names) keeps both copies.
-        const there = await this.transport.list(o.after.archive).catch(() => []);
-        if (there.some((f) => f.name === n)) {
-          const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-          await this.transport.move(o.dir, n, o.after.archive, `${n}.${stamp}`);
-        } else await this.transport.move(o.dir, n, o.after.archive);
+        const as = this.archived.has(n) ? `${n}.${new Date().toISOString().replace(/[-:.]/g, '')}` : n;
+        await this.transport.move(o.dir, n, o.after.archive, as);
+        this.archived.add(as);
       } else await this.transport.delete(o.dir, n);
     }
   }
@@ -105,6 +107,7 @@ export class InboundPoller {
   async poll(): Promise<PollResult> {
     const o = this.options;
     const result: PollResult = { taken: [], skipped: [], waiting: [], refused: [], failed: [] };
+    this.archived = null;
     const listed = await this.transport.list(o.dir);
     // Our own temporary names and hidden files are never partner files.
     const files = listed.filter((f) => !f.name.startsWith('.'));

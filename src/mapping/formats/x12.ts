@@ -233,25 +233,41 @@ export class X12Adapter implements FormatAdapter<X12Scope> {
 
   // ---------------------------------------------------------------- totals and output
 
+  /**
+   * The segments a path names anywhere in the set: a bare segment id means every occurrence,
+   * however deep (HL levels nest); otherwise the path's matches (a loop stands for its trigger).
+   */
+  private segments(tree: SetTree, p: ParsedPath): SegmentNode[] {
+    if (p.steps.length === 1 && p.steps[0].filters.length === 0) {
+      const out: SegmentNode[] = [];
+      const walk = (nodes: TreeNode[]) => {
+        for (const n of nodes) {
+          if (isLoopNode(n)) walk(n.children);
+          else if (n.segment === p.steps[0].segment) out.push(n);
+        }
+      };
+      walk(tree.children);
+      return out;
+    }
+    return selectAll(tree, { ...p, element: null, component: null }).map((m) => trigger(m.node));
+  }
+
   /** count(PATH) or sum(PATH) over the whole set. */
   total(tree: SetTree, expression: string): string {
     const m = /^(count|sum)\((.+)\)$/.exec(expression)!;
     const p = path(m[2]).parsed;
-    let values: Array<string | undefined>;
-    if (p.steps.length === 1 && p.steps[0].filters.length === 0) {
-      // One bare segment id counts every occurrence, however deep (HL levels nest).
-      values = [];
-      const walk = (nodes: TreeNode[]) => {
-        for (const n of nodes) {
-          if (isLoopNode(n)) walk(n.children);
-          else if (n.segment === p.steps[0].segment) values.push(p.element === null ? '' : text(n.elements[p.element - 1], p.component));
-        }
-      };
-      walk(tree.children);
-    } else values = selectAll(tree, p).map((x) => x.value);
+    const values = this.segments(tree, p).map((n) => (p.element === null ? '' : text(n.elements[p.element - 1], p.component)));
     if (m[1] === 'count') return String(values.length);
     const sum = values.reduce((acc, x) => acc + (Number(x) || 0), 0);
     return String(Math.round(sum * 1000) / 1000);
+  }
+
+  /** Constants go into every segment the path matches anywhere in the set (qualifiers, codes); none is created. */
+  applyConstants(tree: SetTree, constants: Record<string, string>): void {
+    for (const [pathText, value] of Object.entries(constants)) {
+      const p = path(pathText).parsed;
+      for (const n of this.segments(tree, p)) setElement(n, p.element!, p.component, value);
+    }
   }
 
   setTotal(tree: SetTree, pathText: string, value: string): void {
