@@ -4,7 +4,7 @@
  * directory), print the acknowledgements an inbound file earns, and prove the JSON round trip;
  * then the example partners in mappings/ translate the partner samples both ways.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -25,7 +25,6 @@ import { AmazonEmulator } from '../sandbox/amazon/emulator.ts';
 import { loadSeed } from '../sandbox/amazon/state.ts';
 import { DirectoryTransport } from '../transport/directory.ts';
 import type { MessageStore } from '../store/store.ts';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 
 const SAMPLES = fileURLToPath(new URL('../../samples/x12/', import.meta.url));
 const PARTNER_SAMPLES = fileURLToPath(new URL('../../samples/partners/', import.meta.url));

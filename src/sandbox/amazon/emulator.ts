@@ -10,8 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type Request, type Response } from 'express';
 import rateLimits from './rate-limits.json' with { type: 'json' };
-import { sellerState, type Confirmation, type OrderState, type Seed, type SellerState } from './state.ts';
-import { Seed as SeedSchema } from './state.ts';
+import { Seed as SeedSchema, sellerState, type Seed as SeedInput, type Confirmation, type OrderState, type SellerState } from './state.ts';
 
 export interface FaultOptions {
   /** Share of requests answered 429 QuotaExceeded regardless of quota (0..1). */
@@ -29,7 +28,7 @@ export interface FaultOptions {
 }
 
 export interface EmulatorOptions {
-  seed: Seed;
+  seed: SeedInput;
   /** Rates are multiplied by this (100 = a hundred times Amazon's published rate). Default 1. */
   timeScale?: number;
   faults?: FaultOptions;
