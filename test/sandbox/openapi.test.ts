@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { formatIssue, OpenApiModels, type OperationRef, type SandboxExample } from '../../src/sandbox/openapi.ts';
+import { formatIssue, OpenApiModels, type OperationRef, type SandboxExample } from './openapi.ts';
 
 const modelsDir = resolve(import.meta.dirname, '../../../shared/spapi-models');
 const present = existsSync(modelsDir);
