@@ -13,9 +13,8 @@ import { adapterForSeller } from '../../src/amazon/index.ts';
 import { loadMappings } from '../../src/mapping/index.ts';
 import { resolveCredentials } from '../../src/amazon/credentials.ts';
 import { AmazonApiError, AmazonConfigError, classifyThrown } from '../../src/amazon/errors.ts';
-import { QuotaRegistry } from '../../src/amazon/quota.ts';
 import type { SellerFile } from '../../src/mapping/schema.ts';
-import { manyOrders, SELLERS, sampleSeed, withEmulator } from './helpers.ts';
+import { LockstepClock, manyOrders, SELLERS, sampleSeed, withEmulator } from './helpers.ts';
 
 const PKG = { packageReferenceId: '1', carrierCode: 'UPS', trackingNumber: '1Z999AA10123456784', shipDate: '2026-11-24T22:05:00Z', orderItems: [{ orderItemId: '12345678901234', quantity: 2 }] };
 
@@ -39,14 +38,19 @@ test('quota: 60 confirmations as fast as allowed, not one 429 from Amazon; throt
   const seed = sampleSeed();
   seed.sellers[0].orders = [...(seed.sellers[0].orders ?? []), ...manyOrders(60)];
   let n = 0;
+  const clock = new LockstepClock();
   // Injected faults hit every other request once they are switched on.
-  await withEmulator({ seed, timeScale: 50, random: () => (n++ % 2 === 0 ? 0 : 0.99) }, async (emu, adapter) => {
+  await withEmulator({ seed, timeScale: 50, clock, random: () => (n++ % 2 === 0 ? 0 : 0.99) }, async (emu, adapter) => {
     const events: AdapterEvent[] = [];
-    const a = adapter('acme', { timeScale: 50, onEvent: (e) => events.push(e) });
+    const a = adapter('acme', { timeScale: 50, clock, quota: clock.quota(50), onEvent: (e) => events.push(e) });
+    const start = clock.now();
     await Promise.all(manyOrders(60).map((o, i) => a.confirmShipment(o.orderId, o.marketplaceId, { ...PKG, trackingNumber: `1ZQUOTA${i}`, orderItems: [{ orderItemId: o.items[0].orderItemId, quantity: 1 }] })));
-    // A storm would be dozens; one can happen when the test machine stalls between our bucket and the socket.
+    // Emulated time (LockstepClock): the 60 go out at exactly the rate our buckets allow, so any 429 is our bucket's fault.
     const throttled = emu.calls.filter((c) => c.status === 429);
-    assert.ok(throttled.length <= 1, `${throttled.length} 429s`);
+    assert.equal(throttled.length, 0, `${throttled.length} 429s`);
+    // As fast as allowed: 9 of the burst of 10 at once (one kept back), then one per 1 / (2 x 50) s of emulated time.
+    const spent = clock.now() - start;
+    assert.ok(spent >= 500 && spent <= 530, `${spent} ms of emulated time for 51 requests at 100/s`);
     assert.equal(emu.calls.filter((c) => c.operation === 'confirmShipment' && c.status === 204).length, 60);
     // Injected throttling: every 429 is answered by waiting and trying again, within the cap.
     emu.setFaults({ throttleShare: 0.3 });
@@ -149,10 +153,11 @@ test('two sellers have separate quotas: one seller using its burst does not slow
   const seed = sampleSeed();
   seed.sellers[0].orders = [...(seed.sellers[0].orders ?? []), ...manyOrders(25)];
   seed.sellers[1].orders = [...(seed.sellers[1].orders ?? []), ...manyOrders(25)];
-  await withEmulator({ seed, timeScale: 20 }, async (emu, adapter) => {
-    const quota = new QuotaRegistry(20);
-    const acme = adapter('acme', { quota, timeScale: 20 });
-    const north = adapter('northwind', { quota, timeScale: 20 });
+  const clock = new LockstepClock();
+  await withEmulator({ seed, timeScale: 20, clock }, async (emu, adapter) => {
+    const quota = clock.quota(20);
+    const acme = adapter('acme', { quota, clock, timeScale: 20 });
+    const north = adapter('northwind', { quota, clock, timeScale: 20 });
     await Promise.all([acme, north].flatMap((a) => manyOrders(25).map((o, i) => a.confirmShipment(o.orderId, o.marketplaceId, { ...PKG, trackingNumber: `1Z${a.seller.id}${i}`, orderItems: [{ orderItemId: o.items[0].orderItemId, quantity: 1 }] }))));
     assert.equal(emu.calls.filter((c) => c.status === 429).length, 0);
     assert.deepEqual(['acme', 'northwind'].map((s) => emu.calls.filter((c) => c.seller === s && c.status === 204).length), [25, 25]);

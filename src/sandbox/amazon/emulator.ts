@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   faults?: FaultOptions;
   /** Deterministic randomness for faults (tests). */
   random?: () => number;
+  /** Where emulated time comes from: rate buckets and token lifetimes (tests share one with the adapter). */
+  clock?: { now(): number };
 }
 
 export interface RecordedCall {
@@ -82,6 +84,7 @@ export class AmazonEmulator {
   private readonly timeScale: number;
   private readonly faults: FaultOptions;
   private readonly random: () => number;
+  private readonly now: () => number;
   private seq = 0;
   port = 0;
 
@@ -91,6 +94,8 @@ export class AmazonEmulator {
     this.timeScale = options.timeScale ?? 1;
     this.faults = options.faults ?? {};
     this.random = options.random ?? Math.random;
+    const clock = options.clock;
+    this.now = clock ? () => clock.now() : Date.now;
   }
 
   seller(id: string): SellerState | undefined {
@@ -189,7 +194,7 @@ export class AmazonEmulator {
     if (!seller) return fail('invalid_grant', 'The request has an invalid grant parameter : refresh_token');
     const access = `Atza|emu-${seller.seed.id}-${++this.seq}-${randomUUID()}`;
     const lifetime = this.faults.tokenLifetimeSeconds ?? 3600;
-    this.tokens.set(access, { seller: seller.seed.id, expires: Date.now() + (lifetime * 1000) / this.timeScale });
+    this.tokens.set(access, { seller: seller.seed.id, expires: this.now() + (lifetime * 1000) / this.timeScale });
     this.record('lwaToken', req, 200, undefined, seller.seed.id);
     res.json({ access_token: access, refresh_token: token, token_type: 'bearer', expires_in: lifetime });
   }
@@ -199,7 +204,7 @@ export class AmazonEmulator {
     const limit = (rateLimits.operations as Record<string, { rate: number; burst: number }>)[operation];
     if (!limit) return true;
     const key = `${seller}\u0000${operation}`;
-    const now = Date.now();
+    const now = this.now();
     const b = this.buckets.get(key) ?? { tokens: limit.burst, at: now };
     b.tokens = Math.min(limit.burst, b.tokens + ((now - b.at) / 1000) * limit.rate * this.timeScale);
     b.at = now;
@@ -231,7 +236,7 @@ export class AmazonEmulator {
       else res.status(r.status).json(r.body);
     };
     if (!t) return send(errors(403, 'Unauthorized', 'Access to requested resource is denied.', 'The access token you provided is revoked, malformed or invalid.'));
-    if (Date.now() > t.expires) return send(errors(403, 'Unauthorized', 'Access to requested resource is denied.', 'The access token you provided has expired.'), t.seller);
+    if (this.now() > t.expires) return send(errors(403, 'Unauthorized', 'Access to requested resource is denied.', 'The access token you provided has expired.'), t.seller);
     const seller = this.sellers.get(t.seller)!;
     if ((f.throttleShare && this.random() < f.throttleShare) || !this.take(t.seller, operation)) {
       // Real 429s often come without x-amzn-RateLimit-Limit (FACTS.md).
@@ -675,7 +680,7 @@ export class AmazonEmulator {
     const r = (req.body as { restrictedResources?: Array<{ method?: string; path?: string }> } | undefined)?.restrictedResources;
     if (!Array.isArray(r) || r.length === 0 || r.some((x) => !x.method || !x.path)) return invalid('restrictedResources with method and path are required');
     const token = `Atz.sprdt|emu-${s.seed.id}-${randomUUID()}`;
-    this.tokens.set(token, { seller: s.seed.id, expires: Date.now() + (3600 * 1000) / this.timeScale });
+    this.tokens.set(token, { seller: s.seed.id, expires: this.now() + (3600 * 1000) / this.timeScale });
     return { status: 200, body: { restrictedDataToken: token, expiresIn: 3600 } };
   }
 
