@@ -76,6 +76,7 @@ export const DIAGNOSTIC_CODES = {
   // --- interchange (ISA / IEA), answered with TA1 ---
   'isa.truncated': { level: 'error', standard: { kind: 'TA105', value: '023' }, summary: 'The ISA segment is incomplete (fewer than 16 elements or the data ends inside it)' },
   'isa.not-fixed-width': { level: 'warning', summary: 'The ISA is not the standard fixed width of 106 characters' },
+  'isa.terminator-not-found': { level: 'error', standard: { kind: 'TA105', value: '004' }, summary: 'No segment terminator of the kind the ISA declares follows the ISA (within the 1 MiB segment limit or by the end of the data): the interchange cannot be split into segments' },
   'isa.separator-invalid': { level: 'error', standard: { kind: 'TA105', value: '026' }, summary: 'The separators declared by the ISA are unusable (equal to each other, alphanumeric, or ambiguous)' },
   'isa.field-invalid': { level: 'error', standard: { kind: 'TA105', value: '024' }, summary: 'An ISA field has the wrong length, format or code' },
   'isa.control-number-mismatch': { level: 'error', standard: { kind: 'TA105', value: '001' }, summary: 'ISA13 and IEA02 differ' },
@@ -114,6 +115,7 @@ export const DIAGNOSTIC_CODES = {
   'segment.not-in-set': { level: 'error', standard: { kind: 'AK304', value: '6' }, summary: 'Segment not defined in this transaction set' },
   'segment.out-of-sequence': { level: 'error', standard: { kind: 'AK304', value: '7' }, summary: 'Segment out of sequence' },
   'segment.has-element-errors': { level: 'error', standard: { kind: 'AK304', value: '8' }, summary: 'Segment has data element errors' },
+  'segment.too-long': { level: 'error', standard: { kind: 'AK304', value: '8' }, summary: 'A segment runs past the 1 MiB limit without a terminator: its first 1 MiB is kept, the rest up to the next terminator (or ISA) skipped' },
   'segment.hierarchy-invalid': { level: 'error', standard: { kind: 'AK304', value: '8' }, summary: 'HL hierarchy broken: HL01 not sequential, HL02 names no earlier HL, or the level may not nest under its parent' },
 
   // --- element (AK403 / IK403) ---

@@ -10,7 +10,11 @@ import type { Readable } from 'node:stream';
 import { diagnostic, type Diagnostic, type Location } from './diagnostics.ts';
 import type { GroupHeader, InterchangeHeader, ReaderEvent, TransactionSet } from './envelope.ts';
 import { checkGs, checkIsa, checkTrailer, countMatches, functionalGroupFor, groupHeader, interchangeHeader } from './envelope-checks.ts';
-import type { Segment } from './segment.ts';
+import { decodeText, type Segment } from './segment.ts';
+import { MAX_SEGMENT_BYTES, Tokenizer } from './tokenizer.ts';
+
+/** Segments that close a set rather than belong to it (SE belongs to it). */
+const ENVELOPE_IDS = new Set(['ST', 'GS', 'GE', 'IEA', 'ISA']);
 
 function isDigits(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -19,7 +23,6 @@ function isDigits(text: string): boolean {
   }
   return text.length > 0;
 }
-import { Tokenizer } from './tokenizer.ts';
 
 export interface ReadOptions {
   /** File name used in diagnostic locations. */
@@ -39,6 +42,8 @@ interface OpenGroup {
 interface OpenInterchange {
   header: InterchangeHeader;
   groupCount: number;
+  /** Found by the tokenizer after the ISA (no terminator): reported with the trailer. */
+  diagnostics: Diagnostic[];
 }
 
 /**
@@ -58,6 +63,12 @@ export class EnvelopeReader {
       {
         segment: (seg, startsInterchange) => this.segment(seg, startsInterchange),
         diagnostic: (d) => this.events.push({ type: 'diagnostic', diagnostic: d }),
+        interchangeDiagnostic: (d) => {
+          if (this.interchange) {
+            d.location.interchange = this.interchange.header.control.trim();
+            this.interchange.diagnostics.push(d);
+          } else this.events.push({ type: 'diagnostic', diagnostic: d });
+        },
       },
       options.file,
     );
@@ -91,6 +102,7 @@ export class EnvelopeReader {
   }
 
   private segment(seg: Segment, startsInterchange: boolean): void {
+    if (seg.cutAtLimit) this.tooLong(seg);
     if (startsInterchange || seg.id === 'ISA') {
       this.closeSet(null);
       this.closeGroup(null);
@@ -149,6 +161,20 @@ export class EnvelopeReader {
     this.unexpected(seg, this.group ? 'ST or GE' : this.interchange ? 'GS, TA1, ISB/ISE or IEA' : 'ISA or ST');
   }
 
+  /** Report a segment the tokenizer cut at its limit, where it lands: its set, group or the file. */
+  private tooLong(seg: Segment): void {
+    const inSet = this.set !== null && !ENVELOPE_IDS.has(seg.id);
+    const where: Location = { ...this.where(seg), segmentId: seg.id };
+    if (inSet) Object.assign(where, { set: this.set!.control, setId: this.set!.id, segmentPosition: this.set!.segments.length + 1 });
+    const d = diagnostic('segment.too-long', `Segment ${seg.id} runs past ${MAX_SEGMENT_BYTES.toLocaleString('en-US')} bytes without a segment terminator: the rest of it was skipped`, where, {
+      found: decodeText(seg.buf, seg.start, seg.start + 60),
+      expected: `a segment terminator within ${MAX_SEGMENT_BYTES.toLocaleString('en-US')} bytes`,
+    });
+    if (inSet) this.set!.diagnostics.push(d);
+    else if (this.group) this.group.diagnostics.push(d);
+    else this.events.push({ type: 'diagnostic', diagnostic: d });
+  }
+
   private unexpected(seg: Segment, expected: string): void {
     const inGroup = this.group !== null;
     const code = inGroup ? 'gs.unexpected-segment' : this.interchange ? 'isa.unexpected-segment' : 'file.not-x12';
@@ -163,7 +189,7 @@ export class EnvelopeReader {
   private openInterchange(isa: Segment): void {
     const kept = isa.detach();
     const header = interchangeHeader(kept, this.interchangeIndex++);
-    this.interchange = { header, groupCount: 0 };
+    this.interchange = { header, groupCount: 0, diagnostics: [] };
     this.events.push({ type: 'interchange-start', interchange: header, diagnostics: checkIsa(kept, this.options.file) });
   }
 
@@ -171,7 +197,7 @@ export class EnvelopeReader {
     const open = this.interchange;
     if (!open) return;
     this.interchange = null;
-    const diagnostics: Diagnostic[] = [];
+    const diagnostics: Diagnostic[] = open.diagnostics;
     const where: Location = { file: this.options.file, interchange: open.header.control.trim() };
     if (!iea) {
       diagnostics.push(

@@ -8,6 +8,8 @@ import type { Separators } from './dialect.ts';
 
 // Segment ids are 2-3 upper-case letters/digits; interning them avoids a string per segment.
 const idCache = new Map<number, string>();
+/** Longest id text kept for a segment whose "id" runs on (no element separator where one belongs). */
+const MAX_ID_TEXT = 64;
 
 function internId(buf: Buffer, start: number, end: number): string {
   const len = end - start;
@@ -20,7 +22,8 @@ function internId(buf: Buffer, start: number, end: number): string {
     idCache.set(key, id);
     return id;
   }
-  return decodeText(buf, start, end);
+  // Not an id at all (a separator is missing): keep an excerpt, not a copy of the whole segment.
+  return decodeText(buf, start, Math.min(end, start + MAX_ID_TEXT));
 }
 
 /**
@@ -46,6 +49,11 @@ export class Segment {
    * when the file stopped without a terminator), so reproduce mode can write them back.
    */
   ending?: string;
+  /**
+   * Set when the segment ran past the tokenizer's segment limit without a terminator: only
+   * its first bytes are here, the rest of it was skipped (the reader reports segment.too-long).
+   */
+  cutAtLimit?: boolean;
 
   /**
    * @param buf     bytes holding the segment (shared with neighbouring segments)
@@ -140,6 +148,7 @@ export class Segment {
     const shift = this.start;
     const kept = new Segment(copy, 0, this.end - shift, this.seps.map((p) => p - shift), this.line, this.offset, this.separators);
     if (this.ending !== undefined) kept.ending = this.ending;
+    if (this.cutAtLimit) kept.cutAtLimit = true;
     return kept;
   }
 

@@ -2,8 +2,12 @@
  * Byte-level X12 tokenizer: turns chunks of a file into Segment views with bounded memory.
  *
  * Separators come from each ISA (they may change from one interchange to the next). Only
- * unconsumed bytes of a chunk are carried over to the next one, so memory is bounded by the
- * chunk size plus the longest segment, whatever the file size.
+ * unconsumed bytes of a chunk are carried over to the next one, and a segment may not grow past
+ * MAX_SEGMENT_BYTES, so memory is bounded by the chunk size plus that limit, whatever the file.
+ *
+ * Every byte is looked at a bounded number of times: a segment cut by a chunk boundary resumes
+ * its scan where it stopped, and the carried-over bytes grow in place instead of being copied
+ * again with every chunk. Work is linear in the input however it is chunked.
  */
 import {
   DEFAULT_SEPARATORS,
@@ -26,6 +30,14 @@ const CR = 0x0d;
 const ISA_SCAN_LIMIT = 320;
 /** A separator byte may never be a letter, a digit or a space (X12.6: delimiters are not data). */
 const NO_COMPONENT = -1;
+/**
+ * Longest segment kept. Real segments are well under 1 KiB (element maxima are 80 or so); a
+ * segment this long means a missing or wrong terminator, and keeping it would cost memory
+ * in proportion to the file.
+ */
+export const MAX_SEGMENT_BYTES = 1 << 20;
+/** How far readIsa looks at the line after the ISA to recognise a missing ISA16. */
+const NEXT_LINE_LOOKAHEAD = 4096;
 
 /** Fixed-width offsets of the 16 element separators in an ISA. */
 const FIXED_SEPARATOR_OFFSETS: number[] = (() => {
@@ -46,17 +58,66 @@ function isBlank(b: number): boolean {
   return b === LF || b === CR || b === 0x20 || b === 0x09 || b === 0x0c || b === 0x0b;
 }
 
-export interface TokenizerSink {
-  segment(segment: Segment, startsInterchange: boolean): void;
-  diagnostic(d: Diagnostic): void;
+/** True when a line break inside [start, end) is followed by something other than blanks. */
+function hasDataAfterLineBreak(buf: Buffer, start: number, end: number): boolean {
+  const lf = buf.indexOf(LF, start);
+  if (lf < 0 || lf >= end) return false;
+  for (let i = lf + 1; i < end; i++) if (!isBlank(buf[i])) return true;
+  return false;
 }
 
-type Mode = 'detect' | 'segments' | 'garbage';
+/** True when an ISA header starts at q ('ISA' then a separator). */
+function isaAt(buf: Buffer, q: number): boolean {
+  return q + 3 < buf.length && buf[q] === 0x49 && buf[q + 1] === 0x53 && buf[q + 2] === 0x41 && !isAlnum(buf[q + 3]);
+}
+
+function startsIea(buf: Buffer, start: number, end: number): boolean {
+  return end - start >= 3 && buf[start] === 0x49 && buf[start + 1] === 0x45 && buf[start + 2] === 0x41 && (end - start === 3 || !isAlnum(buf[start + 3]));
+}
+
+export interface TokenizerSink {
+  segment(segment: Segment, startsInterchange: boolean): void;
+  /** A problem of the file as a whole (BOM, not X12, trailing data, unusable ISA). */
+  diagnostic(d: Diagnostic): void;
+  /** A problem of the interchange whose ISA was the last one passed to segment(). */
+  interchangeDiagnostic(d: Diagnostic): void;
+}
+
+/**
+ * 'garbage' skips to the next ISA at the start of a line; 'overlong' skips the rest of a
+ * segment that passed MAX_SEGMENT_BYTES, to its terminator or the next ISA at a line start.
+ */
+type Mode = 'detect' | 'segments' | 'garbage' | 'overlong';
+
+/** A segment whose chunk ran out: its scan resumes at `scanned` with what was found so far. */
+interface PartialSegment {
+  /** Offset in the buffer of the segment's first byte when `seps` were recorded. */
+  origin: number;
+  /** Bytes of the segment already scanned. */
+  scanned: number;
+  seps: number[];
+  lines: number;
+}
 
 export class Tokenizer {
+  /** Carried-over bytes are pending[0, pendingLength); the rest of pending is room to grow. */
   private pending: Buffer | null = null;
+  private pendingLength = 0;
   /** File offset of pending[0] (or of the next chunk when nothing is pending). */
   private base = 0;
+  private partial: PartialSegment | null = null;
+  /** In a skipping mode: the last byte seen was a line break (an ISA may start here). */
+  private atLineStart = false;
+  /**
+   * False from an ISA until a segment ends with the terminator it declared: a first segment
+   * that never ends means the whole interchange cannot be split (terminators stripped or wrong).
+   */
+  private terminatorSeen = true;
+  /** Where the terminator in use comes from, for the message when it is never found. */
+  private terminatorSource = '';
+  /** Offset and line of the last ISA, to locate interchange-level tokenizer diagnostics. */
+  private isaOffset = 0;
+  private isaLine = 1;
   /** Line number at the start of the pending bytes. */
   private line = 1;
   private mode: Mode = 'detect';
@@ -74,16 +135,38 @@ export class Tokenizer {
   /** Feed the next chunk; `last` marks the end of the data. */
   push(chunk: Buffer, last = false): void {
     let buf = chunk;
-    if (this.pending !== null && this.pending.length > 0) {
-      buf = chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk]);
-    }
-    this.pending = null;
+    const carried = this.pending !== null && this.pendingLength > 0;
+    if (carried) buf = this.append(chunk);
     const consumed = this.run(buf, last);
-    if (consumed < buf.length) {
-      // Copy the tail so the rest of the chunk can be freed.
-      this.pending = Buffer.from(buf.subarray(consumed));
+    const rest = buf.length - consumed;
+    if (rest === 0) {
+      this.pending = null;
+      this.pendingLength = 0;
+    } else if (!carried || consumed > 0) {
+      // Segments handed out point into buf, so it is never written again: the tail moves to a
+      // fresh buffer (and the rest of a caller's chunk can be freed).
+      const next = Buffer.allocUnsafe(Math.max(2 * rest, 4096));
+      buf.copy(next, 0, consumed);
+      this.pending = next;
+      this.pendingLength = rest;
     }
+    // Otherwise nothing was consumed: the carried bytes stay where they are and grow there.
     this.base += consumed;
+  }
+
+  /** Add a chunk after the carried-over bytes, doubling the room when needed (amortised linear). */
+  private append(chunk: Buffer): Buffer {
+    let acc = this.pending as Buffer;
+    const need = this.pendingLength + chunk.length;
+    if (need > acc.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 2 * acc.length));
+      acc.copy(grown, 0, 0, this.pendingLength);
+      acc = grown;
+      this.pending = grown;
+    }
+    chunk.copy(acc, this.pendingLength);
+    this.pendingLength = need;
+    return acc.subarray(0, need);
   }
 
   end(): void {
@@ -101,8 +184,8 @@ export class Tokenizer {
       // Each mode returns how far it got; `starved` says it needs more bytes to go on.
       this.starved = false;
       if (this.mode === 'detect') p = this.detect(buf, p, last);
-      else if (this.mode === 'garbage') p = this.skipGarbage(buf, p, last);
-      else p = this.segments(buf, p, last);
+      else if (this.mode === 'segments') p = this.segments(buf, p, last);
+      else p = this.skip(buf, p, last);
       if (this.starved) return p;
     }
     return p;
@@ -146,6 +229,7 @@ export class Tokenizer {
       if (!guessed && !last && buf.length - p < 400) return this.starve(p);
       if (guessed) {
         this.separators = guessed;
+        this.terminatorSeen = true;
         this.mode = 'segments';
         return p;
       }
@@ -169,23 +253,33 @@ export class Tokenizer {
       );
     }
     this.mode = 'garbage';
+    this.atLineStart = false;
     return p;
   }
 
-  /** Skip bytes until an ISA at the start of a line (or the end). */
-  private skipGarbage(buf: Buffer, p: number, last: boolean): number {
+  /**
+   * Skip bytes until an ISA at the start of a line, or in 'overlong' mode also until the
+   * segment terminator (consumed: the next segment follows it).
+   */
+  private skip(buf: Buffer, p: number, last: boolean): number {
     const n = buf.length;
-    let atLineStart = false;
+    const term = this.mode === 'overlong' ? (this.separators ?? DEFAULT_SEPARATORS).segment : -1;
     while (p < n) {
       const b = buf[p];
-      if (atLineStart && b === 0x49 /* I */) {
+      if (b === term) {
+        if (b === LF) this.line++;
+        this.terminatorSeen = true;
+        this.mode = 'segments';
+        return p + 1;
+      }
+      if (this.atLineStart && b === 0x49 /* I */) {
         if (n - p < 4 && !last) return this.starve(p);
         if (this.startsWith(buf, p, 'ISA') && p + 3 < n && !isAlnum(buf[p + 3])) {
           this.mode = 'detect';
           return p;
         }
       }
-      atLineStart = b === LF || b === CR;
+      this.atLineStart = b === LF || b === CR;
       if (b === LF) this.line++;
       p++;
     }
@@ -265,6 +359,11 @@ export class Tokenizer {
     let component = buf[componentAt];
     let segment = buf[terminatorAt];
     let after = terminatorAt + 1;
+    // Both recoveries below judge by how the next line ends: wait for it, so that the verdict
+    // does not depend on where a chunk happens to end.
+    const judgedByNextLine = (segment === LF || segment === CR) ? !isAlnum(component) : component === LF || component === CR;
+    if (judgedByNextLine && !last && !this.nextLineComplete(buf, after)) return this.starve(p);
+    let terminatorSource = `${describeByte(segment)} as declared by the ISA at byte ${this.base + terminatorAt}`;
     const problems: string[] = [];
     const isa12 = buf.toString('latin1', seps[11] + 1, seps[12]);
     let repetition: number | null = usesRepetitionSeparator(isa12) ? buf[seps[10] + 1] : null;
@@ -278,12 +377,14 @@ export class Tokenizer {
       segment = component;
       component = NO_COMPONENT;
       after = terminatorAt;
+      terminatorSource = `${describeByte(segment)} as read from the ISA at byte ${this.base + componentAt}`;
     } else if (component === LF || component === CR) {
       problems.push(`ISA16 (component separator) is a line break: the ISA has no segment terminator`);
       // Recover with the byte that ends the next line when it is not data (e.g. '~'), else LF.
       segment = this.lineEndByte(buf, after, element) ?? LF;
       component = NO_COMPONENT;
       after = componentAt;
+      terminatorSource = `${describeByte(segment)}, inferred from the line after the ISA`;
     }
     const used: Array<[string, number | null]> = [
       ['element separator', element],
@@ -325,6 +426,7 @@ export class Tokenizer {
     const isa = new Segment(buf, p, terminatorAt, seps.slice(0, ISA_ELEMENT_COUNT), this.line, this.base + p, this.separators);
     this.seenInterchange = true;
     this.reportedBlank = false;
+    this.startInterchange(p, terminatorSource);
     this.sink.segment(isa, true);
     this.mode = 'segments';
     // Lines inside the ISA itself (only when it was cut by a line break) are counted here.
@@ -332,11 +434,27 @@ export class Tokenizer {
     return after;
   }
 
+  private startInterchange(p: number, terminatorSource: string): void {
+    this.terminatorSeen = false;
+    this.terminatorSource = terminatorSource;
+    this.isaOffset = this.base + p;
+    this.isaLine = this.line;
+  }
+
+  /** True when the line after p ends inside buf, or buf holds all the lookahead the checks use. */
+  private nextLineComplete(buf: Buffer, p: number): boolean {
+    if (buf.length >= p + NEXT_LINE_LOOKAHEAD) return true;
+    let i = p;
+    while (i < buf.length && (buf[i] === LF || buf[i] === CR)) i++;
+    for (; i < buf.length; i++) if (buf[i] === LF || buf[i] === CR) return true;
+    return false;
+  }
+
   /** The byte just before the line break that ends the line at p, when it can be a terminator. */
   private lineEndByte(buf: Buffer, p: number, element: number): number | null {
     let i = p;
     while (i < buf.length && (buf[i] === LF || buf[i] === CR)) i++;
-    for (; i < buf.length && i < p + 4096; i++) {
+    for (; i < buf.length && i < p + NEXT_LINE_LOOKAHEAD; i++) {
       if (buf[i] === LF || buf[i] === CR) {
         const b = buf[i - 1];
         return i > p && !isAlnum(b) && b !== element && b !== 0x20 ? b : null;
@@ -349,7 +467,7 @@ export class Tokenizer {
   private nextLineEndsWith(buf: Buffer, p: number, b: number): boolean {
     let i = p;
     while (i < buf.length && (buf[i] === LF || buf[i] === CR)) i++;
-    for (; i < buf.length && i < p + 4096; i++) {
+    for (; i < buf.length && i < p + NEXT_LINE_LOOKAHEAD; i++) {
       if (buf[i] === LF || buf[i] === CR) return i > 0 && buf[i - 1] === b;
     }
     return false;
@@ -376,6 +494,7 @@ export class Tokenizer {
     this.separators = { element, component: NO_COMPONENT, repetition: null, segment: terminator, suffix };
     const isa = new Segment(buf, p, end, seps.slice(), this.line, this.base + p, this.separators);
     this.seenInterchange = true;
+    this.startInterchange(p, `${describeByte(terminator)}, taken from where the truncated ISA stops`);
     this.sink.segment(isa, true);
     for (let i = p; i < after && i < buf.length; i++) if (buf[i] === LF) this.line++;
     this.mode = 'segments';
@@ -409,46 +528,136 @@ export class Tokenizer {
         }
         if (p >= n) return p;
       }
-      if (b === 0x49 /* I */ && n - p >= 4 && buf[p + 1] === 0x53 && buf[p + 2] === 0x41 && !isAlnum(buf[p + 3])) {
-        this.mode = 'detect';
-        return p;
+      let start: number;
+      let elementSeps: number[];
+      let lines: number;
+      let i: number;
+      const resumed = this.partial;
+      if (resumed !== null) {
+        this.partial = null;
+        start = p;
+        elementSeps = resumed.seps;
+        if (resumed.origin !== start) for (let k = 0; k < elementSeps.length; k++) elementSeps[k] += start - resumed.origin;
+        lines = resumed.lines;
+        i = start + resumed.scanned;
+      } else {
+        if (b === 0x49 /* I */ && n - p >= 4 && buf[p + 1] === 0x53 && buf[p + 2] === 0x41 && !isAlnum(buf[p + 3])) {
+          this.mode = 'detect';
+          return p;
+        }
+        if (n - p < 4 && !last && b === 0x49) return this.starve(p);
+        start = p;
+        elementSeps = [];
+        lines = 0;
+        i = p;
       }
-      if (n - p < 4 && !last && b === 0x49) return this.starve(p);
-      const start = p;
       const startLine = this.line;
-      const elementSeps: number[] = [];
-      let lines = 0;
-      let i = p;
-      for (; i < n; i++) {
+      const limit = Math.min(n, start + MAX_SEGMENT_BYTES);
+      let isaNext = false;
+      for (; i < limit; i++) {
         const c = buf[i];
         if (c === el) elementSeps.push(i);
         else if (c === term) break;
-        else if (c === LF) lines++;
+        else if (c === LF) {
+          // An ISA at the start of a line ends the interchange even when a terminator is missing
+          // (undecided until the bytes after the line break are here).
+          if (buf[i + 1] === 0x49 && (isaAt(buf, i + 1) || (i + 4 >= n && !last))) {
+            isaNext = true;
+            break;
+          }
+          lines++;
+        }
       }
-      if (i >= n && !last) return this.starve(start);
+      // A segment of exactly the limit may still end here; one byte more and it is too long.
+      if (i === start + MAX_SEGMENT_BYTES && i < n && buf[i] !== term) return this.overlong(buf, start, i, elementSeps, lines);
+      if ((i >= n || (isaNext && !isaAt(buf, i + 1))) && !last) {
+        this.partial = { origin: start, scanned: i - start, seps: elementSeps, lines };
+        return this.starve(start);
+      }
       if (i === start) {
         p = i + 1; // an empty segment (two terminators in a row): nothing to report as data
         continue;
       }
+      // The data of the segment: all of it up to a terminator, else up to the end of the data or
+      // the line break before the next ISA (without a CR before that line break).
+      const terminated = i < n && !isaNext;
+      let end = i;
+      if (isaNext && end > start && buf[end - 1] === CR) end--;
+      if (!terminated && !this.terminatorSeen && hasDataAfterLineBreak(buf, start, end)) {
+        // Everything after the ISA is one unterminated "segment" over several lines.
+        const upTo = isaNext ? 'up to the next ISA' : 'to the end of the data';
+        this.reportNoTerminator(buf, start, `: the ${(end - start).toLocaleString('en-US')} bytes (${(lines + 1).toLocaleString('en-US')} lines) that follow it, ${upTo}, are one unterminated segment`);
+        this.line += lines;
+        if (!isaNext) return i;
+        this.line++;
+        this.mode = 'detect';
+        return i + 1;
+      }
+      if (terminated) this.terminatorSeen = true;
+      if (terminated && startsIea(buf, start, i) && !last && i + 3 > n) {
+        // How the interchange ends (line break or not) must not depend on where the chunk ends.
+        this.partial = { origin: start, scanned: i - start, seps: elementSeps, lines };
+        return this.starve(start);
+      }
       // Malformed ids are not judged here: the envelope reader and the validator report them
       // with their set context (unrecognized segment), so nothing is dropped silently.
-      const segment = new Segment(buf, start, i, elementSeps, startLine, this.base + start, this.separators);
+      const segment = new Segment(buf, start, end, elementSeps, startLine, this.base + start, this.separators);
       this.line += lines;
-      if (i < n && term === LF) this.line++;
+      if (terminated && term === LF) this.line++;
+      if (isaNext) this.line++;
       p = i < n ? i + 1 : i;
       if (segment.id === 'IEA') {
         // Remember how the interchange ended (terminator, line break, or nothing) for reproduce mode.
-        let e = i;
+        let e = end;
         if (e < n) e++;
-        while (e < n && (buf[e] === CR || buf[e] === LF) && e - i < 3) e++;
-        segment.ending = buf.toString('latin1', i, e);
+        while (e < n && (buf[e] === CR || buf[e] === LF) && e - end < 3) e++;
+        segment.ending = buf.toString('latin1', end, e);
       }
       this.sink.segment(segment, false);
-      if (segment.id === 'IEA') {
+      if (segment.id === 'IEA' || isaNext) {
         this.mode = 'detect';
         return p;
       }
     }
     return p;
   }
+
+  /**
+   * A segment reached MAX_SEGMENT_BYTES without its terminator. Right after an ISA this means
+   * the declared terminator is not in the data at all: said so, nothing emitted. Elsewhere the
+   * first MAX_SEGMENT_BYTES are emitted, marked as cut, for the reader to report in context.
+   * Either way the rest is skipped up to the terminator or an ISA at the start of a line.
+   */
+  private overlong(buf: Buffer, start: number, at: number, elementSeps: number[], lines: number): number {
+    const limit = `${MAX_SEGMENT_BYTES / (1 << 20)} MiB`;
+    if (!this.terminatorSeen) {
+      this.reportNoTerminator(buf, start, ` within ${limit} (the segment limit): the data up to the next one, or to the next ISA at the start of a line, was skipped`);
+    } else {
+      const segment = new Segment(buf, start, at, elementSeps, this.line, this.base + start, this.separators);
+      segment.cutAtLimit = true;
+      this.sink.segment(segment, false);
+    }
+    this.line += lines;
+    this.mode = 'overlong';
+    this.atLineStart = buf[at - 1] === LF || buf[at - 1] === CR;
+    return at;
+  }
+
+  private reportNoTerminator(buf: Buffer, start: number, what: string): void {
+    const lineBroken = hasDataAfterLineBreak(buf, start, Math.min(buf.length, start + NEXT_LINE_LOOKAHEAD));
+    const hint = lineBroken ? '. The lines after the ISA look like segments without their terminators: were the terminators stripped?' : '';
+    this.sink.interchangeDiagnostic(
+      diagnostic('isa.terminator-not-found', `No segment terminator (${this.terminatorSource}) found after the ISA${what}${hint}`, {
+        file: this.file,
+        line: this.isaLine,
+        offset: this.isaOffset,
+        segmentId: 'ISA',
+      }, {
+        found: decodeText(buf, start, Math.min(buf.length, start + 60)),
+        expected: `segments ending with ${this.terminatorSource.split(' ')[0]}`,
+      }),
+    );
+    this.terminatorSeen = true;
+  }
+
 }

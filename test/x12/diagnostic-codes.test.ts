@@ -156,6 +156,15 @@ test('element level (AK403) codes with element positions, references and the bad
   assert.ok(!(await diags(file(set('856', '0001', ['BSN*00*S1*20261124*1200', 'HL*1**S', 'MAN*GM*006141411234567890', 'CTT*1']), { fg: 'SH' }))).some((d) => d.code === 'element.check-digit'), '18-digit SSCC accepted');
 });
 
+test('segmentation: no terminator after the ISA, and a segment past the 1 MiB limit', async () => {
+  const stripped = file(set('940', '0001', ORDER)).replace(/~\n/g, '\n').replace('*T*>\n', '*T*>~\n');
+  const none = find(await diags(stripped), 'isa.terminator-not-found');
+  assert.deepEqual([none.location.line, none.location.offset, none.location.segmentId, none.standard?.value], [1, 0, 'ISA', '004']);
+  assert.match(none.message, /'~' as declared by the ISA at byte 105/);
+  const long = find(await diags(file(set('940', '0001', [ORDER[0], `N9*ZZ*${'A'.repeat(1 << 20)}`, ...ORDER.slice(1)]))), 'segment.too-long');
+  assert.deepEqual([long.location.segmentId, long.location.segmentPosition, long.location.line, long.standard?.value], ['N9', 3, 5, '8']);
+});
+
 test('every code of the catalogue is produced by one of the cases above', () => {
   const missing = Object.keys(DIAGNOSTIC_CODES).filter((c) => !seen.has(c as DiagnosticCode));
   assert.deepEqual(missing, []);

@@ -219,3 +219,122 @@ test('unenveloped sets read the same in one-byte chunks', async () => {
   for await (const e of readX12(Readable.from([...text].map((b) => Buffer.from([b]))))) events.push(e);
   assert.deepEqual(sets(events).map((s) => s.segments.map((x) => x.raw())), [['ST*997*0001', 'AK1*OW*7', 'AK9*A*1*1*1', 'SE*4*0001']]);
 });
+
+/** Everything a reader run says, as text, to compare runs over differently chunked input. */
+function describeEvents(events: ReaderEvent[]): string {
+  return JSON.stringify(
+    events.map((e) =>
+      e.type === 'set'
+        ? { set: e.set.segments.map((s) => [s.id, s.line, s.offset, s.elementCount, s.end - s.start]), d: e.set.diagnostics }
+        : e.type === 'interchange-start' || e.type === 'group-start'
+          ? { t: e.type, d: e.diagnostics }
+          : e.type === 'diagnostic'
+            ? { d: e.diagnostic }
+            : e.type === 'group-end' || e.type === 'interchange-end'
+              ? { t: e.type, d: e.trailer.diagnostics }
+              : { t: e.type },
+    ),
+  );
+}
+
+async function readChunked(text: Buffer, sizes: number[]): Promise<ReaderEvent[]> {
+  const chunks: Buffer[] = [];
+  for (let at = 0, i = 0; at < text.length; i++) {
+    const size = sizes[i % sizes.length];
+    chunks.push(text.subarray(at, at + size));
+    at += size;
+  }
+  const events: ReaderEvent[] = [];
+  for await (const e of readX12(Readable.from(chunks))) events.push(e);
+  return events;
+}
+
+const LIMIT = 1 << 20;
+const GS = 'GS*OW*SENDER*RECEIVER*20261124*1200*7*X*004010~\n';
+
+test('terminators stripped after the ISA: the answer says no terminator was found, located at the ISA', async () => {
+  // Small enough to reach the end of the data, and large enough to pass the segment limit.
+  for (const sets of [3, 3000]) {
+    const body = Array.from({ length: sets }, (_, i) => `ST*940*${String(i + 1).padStart(4, '0')}~\nW05*N*ORDER${i}~\nN1*ST*JANE DOE~\nN3*1 MAIN ST~\nN4*RENO*NV*89502*US~\nLX*1~\nW01*1*EA**VN*SKU1~\nW76*1~\nSE*9*${String(i + 1).padStart(4, '0')}~\n`);
+    const text = Buffer.from(`${ISA}\n${`${GS}${body.join('')}GE*${sets}*7~\nIEA*1*000000101~\n`.replace(/~/g, '')}`);
+    const events = readX12Sync(text);
+    assert.deepEqual(codes(events), ['isa.terminator-not-found', 'isa.trailer-missing'], `${sets} sets`);
+    const end = events.find((e) => e.type === 'interchange-end');
+    assert.ok(end && end.type === 'interchange-end');
+    const d = end.trailer.diagnostics[0];
+    assert.match(d.message, /No segment terminator \('~' as declared by the ISA at byte 105\) found after the ISA/);
+    assert.match(d.message, /were the terminators stripped\?/);
+    assert.deepEqual([d.location.line, d.location.offset, d.location.interchange, d.standard?.value], [1, 0, '000000101', '004']);
+    assert.equal(describeEvents(await readChunked(text, [65536, 7, 300000])), describeEvents(events));
+  }
+});
+
+test('an interchange after a stripped one is still read (the skip stops at an ISA at the start of a line)', () => {
+  for (const lines of [3, 120000]) {
+    const stripped = `${ISA}\n${GS.replace('~', '')}ST*940*0001\nW05*N*O\n${'N9*ZZ*REF\n'.repeat(lines)}SE*3*0001\nGE*1*7\nIEA*1*000000101\n`;
+    const second = interchange({ isa: ISA.replace('000000101', '000000102'), control: '000000102' });
+    const events = readX12Sync(Buffer.from(stripped + second));
+    assert.deepEqual(codes(events), ['isa.terminator-not-found', 'isa.trailer-missing'], `${lines} lines`);
+    assert.equal(sets(events).length, 1);
+    assert.equal(sets(events)[0].interchange?.control, '000000102');
+    assert.equal(sets(events)[0].segments[0].line, lines + 10, 'lines of the skipped interchange are counted');
+  }
+});
+
+test('a last segment without a terminator is still normal when it is one line', () => {
+  assert.deepEqual(codes(readX12Sync(Buffer.from(`${ISA}\nIEA*0*000000101`))), []);
+  assert.deepEqual(codes(readX12Sync(Buffer.from(interchange()).subarray(0, -2))), []);
+});
+
+test('a segment past the 1 MiB limit is cut, reported in its set, and the segments after it keep their lines', async () => {
+  const long = (length: number, fill: string) => `NTE*WHI*${fill.repeat(length - 8)}`;
+  for (const fill of ['A', '*', '\n']) {
+    const text = Buffer.from(interchange({ sets: [`ST*940*0001~W05*N*ORDER1~${long(LIMIT + 1, fill)}~LX*1~W01*1*EA**VN*SKU1~W76*1~SE*7*0001~`] }));
+    const events = readX12Sync(text);
+    const [set] = sets(events);
+    assert.ok(set, `fill ${JSON.stringify(fill)}`);
+    const d = set.diagnostics.find((x) => x.code === 'segment.too-long');
+    assert.ok(d, codes(events).join(', '));
+    assert.deepEqual([d.location.segmentId, d.location.segmentPosition, d.location.line, d.location.set], ['NTE', 3, 5, '0001']);
+    assert.equal(set.segments[2].end - set.segments[2].start, LIMIT, 'the first 1 MiB is kept');
+    assert.deepEqual(set.segments.map((s) => s.id), ['ST', 'W05', 'NTE', 'LX', 'W01', 'W76', 'SE']);
+    const extraLines = fill === '\n' ? LIMIT - 7 : 0;
+    assert.equal(set.segments[3].line, 6 + extraLines, 'lines inside the skipped part are counted');
+    assert.ok(!codes(events).includes('st.segment-count-mismatch'));
+    assert.equal(describeEvents(await readChunked(text, [4096, 1, 65536, 999999])), describeEvents(events));
+  }
+});
+
+test('a segment of exactly the limit is kept whole, however the data is chunked', async () => {
+  const text = Buffer.from(interchange({ sets: [`ST*940*0001~W05*N*ORDER1~NTE*WHI*${'A'.repeat(LIMIT - 8)}~SE*4*0001~`] }));
+  const events = readX12Sync(text);
+  assert.ok(!codes(events).includes('segment.too-long'), codes(events).join(', '));
+  assert.equal(sets(events)[0].segments[2].end - sets(events)[0].segments[2].start, LIMIT);
+  // Chunk edges right at, before and after the limit.
+  const at = text.indexOf('NTE');
+  for (const first of [at + LIMIT, at + LIMIT - 1, at + LIMIT + 1]) {
+    assert.equal(describeEvents(await readChunked(text, [first, 1 << 16])), describeEvents(events));
+  }
+});
+
+test('how an interchange ends (terminator, CR LF) does not depend on where a chunk ends', async () => {
+  const text = Buffer.from(interchange({ nl: '\r\n' }) + interchange({ nl: '\r\n', isa: ISA.replace('000000101', '000000102'), control: '000000102' }));
+  const endings = (events: ReaderEvent[]) => events.flatMap((e) => (e.type === 'interchange-end' ? [e.trailer.iea?.ending] : []));
+  const expected = endings(readX12Sync(text));
+  assert.deepEqual(expected, ['~\r\n', '~\r\n']);
+  const at = text.indexOf('IEA');
+  for (let cut = at; cut < at + 22; cut++) assert.deepEqual(endings(await readChunked(text, [cut, 1 << 16])), expected, `chunk edge at ${cut - at}`);
+});
+
+test('a missing ISA16 is recognised however the line after the ISA is chunked', async () => {
+  const text = Buffer.from(interchange().replace('*T*>~\n', '*T*~\n'));
+  const expected = describeEvents(readX12Sync(text));
+  for (let cut = 100; cut < 130; cut++) assert.equal(describeEvents(await readChunked(text, [cut, 3, 1 << 16])), expected, `chunk edge at ${cut}`);
+});
+
+test('an ISA at the start of a line after garbage is found whatever the chunking', async () => {
+  const text = Buffer.from(`garbage line\n${interchange()}`);
+  const expected = describeEvents(readX12Sync(text));
+  assert.equal(sets(readX12Sync(text)).length, 1);
+  for (let cut = 10; cut < 16; cut++) assert.equal(describeEvents(await readChunked(text, [cut, 1 << 16])), expected, `chunk edge at ${cut}`);
+});
