@@ -5,19 +5,29 @@
 import type { LoadedConfig } from '../config/config.ts';
 import { buildAcknowledgements } from '../x12/ack/index.ts';
 import type { ControlNumberKind, ControlNumberSource } from '../x12/outbound.ts';
+import type { FileResult } from '../x12/result.ts';
 import { validateFile } from '../x12/validate-file.ts';
 import { sendInterchange } from '../x12/writer.ts';
 import { resolvePartner } from './partners.ts';
 import { openConfiguredStore, recordSentAcknowledgement } from './record.ts';
 
+export interface Acknowledgements {
+  /** The acknowledgement interchanges as sent ('' when nothing is due). */
+  text: string;
+  /** What was not acknowledged, or left out, and why. */
+  notes: string[];
+  /** The validation the acknowledgements answer (its verdict is the command's). */
+  result: FileResult;
+}
+
 export async function acknowledgementsFor(
   file: string,
   loaded: LoadedConfig,
   opts: { use999: boolean; record: boolean; partner?: string },
-): Promise<string> {
+): Promise<Acknowledgements> {
   const result = await validateFile(file, { file });
   const plan = buildAcknowledgements(result, { use999: opts.use999 });
-  if (plan.interchanges.length === 0) return `${file}: nothing to acknowledge (acknowledgements are not acknowledged)\n`;
+  if (plan.interchanges.length === 0) return { text: '', notes: plan.notes, result };
   const store = await openConfiguredStore(loaded, { readOnly: !opts.record });
   try {
     // Peeking: the numbers shown are what the next real send would use; each kind advances
@@ -41,7 +51,7 @@ export async function acknowledgementsFor(
       if (opts.record) await recordSentAcknowledgement(store, partner.id, sent, ic);
       parts.push(sent.bytes.toString('utf8'));
     }
-    return parts.join('');
+    return { text: parts.join(''), notes: plan.notes, result };
   } finally {
     await store.close();
   }

@@ -1,17 +1,75 @@
 /**
  * to-json / from-json: the X12 JSON form both ways (reproduce mode).
+ *
+ * to-json reads the file twice: once to validate it (the verdict `x12 validate` gives, and
+ * whether the form can hold it at all, before a byte is written), then to write the form as a
+ * stream, a set at a time. Memory stays bounded by the largest set, whatever the file's size.
  */
+import { once } from 'node:events';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { UNREPRESENTABLE, parseDocument, writeJsonForm } from '../x12/json-form.ts';
 import { readX12 } from '../x12/reader.ts';
-import { validateSet } from '../x12/validate/index.ts';
-import { parseDocument, toDocument } from '../x12/json-form.ts';
-import { writeDocument } from '../x12/writer.ts';
+import { allDiagnostics, type FileResult } from '../x12/result.ts';
 import type { SetTree } from '../x12/tree.ts';
+import { validateFile } from '../x12/validate-file.ts';
+import { validateSet } from '../x12/validate/index.ts';
+import { writeDocument, X12DataError } from '../x12/writer.ts';
 import { UsageError } from './usage-error.ts';
 
-/** The JSON form of an X12 file, sets structured by their schemas (flat when none). */
+const structure = (set: Parameters<typeof validateSet>[0]) => validateSet(set, { buildTree: true }).tree as SetTree;
+
+/** Refuse, before writing anything, a file whose bytes the JSON form cannot hold. */
+function representable(file: string, result: FileResult): void {
+  const refused = allDiagnostics(result).find((d) => UNREPRESENTABLE.has(d.code));
+  if (refused) {
+    throw new X12DataError(`${file}:${refused.location.line ?? 1}: ${refused.message} (${refused.code}); the JSON form holds enveloped X12 only, nothing was written`, {});
+  }
+  if (result.unenveloped.length > 0) throw new X12DataError(`${file}: transaction sets without an envelope cannot be represented in the JSON form; nothing was written`, {});
+}
+
+/** Pieces to a stream, waiting when it asks to. */
+function streamWriter(out: Writable): (text: string) => Promise<void> | void {
+  return (text) => {
+    if (!out.write(text)) return once(out, 'drain').then(() => undefined);
+  };
+}
+
+/**
+ * Validate `file`, then write its JSON form to `outFile` (through a temporary file renamed at
+ * the end, so a failure never leaves half a document) or to stdout. Returns the validation.
+ */
+export async function convertToJson(file: string, outFile?: string): Promise<FileResult> {
+  const result = await validateFile(file, { file });
+  representable(file, result);
+  if (!outFile) {
+    await writeJsonForm(readX12(file, { file }), structure, streamWriter(process.stdout));
+    return result;
+  }
+  const temp = join(dirname(outFile), `.${basename(outFile)}.${process.pid}.part`);
+  const out = createWriteStream(temp, { flags: 'wx' });
+  try {
+    await once(out, 'open');
+    await writeJsonForm(readX12(file, { file }), structure, streamWriter(out));
+    out.end();
+    await once(out, 'finish');
+    renameSync(temp, outFile);
+  } catch (e) {
+    out.destroy();
+    rmSync(temp, { force: true });
+    throw e;
+  }
+  return result;
+}
+
+/** The JSON form of a small file as one string (the demo's round trip). */
 export async function fileToJson(file: string): Promise<string> {
-  const doc = await toDocument(readX12(file, { file }), (set) => validateSet(set, { buildTree: true }).tree as SetTree);
-  return JSON.stringify(doc, null, 2);
+  const parts: string[] = [];
+  await writeJsonForm(readX12(file, { file }), structure, (text) => {
+    parts.push(text);
+  });
+  return parts.join('');
 }
 
 /** X12 bytes back from the JSON form, segment for segment. */

@@ -4,6 +4,7 @@
  * qualifier:id itself (so control-number sequences and the message log still separate senders).
  */
 import type { Config } from '../config/config.ts';
+import { UsageError } from './usage-error.ts';
 
 export interface PartnerResolution {
   id: string;
@@ -26,4 +27,16 @@ export function resolvePartner(config: Config, sender: { qualifier: string; id: 
     if (p.isaQualifier === sender.qualifier && p.isaId === sender.id) return { id };
   }
   return { id: `${sender.qualifier}:${sender.id}` };
+}
+
+/**
+ * A --partner flag must name a configured partner: an unknown id would key control-number
+ * sequences and the message log under a partner nobody configured, silently.
+ */
+export function requireKnownPartner(config: Config, id: string | undefined): void {
+  if (id === undefined || Object.hasOwn(config.partners, id)) return;
+  const known = Object.keys(config.partners);
+  throw new UsageError(
+    `--partner ${JSON.stringify(id)} is not a configured partner (${known.length > 0 ? `known: ${known.join(', ')}` : 'none are configured'}; partners are listed under "partners:" in dockgate.yaml). Without --partner, the sender's own ISA qualifier:id is used.`,
+  );
 }

@@ -1,10 +1,12 @@
 /**
  * Reports of `dockgate x12 validate`: human text and the documented JSON structure
- * (docs/x12-validate-json.md).
+ * (docs/x12-validate-json.md). Partner data in them is escaped as the JSON form escapes it:
+ * no control character from a file reaches the terminal.
  */
-import { formatDiagnostic, type Diagnostic } from '../x12/diagnostics.ts';
+import { formatDiagnostic, MAX_DIAGNOSTICS_KEPT, type Diagnostic, type DiagnosticCounts } from '../x12/diagnostics.ts';
+import { escapeControls, jsonText } from '../x12/json-form.ts';
 import type { FileResult, GroupResult, InterchangeResult, SetResult } from '../x12/result.ts';
-import { allDiagnostics } from '../x12/result.ts';
+import { diagnosticTotals, levels } from '../x12/result.ts';
 
 export interface Verdict {
   valid: boolean;
@@ -12,15 +14,29 @@ export interface Verdict {
   warnings: number;
 }
 
-export function verdict(diagnostics: Diagnostic[], strict: boolean): Verdict {
+type Level = FileResult | InterchangeResult | GroupResult | SetResult;
+
+/** The verdict of a list of envelopes: their diagnostics and those counted but not kept. */
+function verdictOf(parts: Iterable<Level>, strict: boolean): Verdict {
   let errors = 0;
   let warnings = 0;
-  for (const d of diagnostics) {
-    if (d.level === 'error') errors++;
-    else if (d.level === 'warning') warnings++;
+  for (const part of parts) {
+    for (const d of part.diagnostics) {
+      if (d.level === 'error') errors++;
+      else if (d.level === 'warning') warnings++;
+    }
+    errors += part.omitted.error;
+    warnings += part.omitted.warning;
   }
   return { valid: errors === 0 && (!strict || warnings === 0), errors, warnings };
 }
+
+export function fileVerdict(r: FileResult, strict: boolean): Verdict {
+  const t = diagnosticTotals(r);
+  return { valid: t.error === 0 && (!strict || t.warning === 0), errors: t.error, warnings: t.warning };
+}
+
+const omittedCount = (o: DiagnosticCounts) => o.error + o.warning + o.info;
 
 function jsonDiagnostic(d: Diagnostic) {
   return {
@@ -42,13 +58,20 @@ function jsonSet(s: SetResult, strict: boolean) {
     line: s.line,
     segments: s.segmentCount,
     schemaVersion: s.schemaVersion || null,
-    valid: verdict(s.diagnostics, strict).valid,
+    valid: verdictOf([s], strict).valid,
     diagnostics: s.diagnostics.map(jsonDiagnostic),
+    diagnosticsOmitted: omittedCount(s.omitted),
   };
 }
 
-function groupDiagnostics(g: GroupResult): Diagnostic[] {
-  return [...g.diagnostics, ...g.sets.flatMap((s) => s.diagnostics)];
+function* groupLevels(g: GroupResult): Generator<Level> {
+  yield g;
+  yield* g.sets;
+}
+
+function* interchangeLevels(ic: InterchangeResult): Generator<Level> {
+  yield ic;
+  for (const g of ic.groups) yield* groupLevels(g);
 }
 
 function jsonGroup(g: GroupResult, strict: boolean) {
@@ -59,8 +82,9 @@ function jsonGroup(g: GroupResult, strict: boolean) {
     receiver: g.header.receiverId,
     version: g.header.version,
     line: g.header.gs.line,
-    valid: verdict(groupDiagnostics(g), strict).valid,
+    valid: verdictOf(groupLevels(g), strict).valid,
     diagnostics: g.diagnostics.map(jsonDiagnostic),
+    diagnosticsOmitted: omittedCount(g.omitted),
     sets: g.sets.map((s) => jsonSet(s, strict)),
   };
 }
@@ -74,35 +98,58 @@ function jsonInterchange(ic: InterchangeResult, strict: boolean) {
     version: h.version,
     usage: h.usage,
     line: h.isa.line,
-    valid: verdict([...ic.diagnostics, ...ic.groups.flatMap(groupDiagnostics)], strict).valid,
+    valid: verdictOf(interchangeLevels(ic), strict).valid,
     diagnostics: ic.diagnostics.map(jsonDiagnostic),
+    diagnosticsOmitted: omittedCount(ic.omitted),
     groups: ic.groups.map((g) => jsonGroup(g, strict)),
   };
 }
 
 export function jsonFile(r: FileResult, strict: boolean) {
-  const v = verdict(allDiagnostics(r), strict);
+  const v = fileVerdict(r, strict);
   return {
     file: r.file ?? null,
     valid: v.valid,
     errors: v.errors,
     warnings: v.warnings,
     diagnostics: r.diagnostics.map(jsonDiagnostic),
+    diagnosticsOmitted: omittedCount(r.omitted),
     interchanges: r.interchanges.map((ic) => jsonInterchange(ic, strict)),
     unenveloped: r.unenveloped.map((s) => jsonSet(s, strict)),
   };
 }
 
+/** The whole --json report, control characters escaped (C1 and DEL too, which JSON.stringify leaves raw). */
+export function jsonReport(report: { valid: boolean; strict: boolean; files: unknown[] }): string {
+  return jsonText(report, 2);
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+/** Which envelope a level is, for the "not shown" line. */
+function levelName(level: Level): string {
+  if ('interchanges' in level) return 'the file';
+  if ('groups' in level) return `interchange ${level.header.control.trim()}`;
+  if ('sets' in level) return `group ${level.header.control}`;
+  return `set ${level.control}`;
+}
+
 export function humanFile(r: FileResult, strict: boolean, showInfo: boolean): string {
-  const all = allDiagnostics(r);
-  const v = verdict(all, strict);
-  const sets = r.interchanges.reduce((n, ic) => n + ic.groups.reduce((m, g) => m + g.sets.length, 0), 0) + r.unenveloped.length;
+  const v = fileVerdict(r, strict);
+  const sets = r.interchanges.reduce((k, ic) => k + ic.groups.reduce((m, g) => m + g.sets.length, 0), 0) + r.unenveloped.length;
   const lines = [
     `${r.file ?? '(stdin)'}: ${v.valid ? 'VALID' : 'INVALID'} — ${r.interchanges.length} interchange(s), ${sets} transaction set(s), ${v.errors} error(s), ${v.warnings} warning(s)`,
   ];
-  for (const d of all) {
-    if (d.level === 'info' && !showInfo) continue;
-    lines.push(`  ${formatDiagnostic(d)}`);
+  for (const level of levels(r)) {
+    for (const d of level.diagnostics) {
+      if (d.level === 'info' && !showInfo) continue;
+      lines.push(`  ${formatDiagnostic(d)}`);
+    }
+    const o = level.omitted;
+    const hidden = o.error + o.warning + (showInfo ? o.info : 0);
+    if (hidden > 0) {
+      lines.push(`  … ${n(hidden)} more diagnostic(s) of ${levelName(level)} not shown (${n(o.error)} error(s), ${n(o.warning)} warning(s)): at most ${n(MAX_DIAGNOSTICS_KEPT)} are kept per envelope`);
+    }
   }
-  return lines.join('\n');
+  return lines.map(escapeControls).join('\n');
 }

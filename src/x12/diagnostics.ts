@@ -164,6 +164,51 @@ export function excerpt(text: string, max = 60): string {
   return printable.length > max ? `${printable.slice(0, max - 1)}…` : printable;
 }
 
+/**
+ * How many diagnostics one envelope (the file, an interchange, a group, a transaction set)
+ * keeps. A hostile or badly broken set can carry one problem per segment: hundreds of
+ * thousands would cost gigabytes and say nothing the first thousand do not. Past the limit
+ * diagnostics are counted by level, not kept; the first of each code and level is kept
+ * whatever the count, so the acknowledgement codes (AK502, AK905, TA105) stay complete.
+ */
+export const MAX_DIAGNOSTICS_KEPT = 1000;
+
+export interface DiagnosticCounts {
+  error: number;
+  warning: number;
+  info: number;
+}
+
+export const noDiagnosticCounts = (): DiagnosticCounts => ({ error: 0, warning: 0, info: 0 });
+
+/** The diagnostics of one envelope: the first MAX_DIAGNOSTICS_KEPT kept, the rest counted. */
+export class DiagnosticList {
+  readonly kept: Diagnostic[] = [];
+  readonly omitted: DiagnosticCounts = noDiagnosticCounts();
+  private readonly codes = new Set<string>();
+
+  constructor(private readonly limit = MAX_DIAGNOSTICS_KEPT) {}
+
+  add(d: Diagnostic): void {
+    const key = `${d.code}\u0000${d.level}`;
+    if (this.kept.length < this.limit || !this.codes.has(key)) {
+      this.kept.push(d);
+      this.codes.add(key);
+    } else this.omitted[d.level]++;
+  }
+
+  addAll(list: Iterable<Diagnostic>): void {
+    for (const d of list) this.add(d);
+  }
+
+  /** Counts omitted elsewhere (by an inner list) carried into this one. */
+  addOmitted(counts: DiagnosticCounts): void {
+    this.omitted.error += counts.error;
+    this.omitted.warning += counts.warning;
+    this.omitted.info += counts.info;
+  }
+}
+
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.level === 'error');
 }

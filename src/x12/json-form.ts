@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { separatorChars } from './dialect.ts';
 import type { ReaderEvent, TransactionSet } from './envelope.ts';
 import type { Segment } from './segment.ts';
-import type { GroupTree, InterchangeTree, SegmentNode, SetTree, TreeNode, X12Document } from './tree.ts';
+import { isLoopNode, type InterchangeTree, type SegmentNode, type SetTree, type TreeNode, type X12Document } from './tree.ts';
 import { X12DataError } from './writer.ts';
 
 /** Envelope segments keep their elements as written: no component splitting (ISA16 IS the separator). */
@@ -15,17 +15,101 @@ function envelopeNode(seg: Segment): SegmentNode {
   return { segment: seg.id, elements: seg.elements(), line: seg.line };
 }
 
-/** File-level problems that leave bytes the JSON form cannot hold. */
-const UNREPRESENTABLE = new Set(['file.not-x12', 'file.trailing-data', 'file.set-without-envelope', 'file.data-between-segments', 'isa.truncated', 'isa.separator-invalid']);
+/**
+ * Problems that leave bytes the JSON form cannot hold (or, for an empty file, nothing to hold).
+ * Blank lines between segments are not among them: the form holds every segment, and only
+ * the skipped bytes do not come back from from-json.
+ */
+export const UNREPRESENTABLE = new Set(['file.empty', 'file.not-x12', 'file.trailing-data', 'file.set-without-envelope', 'isa.truncated', 'isa.separator-invalid', 'isa.terminator-not-found']);
 
-/** Assemble the JSON form from reader events; `structure` turns a set into its loop tree. */
-export async function toDocument(
+/** One JSON escape for a character JSON.stringify would leave raw or that a terminal acts on. */
+function controlEscape(c: string): string {
+  switch (c) {
+    case '\n':
+      return '\\n';
+    case '\r':
+      return '\\r';
+    case '\t':
+      return '\\t';
+    case '\b':
+      return '\\b';
+    case '\f':
+      return '\\f';
+    default:
+      return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  }
+}
+
+/** Text for a terminal: C0 and C1 control characters and DEL written as JSON escapes. */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, controlEscape);
+}
+
+/**
+ * JSON text of a value with every control character escaped: JSON.stringify escapes C0 but
+ * leaves DEL, C1 (0x80-0x9f, which terminals act on) and U+2028/U+2029 raw.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029]/g, controlEscape);
+}
+
+/** Nesting deeper than this is not indented further: a 3,000-deep HL chain stays linear in size. */
+const MAX_INDENT_DEPTH = 32;
+const indent = (depth: number) => '  '.repeat(Math.min(depth, MAX_INDENT_DEPTH));
+
+/**
+ * The JSON text of one set, piece by piece, without recursion: loops nest as deep as the data
+ * (an 856 HL chain), deeper than JSON.stringify's stack allows. One segment per line.
+ */
+function* setJson(tree: SetTree, depth: number): Generator<string> {
+  yield `${indent(depth)}{ "id": ${jsonText(tree.id)}, "control": ${jsonText(tree.control)}, "version": ${jsonText(tree.version)}, "structured": ${tree.structured}, "children": [`;
+  const stack: Array<{ nodes: TreeNode[]; next: number }> = [{ nodes: tree.children, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const d = depth + stack.length;
+    if (top.next === top.nodes.length) {
+      stack.pop();
+      yield stack.length === 0 ? `\n${indent(depth)}] }` : `\n${indent(d - 1)}] }`;
+      continue;
+    }
+    const node = top.nodes[top.next++];
+    const comma = top.next > 1 ? ',' : '';
+    if (isLoopNode(node)) {
+      let head = `"loop": ${jsonText(node.loop)}`;
+      if (node.loopId !== undefined) head += `, "loopId": ${jsonText(node.loopId)}`;
+      if (node.level !== undefined) head += `, "level": ${jsonText(node.level)}`;
+      if (node.hlId !== undefined) head += `, "hlId": ${jsonText(node.hlId)}`;
+      yield `${comma}\n${indent(d)}{ ${head}, "children": [`;
+      stack.push({ nodes: node.children, next: 0 });
+    } else {
+      yield `${comma}\n${indent(d)}${jsonText(node)}`;
+    }
+  }
+}
+
+/**
+ * Write the JSON form of reader events as a stream of text: one interchange, group and set at a
+ * time, so memory holds one set's tree, never the document. `structure` turns a set into its
+ * loop tree; `write` takes each piece (and may wait for the output to drain).
+ */
+export async function writeJsonForm(
   events: AsyncIterable<ReaderEvent> | Iterable<ReaderEvent>,
   structure: (set: TransactionSet) => SetTree,
-): Promise<X12Document> {
-  const doc: X12Document = { format: 'dockgate-x12', formatVersion: 1, interchanges: [] };
-  let ic: InterchangeTree | null = null;
-  let group: GroupTree | null = null;
+  write: (text: string) => void | Promise<void>,
+): Promise<void> {
+  let pending = '';
+  const out = async (text: string) => {
+    pending += text;
+    if (pending.length >= 1 << 16) {
+      const chunk = pending;
+      pending = '';
+      await write(chunk);
+    }
+  };
+  await out('{\n  "format": "dockgate-x12",\n  "formatVersion": 1,\n  "interchanges": [');
+  let interchanges = 0;
+  let ic: { groups: number; service: SegmentNode[]; delimiters: InterchangeTree['delimiters'] } | null = null;
+  let group: { sets: number } | null = null;
   for await (const e of events) {
     switch (e.type) {
       case 'diagnostic':
@@ -35,43 +119,48 @@ export async function toDocument(
         break;
       case 'interchange-start': {
         const seps = separatorChars(e.interchange.separators);
-        ic = {
-          ISA: envelopeNode(e.interchange.isa),
-          delimiters: { ...seps, component: e.interchange.separators.component < 0 ? '' : seps.component },
-          groups: [],
-        };
-        doc.interchanges.push(ic);
+        ic = { groups: 0, service: [], delimiters: { ...seps, component: e.interchange.separators.component < 0 ? '' : seps.component } };
+        await out(`${interchanges++ > 0 ? ',' : ''}\n    {\n      "ISA": ${jsonText(envelopeNode(e.interchange.isa))},\n      "delimiters": ${jsonText(ic.delimiters)},\n      "groups": [`);
         break;
       }
       case 'service-segment':
       case 'ta1':
         if (!ic) throw new X12DataError(`${e.segment.id} outside an interchange cannot be represented`, { segmentId: e.segment.id });
-        (ic.service ??= []).push(envelopeNode(e.segment));
+        // Service segments may follow the groups: held until the interchange ends (they are few).
+        ic.service.push(envelopeNode(e.segment));
         break;
       case 'group-start':
         if (!ic) throw new X12DataError('a functional group outside an interchange cannot be represented', { segmentId: 'GS' });
-        group = { GS: envelopeNode(e.group.gs), sets: [] };
-        ic.groups.push(group);
+        group = { sets: 0 };
+        await out(`${ic.groups++ > 0 ? ',' : ''}\n        {\n          "GS": ${jsonText(envelopeNode(e.group.gs))},\n          "sets": [`);
         break;
       case 'set':
         if (!group || !e.set.group) throw new X12DataError(`transaction set ${e.set.control} has no envelope: the JSON form holds enveloped X12 only`, { set: e.set.control });
-        group.sets.push(structure(e.set));
+        await out(group.sets++ > 0 ? ',\n' : '\n');
+        for (const piece of setJson(structure(e.set), 6)) await out(piece);
         break;
       case 'group-end':
-        if (group && e.trailer.ge) group.GE = envelopeNode(e.trailer.ge);
+        if (group) await out(`${group.sets > 0 ? '\n          ' : ''}]${e.trailer.ge ? `,\n          "GE": ${jsonText(envelopeNode(e.trailer.ge))}` : ''}\n        }`);
         group = null;
         break;
       case 'interchange-end':
-        if (ic && e.trailer.iea) {
-          ic.IEA = envelopeNode(e.trailer.iea);
-          const usual = ic.delimiters.segment + ic.delimiters.suffix;
-          if (e.trailer.iea.ending !== undefined && e.trailer.iea.ending !== usual) ic.ending = e.trailer.iea.ending;
+        if (ic) {
+          let tail = `${ic.groups > 0 ? '\n      ' : ''}]`;
+          if (ic.service.length > 0) tail += `,\n      "service": [\n${ic.service.map((n) => `        ${jsonText(n)}`).join(',\n')}\n      ]`;
+          const iea = e.trailer.iea;
+          if (iea) {
+            tail += `,\n      "IEA": ${jsonText(envelopeNode(iea))}`;
+            const usual = ic.delimiters.segment + ic.delimiters.suffix;
+            if (iea.ending !== undefined && iea.ending !== usual) tail += `,\n      "ending": ${jsonText(iea.ending)}`;
+          }
+          await out(`${tail}\n    }`);
         }
         ic = null;
         break;
     }
   }
-  return doc;
+  await out(`${interchanges > 0 ? '\n  ' : ''}]\n}\n`);
+  if (pending) await write(pending);
 }
 
 // ---------- parsing the JSON form back ----------

@@ -3,11 +3,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { toDocument, parseDocument } from '../../src/x12/json-form.ts';
+import { parseDocument, writeJsonForm } from '../../src/x12/json-form.ts';
 import type { ControlNumberSource, OutboundInterchange } from '../../src/x12/outbound.ts';
 import { formatPath, getValue, parsePath, PathSyntaxError, selectAll } from '../../src/x12/path.ts';
 import { readX12Sync } from '../../src/x12/reader.ts';
-import type { SetTree } from '../../src/x12/tree.ts';
+import type { SetTree, X12Document } from '../../src/x12/tree.ts';
 import { validateSet } from '../../src/x12/validate/index.ts';
 import { sendInterchange, writeDocument, X12DataError } from '../../src/x12/writer.ts';
 
@@ -15,8 +15,13 @@ const repoRoot = resolve(import.meta.dirname, '../..');
 const corpus = resolve(repoRoot, '../shared/corpus/x12');
 const samples = join(repoRoot, 'samples/x12');
 
-async function doc(buf: Buffer) {
-  return toDocument(readX12Sync(buf), (s) => validateSet(s, { buildTree: true }).tree as SetTree);
+/** The JSON form of a buffer as the streaming writer writes it, parsed back. */
+async function doc(buf: Buffer): Promise<X12Document> {
+  let text = '';
+  await writeJsonForm(readX12Sync(buf), (s) => validateSet(s, { buildTree: true }).tree as SetTree, (piece) => {
+    text += piece;
+  });
+  return JSON.parse(text) as X12Document;
 }
 
 function counter(): ControlNumberSource & { taken: string[] } {
@@ -58,6 +63,11 @@ test('reproduce mode: every sample and every representable corpus file round-tri
     }
     const back = writeDocument(parseDocument(JSON.parse(JSON.stringify(document))));
     const original = buf[0] === 0xef && buf[1] === 0xbb ? buf.subarray(3) : buf;
+    if (readX12Sync(buf).some((e) => e.type === 'diagnostic' && e.diagnostic.code === 'file.data-between-segments')) {
+      // Bytes skipped between segments are not part of the form: the same segments come back without them.
+      assert.deepEqual(readX12Sync(back).filter((e) => e.type === 'set').map((e) => e.type === 'set' && e.set.segments.map((g) => g.raw())), readX12Sync(buf).filter((e) => e.type === 'set').map((e) => e.type === 'set' && e.set.segments.map((g) => g.raw())), f);
+      continue;
+    }
     assert.equal(back.toString('latin1'), original.toString('latin1'), f);
     checked++;
   }

@@ -4,6 +4,11 @@
  * or that asked for one (ISA14 = 1). Built as OutboundInterchanges; the send-mode writer
  * adds envelopes and control numbers.
  *
+ * What is built is always valid X12 by the acknowledgement's own schema: anything of the
+ * received data that cannot be quoted in an element of the acknowledgement (an empty GS02, an
+ * ST02 of two characters, an element position over 99) is left out and said in the notes, and
+ * an interchange too broken to read its groups is answered with a TA1 only.
+ *
  * Acknowledgements are never acknowledged (FA groups get no 997): the field's convention, and
  * the only way two gateways do not answer each other forever.
  */
@@ -19,34 +24,48 @@ export interface AckOptions {
 
 export interface AckPlan {
   interchanges: OutboundInterchange[];
-  /** Why something was not acknowledged, or was truncated. */
+  /** Why something was not acknowledged, or was left out or truncated. */
   notes: string[];
 }
 
 const MAX_AK4_PER_AK3 = 99;
+/** AK302 / IK302 and the AK9 counts are N0 1-6. */
+const MAX_N6 = 999_999;
 const DELIMITERS = new Set([DEFAULT_SEPARATORS.element, DEFAULT_SEPARATORS.component, DEFAULT_SEPARATORS.segment, DEFAULT_SEPARATORS.repetition ?? 0]);
 
-/** A copy of bad data fit to send: delimiters and control characters dropped, at most 99 characters. */
-function badData(found: string | undefined): string {
-  if (!found) return '';
+/**
+ * Interchange problems that leave its segments unreadable: separators that cannot be used, an
+ * ISA cut short, no terminator after it. Its groups and sets are guesses, so it gets a TA1 only.
+ */
+const UNREADABLE_INTERCHANGE = new Set(['isa.separator-invalid', 'isa.truncated', 'isa.terminator-not-found']);
+
+/** TA105 024: invalid interchange content (e.g. an invalid GS segment). */
+const INVALID_CONTENT = '024';
+
+/**
+ * AK403 codes the 997 of 004010 and earlier does not have (12 too many repetitions, 13 too
+ * many components arrived with 005010): the nearest it has, 3 too many data elements.
+ */
+const AK403_BEFORE_5010: Record<string, string> = { '12': '3', '13': '3' };
+
+/** A copy of received data fit to send: delimiters and control characters dropped. */
+function copied(value: string | undefined, max = 99): string {
+  if (!value) return '';
   let out = '';
-  for (const ch of found) {
-    const c = ch.charCodeAt(0);
-    if (c < 0x20 || DELIMITERS.has(c)) continue;
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || DELIMITERS.has(c)) continue;
     out += ch;
   }
-  return out.replace(/…$/, '').slice(0, 99);
+  return out.replace(/…$/, '').slice(0, max);
 }
 
 const isError = (d: Diagnostic) => d.level === 'error';
-
-/** A value copied from the received envelope into the acknowledgement: delimiters and control characters dropped. */
-function copied(value: string, max = 99): string {
-  return badData(value).slice(0, max);
-}
+const digits = (text: string, min: number, max: number) => text.length >= min && text.length <= max && /^\d+$/.test(text);
+const version5010 = (version: string) => /^\d{6}/.test(version) && Number(version.slice(0, 6)) >= 5010;
 
 /** AK3/AK4 (or IK3/IK4) loops for one set, from its segment and element diagnostics. */
-function segmentNotes(set: SetResult, use999: boolean, notes: string[]): OutboundSegment[] {
+function segmentNotes(set: SetResult, use999: boolean, is5010: boolean, notes: string[]): OutboundSegment[] {
   const out: OutboundSegment[] = [];
   // Group by segment position, keeping file order.
   const bySegment = new Map<string, { segment?: Diagnostic; elements: Diagnostic[] }>();
@@ -59,72 +78,122 @@ function segmentNotes(set: SetResult, use999: boolean, notes: string[]): Outboun
     if (d.standard.kind === 'AK304') entry.segment ??= d;
     else entry.elements.push(d);
   }
+  let unquotable = 0;
   for (const [key, entry] of bySegment) {
-    const [position, segmentId] = key.split('\u0000');
+    const [position, rawId] = key.split('\u0000');
+    const segmentId = copied(rawId, 3);
+    if (!/^[A-Z0-9]{2,3}$/.test(segmentId) || Number(position) < 1 || Number(position) > MAX_N6) {
+      unquotable++;
+      continue;
+    }
     const code = entry.segment?.standard?.value ?? '8';
-    const loopId = entry.segment?.location.loopId ?? entry.elements[0]?.location.loopId ?? '';
-    out.push({ id: use999 ? 'IK3' : 'AK3', elements: [copied(segmentId, 3), position, copied(loopId, 6), code] });
-    const elements = entry.elements.slice(0, MAX_AK4_PER_AK3);
-    if (entry.elements.length > MAX_AK4_PER_AK3) notes.push(`set ${set.control} segment ${segmentId} at ${position}: ${entry.elements.length} element errors, only the first ${MAX_AK4_PER_AK3} are acknowledged`);
-    for (const d of elements) {
+    const loopId = copied(entry.segment?.location.loopId ?? entry.elements[0]?.location.loopId ?? '', 6);
+    out.push({ id: use999 ? 'IK3' : 'AK3', elements: [segmentId, position, loopId, code] });
+    const elements = entry.elements.filter((d) => (d.location.element ?? 0) >= 1 && (d.location.element ?? 0) <= 99);
+    if (elements.length < entry.elements.length) notes.push(`set ${set.control} segment ${segmentId} at ${position}: ${entry.elements.length - elements.length} error(s) beyond element 99 cannot be given an AK4 position`);
+    if (elements.length > MAX_AK4_PER_AK3) notes.push(`set ${set.control} segment ${segmentId} at ${position}: ${elements.length} element errors, only the first ${MAX_AK4_PER_AK3} are acknowledged`);
+    for (const d of elements.slice(0, MAX_AK4_PER_AK3)) {
       const l = d.location;
-      const position: string[] = [String(l.element ?? 0)];
-      if (l.component) position.push(String(l.component));
-      if (use999 && l.repetition) {
-        if (!l.component) position.push('');
+      const position: string[] = [String(l.element)];
+      if (l.component && l.component <= 99) position.push(String(l.component));
+      if (use999 && l.repetition && l.repetition <= 9999) {
+        if (position.length === 1) position.push('');
         position.push(String(l.repetition));
       }
       const ref = l.elementRef && /^\d{1,4}$/.test(l.elementRef) ? l.elementRef : '';
-      out.push({ id: use999 ? 'IK4' : 'AK4', elements: [position.length > 1 ? position : position[0], ref, d.standard!.value, badData(d.found)] });
+      const value = d.standard!.value;
+      const code = is5010 ? value : (AK403_BEFORE_5010[value] ?? value);
+      out.push({ id: use999 ? 'IK4' : 'AK4', elements: [position.length > 1 ? position : position[0], ref, code, copied(d.found)] });
     }
   }
+  if (unquotable > 0) notes.push(`set ${set.control}: ${unquotable} segment(s) in error have an id or position an AK3 cannot carry; the set's status says it is in error`);
   return out;
 }
 
-function setStatus(set: SetResult): { status: 'A' | 'E' | 'R'; codes: string[] } {
+function setStatus(set: SetResult): { status: 'A' | 'R'; codes: string[] } {
   const errors = set.diagnostics.filter(isError);
-  if (errors.length === 0) return { status: 'A', codes: [] };
-  const codes = [...new Set(errors.filter((d) => d.standard?.kind === 'AK502').map((d) => d.standard!.value))];
-  if (codes.length === 0) codes.push('5');
-  return { status: 'R', codes: codes.slice(0, 5) };
+  // A set no schema checked is not accepted: AK502 1, transaction set not supported.
+  if (errors.length === 0 && !set.diagnostics.some((d) => d.code === 'st.unsupported')) return { status: 'A', codes: [] };
+  const codes = new Set<string>();
+  for (const d of set.diagnostics) if ((isError(d) || d.code === 'st.unsupported') && d.standard?.kind === 'AK502') codes.add(d.standard.value);
+  if (codes.size === 0) codes.add('5');
+  return { status: 'R', codes: [...codes].slice(0, 5) };
 }
 
+/** Why a received group cannot be answered with a valid 997, or null. */
+function unanswerableGroup(group: GroupResult): string | null {
+  const h = group.header;
+  if (!/^[A-Za-z0-9]{2}$/.test(h.functionalId)) return `its GS01 '${copied(h.functionalId)}' is not a functional identifier`;
+  if (!digits(h.control, 1, 9)) return `its GS06 '${copied(h.control)}' is not a group control number`;
+  const sender = copied(h.senderId, 15);
+  const receiver = copied(h.receiverId, 15);
+  if (sender.length < 2 || receiver.length < 2) return 'its GS02 / GS03 do not name both applications (2-15 characters each)';
+  if (copied(h.version, 12).length === 0) return 'its GS08 gives no version';
+  return null;
+}
+
+/** Can a set be quoted in an AK2 (ST01 three characters, ST02 4-9)? */
+const quotable = (set: SetResult) => /^[A-Za-z0-9]{3}$/.test(set.id) && copied(set.control, 9).length >= 4 && copied(set.control, 9) === set.control;
+
 function ackSet(group: GroupResult, notes: string[], use999: boolean): OutboundSet {
-  const is5010 = group.header.version.startsWith('005');
-  const body: OutboundSegment[] = [{ id: 'AK1', elements: [copied(group.header.functionalId, 2), copied(group.header.control, 9), ...(is5010 ? [copied(group.header.version, 12)] : [])] }];
+  const is5010 = version5010(group.header.version);
+  const body: OutboundSegment[] = [{ id: 'AK1', elements: [group.header.functionalId, group.header.control, ...(is5010 ? [copied(group.header.version, 12)] : [])] }];
   let accepted = 0;
-  let withErrors = 0;
   for (const set of group.sets) {
-    body.push({ id: 'AK2', elements: [copied(set.id, 3), copied(set.control, 9), ...(is5010 && set.implementation ? [copied(set.implementation, 35)] : [])] });
-    body.push(...segmentNotes(set, use999, notes));
     const { status, codes } = setStatus(set);
-    if (status !== 'R') accepted++;
-    if (status === 'E') withErrors++;
+    if (status === 'A') accepted++;
+    if (!quotable(set)) {
+      notes.push(`group ${group.header.control}: the set at line ${set.line} has an ST01 / ST02 an AK2 cannot quote ('${copied(set.id)}' / '${copied(set.control)}'); it is counted as received, not accepted`);
+      continue;
+    }
+    body.push({ id: 'AK2', elements: [set.id, set.control, ...(is5010 && set.implementation ? [copied(set.implementation, 35)] : [])] });
+    for (const segment of segmentNotes(set, use999, is5010, notes)) body.push(segment);
     body.push({ id: use999 ? 'IK5' : 'AK5', elements: [status, ...codes] });
   }
-  const groupErrors = group.diagnostics.filter((d) => isError(d));
-  const groupCodes = [...new Set(groupErrors.filter((d) => d.standard?.kind === 'AK905').map((d) => d.standard!.value))].slice(0, 5);
+  const groupCodes = new Set<string>();
+  let groupErrors = 0;
+  for (const d of group.diagnostics) {
+    if (!isError(d)) continue;
+    groupErrors++;
+    if (d.standard?.kind === 'AK905') groupCodes.add(d.standard.value);
+  }
   const received = group.sets.length;
-  let status: 'A' | 'E' | 'P' | 'R';
-  if (groupErrors.length > 0 || accepted === 0) status = 'R';
+  let status: 'A' | 'P' | 'R';
+  if (groupErrors > 0 || accepted === 0) status = 'R';
   else if (accepted < received) status = 'P';
-  else status = withErrors > 0 ? 'E' : 'A';
+  else status = 'A';
   const ge01 = group.ge?.element(1).trim() ?? '';
-  const included = /^\d+$/.test(ge01) ? ge01 : String(received);
-  body.push({ id: 'AK9', elements: [status, included, String(received), String(accepted), ...groupCodes] });
+  const included = digits(ge01, 1, 6) ? ge01 : String(Math.min(received, MAX_N6));
+  body.push({ id: 'AK9', elements: [status, included, String(Math.min(received, MAX_N6)), String(Math.min(accepted, MAX_N6)), ...[...groupCodes].slice(0, 5)] });
   return {
     id: use999 ? '999' : '997',
-    ...(use999 ? { implementation: group.header.version } : {}),
+    ...(use999 ? { implementation: copied(group.header.version, 35) } : {}),
     segments: body,
   };
 }
 
-/** The TA1 an interchange earns, or null. */
-export function ta1For(ic: InterchangeResult): OutboundSegment | null {
+/** The first interchange error with a TA105 code: the one validate reports first. */
+function firstInterchangeError(ic: InterchangeResult): string | null {
+  for (const d of ic.diagnostics) if (isError(d) && d.standard?.kind === 'TA105') return d.standard.value;
+  return null;
+}
+
+/** The TA1 an interchange earns, or null. `contentCode` is TA105 for content that could not be answered (a group). */
+function ta1For(ic: InterchangeResult, contentCode: string | null = null): OutboundSegment | null {
   const h = ic.header;
-  const broken = ic.diagnostics.find((d) => isError(d) && d.standard?.kind === 'TA105');
-  if (!broken && !h.ackRequested) return null;
-  return { id: 'TA1', elements: [copied(h.control.trim(), 9).padStart(9, '0'), copied(h.date, 6), copied(h.time, 4), broken ? 'R' : 'A', broken ? broken.standard!.value : '000'] };
+  const code = firstInterchangeError(ic) ?? contentCode;
+  if (!code && !h.ackRequested) return null;
+  const date = digits(h.date, 6, 6) ? h.date : '000000';
+  const time = digits(h.time, 4, 4) ? h.time : '0000';
+  return { id: 'TA1', elements: [h.control.trim().padStart(9, '0'), date, time, code ? 'R' : 'A', code ?? '000'] };
+}
+
+/** Why an interchange cannot be answered at all (no sender to address), or null. */
+function unaddressable(ic: InterchangeResult): string | null {
+  const h = ic.header;
+  if (h.isa.elementCount < 16 || !digits(h.control.trim(), 1, 9)) return 'its ISA is unreadable, so there is no sender to answer';
+  const parties = [h.senderQualifier, h.receiverQualifier].every((q) => /^[A-Za-z0-9]{2}$/.test(q)) && [h.senderId, h.receiverId].every((id) => copied(id, 15).length > 0);
+  return parties ? null : 'its ISA05-ISA08 do not name a sender and a receiver to answer';
 }
 
 export function buildAcknowledgements(result: FileResult, options: AckOptions = {}): AckPlan {
@@ -132,30 +201,44 @@ export function buildAcknowledgements(result: FileResult, options: AckOptions = 
   const interchanges: OutboundInterchange[] = [];
   for (const ic of result.interchanges) {
     const h = ic.header;
-    if (h.isa.elementCount < 16 || !/^\d{1,9}$/.test(h.control.trim())) {
-      notes.push(`interchange at line ${h.isa.line}: its ISA is unreadable, so there is no sender to answer`);
+    const where = `interchange ${copied(h.control.trim()) || '?'} at line ${h.isa.line}`;
+    const noSender = unaddressable(ic);
+    if (noSender) {
+      notes.push(`${where}: ${noSender}`);
       continue;
     }
-    const ta1 = ta1For(ic);
-    const groups = ic.groups
-      .filter((g) => {
-        if (g.header.functionalId === 'FA') notes.push(`group ${g.header.control} is itself an acknowledgement (FA): not acknowledged`);
-        return g.header.functionalId !== 'FA';
-      })
-      .map((g) => {
+    const unreadable = ic.diagnostics.find((d) => isError(d) && UNREADABLE_INTERCHANGE.has(d.code));
+    let contentCode: string | null = null;
+    const groups: OutboundInterchange['groups'] = [];
+    if (unreadable) {
+      notes.push(`${where}: ${unreadable.message}; its groups cannot be read, so it is answered with a TA1 only`);
+    } else {
+      for (const g of ic.groups) {
+        if (g.header.functionalId === 'FA') {
+          notes.push(`group ${copied(g.header.control)} is itself an acknowledgement (FA): not acknowledged`);
+          continue;
+        }
+        const why = unanswerableGroup(g);
+        if (why) {
+          notes.push(`group at line ${g.header.gs.line} cannot be answered with a 997: ${why}; the TA1 says so (TA105 ${INVALID_CONTENT})`);
+          contentCode = INVALID_CONTENT;
+          continue;
+        }
         const use999 = (options.use999 ?? false) && g.header.version.startsWith('005010');
-        return {
+        groups.push({
           functionalId: 'FA',
           senderId: copied(g.header.receiverId, 15),
           receiverId: copied(g.header.senderId, 15),
           version: copied(g.header.version, 12),
           sets: [ackSet(g, notes, use999)],
-        };
-      });
+        });
+      }
+    }
+    const ta1 = ta1For(ic, unreadable ? null : contentCode);
     if (groups.length === 0 && !ta1) continue;
     interchanges.push({
-      sender: { qualifier: copied(h.receiverQualifier, 2), id: copied(h.receiverId, 15) },
-      receiver: { qualifier: copied(h.senderQualifier, 2), id: copied(h.senderId, 15) },
+      sender: { qualifier: h.receiverQualifier, id: copied(h.receiverId, 15) },
+      receiver: { qualifier: h.senderQualifier, id: copied(h.senderId, 15) },
       version: /^\d{5}$/.test(h.version) ? h.version : '00401',
       usage: h.usage === 'P' || h.usage === 'I' ? h.usage : 'T',
       groups,

@@ -85,7 +85,8 @@ export interface ElementCheckContext {
 
 function locate(ctx: ElementCheckContext, element: number, ref: string | undefined, component: number, repetition: number): Location {
   const base = typeof ctx.at === 'function' ? ctx.at() : ctx.at;
-  const l: Location = { ...base, element };
+  const l: Location = Object.assign({}, base);
+  l.element = element;
   if (ref !== undefined) l.elementRef = ref;
   if (component > 0) l.component = component;
   if (repetition > 0) l.repetition = repetition;

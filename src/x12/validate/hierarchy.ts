@@ -14,8 +14,9 @@ export function nestHierarchy(
   base: Location,
   children: TreeNode[],
   buildTree: boolean,
-): { diagnostics: Diagnostic[]; children: TreeNode[] } {
-  const diagnostics: Diagnostic[] = [];
+  report: (d: Diagnostic) => void,
+): { problems: number; children: TreeNode[] } {
+  let count = 0;
   const levelOf = new Map<string, string>();
   let previous = 0;
   segments.forEach((seg, i) => {
@@ -32,7 +33,7 @@ export function nestHierarchy(
       previous = Number(id);
     }
     if (parent !== '' && !levelOf.has(parent)) {
-      problems.push(diagnostic('segment.hierarchy-invalid', `HL02 ${parent} names no earlier HL`, at(2), { found: parent, expected: `one of ${[...levelOf.keys()].join(', ') || '(none yet)'}` }));
+      problems.push(diagnostic('segment.hierarchy-invalid', `HL02 ${parent} names no earlier HL`, at(2), { found: parent, expected: earlierIds(levelOf) }));
     } else if (level !== '') {
       const allowed = rule.parents[level];
       const parentLevel = parent === '' ? '' : levelOf.get(parent)!;
@@ -48,9 +49,10 @@ export function nestHierarchy(
       }
     }
     levelOf.set(id, level);
-    diagnostics.push(...problems);
+    for (const d of problems) report(d);
+    count += problems.length;
   });
-  if (!buildTree) return { diagnostics, children };
+  if (!buildTree) return { problems: count, children };
   // Re-nest: HL loop nodes move under their parent's node; anything broken stays where it was.
   const byId = new Map<string, LoopNode>();
   const out: TreeNode[] = [];
@@ -70,5 +72,16 @@ export function nestHierarchy(
     else out.push(node);
     if (!byId.has(id)) byId.set(id, node);
   }
-  return { diagnostics, children: out };
+  return { problems: count, children: out };
+}
+
+/** The HL01 ids seen so far, for a message: a few of them, never a list as long as the set. */
+function earlierIds(levelOf: Map<string, string>): string {
+  if (levelOf.size === 0) return 'an earlier HL01 (none yet)';
+  const shown: string[] = [];
+  for (const id of levelOf.keys()) {
+    if (shown.length === 12) break;
+    shown.push(id);
+  }
+  return `one of ${shown.join(', ')}${levelOf.size > shown.length ? `, … (${levelOf.size} ids)` : ''}`;
 }
