@@ -3,37 +3,69 @@
  * fsynced), then the message rows of the file and its envelope tree in one transaction.
  */
 import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { LoadedConfig } from '../config/config.ts';
-import { openStore, type DiagnosticsSummary, type MessageNode, type MessageStore } from '../store/index.ts';
-import { formatDiagnostic, type Diagnostic } from '../x12/diagnostics.ts';
+import { x12CarriesBuyerData } from '../store/buyer-data.ts';
+import { receivedNodes, summary, verdict } from '../store/envelope-nodes.ts';
+import { DuplicateInterchangeError, openStore, type HeldInterchange, type MessageRow, type MessageStore } from '../store/index.ts';
+import { diagnostic } from '../x12/diagnostics.ts';
 import type { AckReport, Ta1Report } from '../x12/ack/index.ts';
 import type { OutboundInterchange } from '../x12/outbound.ts';
 import type { FileResult } from '../x12/result.ts';
 import { allDiagnostics } from '../x12/result.ts';
 import { validateFile, type ValidateFileOptions } from '../x12/validate-file.ts';
 import type { SentInterchange } from '../x12/writer.ts';
+import { requireDataDir } from './user-paths.ts';
 
-/** Sets that carry buyer names and addresses (purged after the retention period). */
-const PII_SETS = new Set(['940', '945', '856']);
+let warnedUnencrypted = false;
 
-export async function openConfiguredStore(loaded: LoadedConfig, options: { readOnly?: boolean } = {}): Promise<MessageStore> {
-  return openStore({ dataDir: loaded.dataDir, encryptionKey: loaded.storeKey, retentionDays: loaded.config.store.retentionDays, readOnly: options.readOnly });
+/**
+ * Open the configured store. Read-only creates nothing (a missing data directory reads as an
+ * empty store). Opened to record without a store key, it says once per process, on stderr, that
+ * raw files (buyer names and addresses among them) are kept in clear.
+ */
+export async function openConfiguredStore(loaded: LoadedConfig, options: { readOnly?: boolean; recording?: boolean } = {}): Promise<MessageStore> {
+  const store = openStore({ dataDir: requireDataDir(loaded.dataDir), encryptionKey: loaded.storeKey, retentionDays: loaded.config.store.retentionDays, readOnly: options.readOnly });
+  if (!options.readOnly && (options.recording ?? true) && !loaded.storeKey && !warnedUnencrypted) {
+    warnedUnencrypted = true;
+    process.stderr.write(
+      `dockgate: warning: ${loaded.config.store.encryptionKeyEnv} is not set: raw files (buyer names and addresses among them) are stored unencrypted in ${join(loaded.dataDir, 'raw')}; set it to a 32-byte key to encrypt them (README: Security)\n`,
+    );
+  }
+  return store;
 }
 
-function summary(diagnostics: Diagnostic[]): DiagnosticsSummary {
-  return {
-    errors: diagnostics.filter((d) => d.level === 'error').length,
-    warnings: diagnostics.filter((d) => d.level === 'warning').length,
-    first: diagnostics.filter((d) => d.level !== 'info').slice(0, 5).map(formatDiagnostic),
-  };
+/** Another receipt recorded these interchanges first: in this file they are duplicates, as validation says of a resend. */
+function markDuplicates(result: FileResult, held: HeldInterchange[], file: string): number {
+  let marked = 0;
+  for (const ic of result.interchanges) {
+    const h = ic.header;
+    const control = h.control.trim();
+    if (!held.some((x) => x.sender === `${h.senderQualifier}:${h.senderId}` && x.control === control)) continue;
+    if (ic.diagnostics.some((d) => d.code === 'isa.duplicate')) continue;
+    ic.diagnostics.push(
+      diagnostic('isa.duplicate', `Interchange ${control} from ${h.senderQualifier}/${h.senderId} was already received`, {
+        file,
+        line: h.isa.line,
+        interchange: control,
+        segmentId: 'ISA',
+        element: 13,
+      }, { found: h.control, expected: 'a control number not used before by this sender' }),
+    );
+    marked++;
+  }
+  return marked;
 }
-
-const verdict = (d: Diagnostic[]) => (d.some((x) => x.level === 'error') ? 'invalid' : 'valid');
 
 /**
  * Log a received file and its envelope tree. `blob` is the file already stored while it was
  * validated (one read of the file); without it the file is stored here.
+ *
+ * The store decides which receipt of an interchange is the first, in the transaction that records
+ * the file: when another receipt holds it (two receipts at the same moment), its interchanges get
+ * the `isa.duplicate` diagnostic in `result` and the file is recorded as that duplicate. Report
+ * `result` after this, so that what is printed is what was recorded.
  */
 export async function recordReceivedFile(
   store: MessageStore,
@@ -43,45 +75,28 @@ export async function recordReceivedFile(
   stored?: { sha256: string; size: number },
 ): Promise<number> {
   const blob = stored ?? (await store.blobs.putStream(createReadStream(file)));
-  const all = allDiagnostics(result);
-  const children: MessageNode[] = result.interchanges.map((ic) => {
-    const groupsDiag = ic.groups.flatMap((g) => [...g.diagnostics, ...g.sets.flatMap((s) => s.diagnostics)]);
-    return {
-      kind: 'interchange',
-      control: ic.header.control.trim(),
-      version: ic.header.version,
-      sender: `${ic.header.senderQualifier}:${ic.header.senderId}`,
-      receiver: `${ic.header.receiverQualifier}:${ic.header.receiverId}`,
-      status: verdict([...ic.diagnostics, ...groupsDiag]),
-      diagnostics: summary(ic.diagnostics),
-      children: ic.groups.map((g) => ({
-        kind: 'group',
-        control: g.header.control,
-        docType: g.header.functionalId,
-        version: g.header.version,
-        sender: g.header.senderId,
-        receiver: g.header.receiverId,
-        status: verdict([...g.diagnostics, ...g.sets.flatMap((s) => s.diagnostics)]),
-        diagnostics: summary(g.diagnostics),
-        children: g.sets.map((s) => ({ kind: 'set', control: s.control, docType: s.id, version: s.schemaVersion || undefined, status: verdict(s.diagnostics), diagnostics: summary(s.diagnostics) })),
-      })),
-    } satisfies MessageNode;
-  });
-  const sets = result.interchanges.flatMap((ic) => ic.groups.flatMap((g) => g.sets));
-  return store.recordFile({
-    direction: 'in',
-    partner,
-    fileName: file,
-    sha256: blob.sha256,
-    size: blob.size,
-    status: verdict(all),
-    statusReason: all.find((d) => d.level === 'error')?.message,
-    containsPii: sets.some((s) => PII_SETS.has(s.id)) || result.unenveloped.some((s) => PII_SETS.has(s.id)),
-    // Nothing else waits on a file that was only validated: retention counts from now.
-    completedAt: new Date().toISOString(),
-    diagnostics: summary(all),
-    children,
-  });
+  for (;;) {
+    const all = allDiagnostics(result);
+    try {
+      return await store.recordFile({
+        direction: 'in',
+        partner,
+        fileName: file,
+        sha256: blob.sha256,
+        size: blob.size,
+        status: verdict(all),
+        statusReason: all.find((d) => d.level === 'error')?.message,
+        containsPii: x12CarriesBuyerData(result),
+        // Nothing else waits on a file that was only validated: retention counts from now.
+        completedAt: new Date().toISOString(),
+        diagnostics: summary(all),
+        children: receivedNodes(result),
+      });
+    } catch (e) {
+      // Each round marks at least one interchange, which then claims nothing: this ends.
+      if (!(e instanceof DuplicateInterchangeError) || markDuplicates(result, e.interchanges, file) === 0) throw e;
+    }
+  }
 }
 
 export async function recordSentAcknowledgement(store: MessageStore, partner: string, sent: SentInterchange, ic: OutboundInterchange): Promise<number> {
@@ -117,6 +132,29 @@ export async function recordSentAcknowledgement(store: MessageStore, partner: st
 }
 
 const STATUS_OF: Record<string, string> = { A: 'accepted', E: 'accepted-with-errors', P: 'partially-accepted', R: 'rejected' };
+const ANSWERED = new Set([...Object.values(STATUS_OF), 'acknowledged']);
+
+/**
+ * A file we sent needs nothing more once the partner has answered all of it: every group
+ * acknowledged (997 / 999, whatever the verdict) or its interchange rejected by a TA1. Retention
+ * counts from then; a rejected order goes again in a new file, retained on its own.
+ */
+async function completeWhenAnswered(store: MessageStore, answered: MessageRow): Promise<void> {
+  const t = store.trace(answered.id);
+  const file = t && [t.message, ...t.parents].find((m) => m.kind === 'file');
+  if (!file || file.completedAt) return;
+  const interchanges = store.trace(file.id)!.children.filter((c) => c.kind === 'interchange');
+  const groups: MessageRow[] = [];
+  for (const ic of interchanges) {
+    if (ic.status === 'rejected') continue;
+    const these = store.trace(ic.id)!.children.filter((c) => c.kind === 'group');
+    if (these.length === 0) return;
+    groups.push(...these);
+  }
+  if (interchanges.length === 0 || !groups.every((g) => ANSWERED.has(g.status))) return;
+  const rejected = interchanges.filter((ic) => ic.status === 'rejected').map((ic) => `interchange ${ic.control} rejected`);
+  await store.setStatus(file.id, 'acknowledged', `answered: ${[...rejected, ...groups.map((g) => `group ${g.control} ${g.status}`)].join(', ')}`, true);
+}
 
 /**
  * Apply a received 997/999 to what we sent that partner: the acknowledged group and each
@@ -145,6 +183,7 @@ export async function recordAcknowledgementResults(store: MessageStore, partner:
     await store.setStatus(sent.id, status, `${report.kind}: ${why || s.statusMeaning}`, s.status === 'A' || s.status === 'E');
     lines.push(`  set ${s.setId} ${s.control} -> ${status}${why ? ` (${why})` : ''}`);
   }
+  await completeWhenAnswered(store, group);
   return lines;
 }
 
@@ -154,6 +193,7 @@ export async function recordTa1Result(store: MessageStore, partner: string, ta1:
   if (!sent) return `TA1 from ${partner} for interchange ${ta1.control}, which was not sent to this partner`;
   const status = STATUS_OF[ta1.status] ?? 'acknowledged';
   await store.setStatus(sent.id, status, `TA1: ${ta1.code} ${ta1.meaning}`, ta1.status !== 'R');
+  await completeWhenAnswered(store, sent);
   return `interchange ${ta1.control} -> ${status} (${ta1.code} ${ta1.meaning})`;
 }
 

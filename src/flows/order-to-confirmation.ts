@@ -10,10 +10,13 @@ import type { Mappings } from '../mapping/load.ts';
 import { mfnQuantities, skuIndex } from '../mapping/resolve.ts';
 import { readPartner, translator, writePartner, type DocumentName } from '../mapping/translate.ts';
 import type { InventorySnapshot, ShipmentAdvice, ShipOrder } from '../model/index.ts';
+import { documentsCarryBuyerData } from '../store/buyer-data.ts';
+import { sentNodes } from '../store/envelope-nodes.ts';
 import type { MessageStore } from '../store/store.ts';
 import { InboundPoller } from '../transport/inbound.ts';
 import { deliver, fileName } from '../transport/outbound.ts';
 import type { Transport } from '../transport/transport.ts';
+import { validateFile } from '../x12/validate-file.ts';
 
 export interface RoundTripReport {
   ordersSent: string[];
@@ -61,8 +64,12 @@ export async function sendOrders(ctx: RoundTripContext, report: RoundTripReport)
   if (!w.bytes) return;
   const name = fileName(partner.transport.fileNames['ship-order'] ?? '{partner}_{document}_{timestamp}.dat', { partner: ctx.partnerId, document: 'ship-order', control: w.isa13 ?? '' });
   const blob = await ctx.store.blobs.putBuffer(w.bytes);
-  const id = await ctx.store.recordFile({ direction: 'out', partner: ctx.partnerId, fileName: name, sha256: blob.sha256, size: blob.size, status: 'ready', containsPii: true, children: [] });
-  await deliver(ctx.transport, partner.transport.directories.outbound, name, w.bytes, { store: ctx.store, messageId: id });
+  const x12 = t.layout.format === 'x12';
+  // X12 with its envelope tree, so that the partner's 997 finds the groups and sets it answers.
+  const children = x12 ? sentNodes(await validateFile(w.bytes, { file: name }), 'ready') : [];
+  const id = await ctx.store.recordFile({ direction: 'out', partner: ctx.partnerId, fileName: name, sha256: blob.sha256, size: blob.size, status: 'ready', containsPii: documentsCarryBuyerData(['ship-order']), children });
+  // A partner that acknowledges (acks.required, X12 only) completes the file with its 997; otherwise delivery does.
+  await deliver(ctx.transport, partner.transport.directories.outbound, name, w.bytes, { store: ctx.store, messageId: id, awaitsAcknowledgement: x12 && (partner.acks?.required ?? false) });
   report.orderFile = name;
 }
 
@@ -91,18 +98,28 @@ export async function receiveAndConfirm(ctx: RoundTripContext, report: RoundTrip
   for (const file of taken) {
     report.filesTaken.push(file.name);
     const bytes = await ctx.store.blobs.read(file.sha256);
-    for (const doc of documentsOf(bytes, ctx)) {
+    const docs = documentsOf(bytes, ctx);
+    const count = { ok: 0, other: 0, fileProblems: 0 };
+    for (const doc of docs) {
       const r = await readPartner(translator(ctx.mappings, ctx.partnerId, doc), bytes, { file: file.name });
+      count.fileProblems += r.fileProblems.length;
       for (const p of r.fileProblems) report.problems.push(`${file.name}: ${p.where}: ${p.message}`);
       for (const d of r.documents) {
         if (d.status !== 'ok') {
+          count.other++;
           report.problems.push(`${file.name}: ${d.where}: ${d.status}: ${why(d)}`);
           continue;
         }
+        count.ok++;
         if (doc === 'shipment-advice') await confirm(ctx, d.document as ShipmentAdvice, report);
         else if ((d.document as InventorySnapshot).seller === ctx.sellerId) await publish(ctx, d.document as InventorySnapshot, report);
       }
     }
+    // Translated: nothing more waits on the file, whatever its documents' outcome (the report
+    // says it; counts only in the log, which outlives the bytes). Now its documents are known.
+    if (!documentsCarryBuyerData(docs)) await ctx.store.setContainsPii(file.messageId, false);
+    const outcome = `read as ${docs.join(', ') || 'no document this partner sends'}: ${count.ok} document(s) ok, ${count.other} held or rejected, ${count.fileProblems} file problem(s)`;
+    await ctx.store.setStatus(file.messageId, count.other || count.fileProblems ? 'processed-with-problems' : 'processed', outcome, true);
   }
 }
 

@@ -7,36 +7,23 @@
  * ciphertext | 16-byte tag, and keeps the address of its plaintext so identical files dedupe.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { open as openFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { BlobIntegrityError, StoreError, StoreKeyError } from './errors.ts';
 import type { BlobStore } from './store.ts';
 
 const MAGIC = Buffer.from('DGB1');
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
 
-export class StoreError extends Error {
-  constructor(
-    message: string,
-    readonly context: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
-
-export class BlobIntegrityError extends StoreError {
-  override name = 'BlobIntegrityError';
-}
-
 /** Parse a 32-byte key given as 64 hex characters or base64. */
 export function parseKey(text: string): Buffer {
   const t = text.trim();
   const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
-  if (key.length !== 32) throw new StoreError('the store key must be 32 bytes: 64 hex characters or base64 of 32 bytes');
+  if (key.length !== 32) throw new StoreKeyError('the store key must be 32 bytes: 64 hex characters or base64 of 32 bytes');
   return key;
 }
 
@@ -49,15 +36,52 @@ async function fsyncPath(path: string, directory = false): Promise<void> {
   }
 }
 
+/** Temporary names: the writer's pid, so that a leftover can be told from a file being written. */
+const TEMP_NAME = /^(\d+)-[0-9a-f]{16}$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class FileBlobStore implements BlobStore {
   private readonly tmpDir: string;
 
+  /**
+   * Read-only: nothing is created (a missing tree reads as empty). Otherwise the tree is made
+   * and the leftovers of writers that died are removed.
+   */
   constructor(
     private readonly root: string,
     private readonly key: Buffer | null,
+    private readonly readOnly = false,
   ) {
     this.tmpDir = join(root, 'tmp');
+    if (readOnly) return;
     mkdirSync(this.tmpDir, { recursive: true });
+    this.removeLeftovers();
+  }
+
+  /**
+   * A temporary file whose writer is gone (a crash, kill -9) was never referenced by any row, and
+   * holds the file in clear when no key is set: it is deleted. Files of live writers are kept.
+   */
+  private removeLeftovers(): void {
+    for (const name of readdirSync(this.tmpDir)) {
+      const m = TEMP_NAME.exec(name);
+      if (m && processAlive(Number(m[1]))) continue;
+      rmSync(join(this.tmpDir, name), { force: true, recursive: true });
+    }
+  }
+
+  private refuseReadOnly(what: string): void {
+    if (this.readOnly) throw new StoreError(`the store was opened read-only: no raw file can be ${what}`);
   }
 
   get encrypting(): boolean {
@@ -78,6 +102,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   async putStream(data: Readable): Promise<{ sha256: string; size: number }> {
+    this.refuseReadOnly('stored');
     const tmp = join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
@@ -114,6 +139,25 @@ export class FileBlobStore implements BlobStore {
     } catch (err) {
       rmSync(tmp, { force: true });
       throw err;
+    }
+  }
+
+  /**
+   * Refuse a key that does not open this stored file (a small one: it is decrypted whole). Files
+   * stored in clear say nothing about the key.
+   */
+  checkKey(sha256: string): void {
+    const path = this.pathOf(sha256);
+    if (!this.key || !existsSync(path)) return;
+    const bytes = readFileSync(path);
+    if (bytes.length < MAGIC.length + IV_LENGTH + TAG_LENGTH || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return;
+    const decipher = createDecipheriv('aes-256-gcm', this.key, bytes.subarray(MAGIC.length, MAGIC.length + IV_LENGTH));
+    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_LENGTH));
+    try {
+      decipher.update(bytes.subarray(MAGIC.length + IV_LENGTH, bytes.length - TAG_LENGTH));
+      decipher.final();
+    } catch {
+      throw new StoreKeyError(`the store key does not open the raw files already stored in ${this.root} (stored file ${sha256} fails its check): it is not the key they were written with, or that file was altered`, { sha256 });
     }
   }
 
@@ -165,6 +209,7 @@ export class FileBlobStore implements BlobStore {
 
   /** Delete a stored file (retention). Missing files are fine: deletion is idempotent. */
   remove(sha256: string): void {
+    this.refuseReadOnly('deleted');
     rmSync(this.pathOf(sha256), { force: true });
   }
 

@@ -1,4 +1,5 @@
-export { BlobIntegrityError, FileBlobStore, parseKey, StoreError } from './blob-store.ts';
+export { FileBlobStore, parseKey } from './blob-store.ts';
+export { BlobIntegrityError, DuplicateInterchangeError, StoreError, StoreKeyError, type HeldInterchange } from './errors.ts';
 export { migrate, MigrationError, SqliteMessageStore } from './sqlite/sqlite-store.ts';
 export type * from './store.ts';
 

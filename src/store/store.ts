@@ -11,8 +11,10 @@ export type MessageKind = 'file' | 'interchange' | 'group' | 'set';
 export interface DiagnosticsSummary {
   errors: number;
   warnings: number;
-  /** The first few diagnostics, as "code: message" lines. */
+  /** The first few diagnostics, one line each. They can quote the content: see `redacted`. */
   first: string[];
+  /** The lines were removed when the raw file was purged (they may have quoted buyer data). */
+  redacted?: boolean;
 }
 
 /** A node of a file's envelope tree to record (file -> interchanges -> groups -> sets). */
@@ -26,6 +28,13 @@ export interface MessageNode {
   status: string;
   statusReason?: string;
   diagnostics?: DiagnosticsSummary;
+  /**
+   * A received interchange that is not itself a known duplicate: it takes its (sender, control)
+   * — control numbers compared as numbers — among received interchanges. Only one recorded
+   * receipt can hold them; `recordFile` rejects the file with a DuplicateInterchangeError when
+   * another already does, whatever the timing of the two.
+   */
+  claimsControl?: boolean;
   children?: MessageNode[];
 }
 
@@ -37,8 +46,12 @@ export interface FileRecord {
   sha256: string;
   size: number;
   status: string;
+  /** Said when recorded: it can quote the content, and is redacted with the raw file. */
   statusReason?: string;
-  /** Documents with buyer personal data are purged after the retention period. */
+  /**
+   * The file may carry buyer personal data (names, addresses): its raw bytes, diagnostics
+   * excerpts and recorded reasons are purged after the retention period. When in doubt, true.
+   */
   containsPii?: boolean;
   /** Set when the message needs nothing more (acknowledged, processed); retention counts from here. */
   completedAt?: string;
@@ -84,9 +97,23 @@ export interface Trace {
   events: MessageEvent[];
 }
 
+export interface PurgedFile {
+  id: number;
+  partner: string | null;
+  fileName: string | null;
+  sha256: string;
+  completedAt: string;
+}
+
 export interface PurgeResult {
+  /** Nothing was changed: what a run at that time would purge. */
+  dryRun: boolean;
+  /** Files completed before this are expired. */
+  cutoff: string;
+  /** The files whose raw bytes went (would go), oldest completion first. */
+  files: PurgedFile[];
+  /** Raw files deleted (to delete): bytes shared by several files count once. */
   blobs: string[];
-  messages: number;
 }
 
 export interface BlobStore {
@@ -105,7 +132,7 @@ export interface MessageStore {
   peekControlNumber(partner: string, kind: ControlNumberKind): number;
   /** Record a file and its envelope tree in one transaction; returns the file's message id. */
   recordFile(record: FileRecord): Promise<number>;
-  /** Has an inbound interchange from this sender with this control number been recorded? */
+  /** Has an inbound interchange from this sender with this control number been recorded (as the one holding them)? */
   hasInterchange(senderQualifier: string, senderId: string, control: string): boolean;
   /** Our sent group (and set) with these control numbers, for matching an incoming 997/999. */
   findSent(partner: string, groupControl: string, setControl?: string): MessageRow | null;
@@ -113,11 +140,19 @@ export interface MessageStore {
   findSentInterchange(partner: string, control: string): MessageRow | null;
   /** Files received from a partner under this name, oldest first (a file is taken once). */
   receivedFiles(partner: string, fileName: string): MessageRow[];
+  /** `completed`: the message needs nothing more; retention counts from now. */
   setStatus(id: number, status: string, reason?: string, completed?: boolean): Promise<void>;
+  /** What a recorded file holds became known (e.g. once translated): does it carry buyer data? */
+  setContainsPii(id: number, containsPii: boolean): Promise<void>;
   get(id: number): MessageRow | null;
   trace(id: number): Trace | null;
   list(options?: { limit?: number; kind?: MessageKind }): MessageRow[];
-  /** Apply the retention policy: purge raw bytes of completed PII documents older than N days. */
-  purgeExpired(now?: Date): Promise<PurgeResult>;
+  /**
+   * Apply the retention policy as at `now`: purge the raw bytes of files with buyer data completed
+   * more than N days before, and redact what was recorded about their content (diagnostics
+   * excerpts, reasons given when recorded) in the file and everything under it. Rows stay.
+   * A dry run changes nothing and says what would go.
+   */
+  purgeExpired(now?: Date, options?: { dryRun?: boolean }): Promise<PurgeResult>;
   close(): Promise<void>;
 }

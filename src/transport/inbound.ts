@@ -140,6 +140,9 @@ export class InboundPoller {
           fileName: f.name,
           sha256: blob.sha256,
           size: blob.size,
+          // What the file holds is known once it is read: until then it may carry buyer data.
+          // It is complete when processed (the flow says so), not when taken.
+          containsPii: true,
           status: flagged ? 'received-name-reused' : 'received',
           ...(flagged && { statusReason: `the name ${f.name} was received before (message ${earlier.map((m) => m.id).join(', ')}) with other bytes` }),
           children: [],

@@ -1,7 +1,8 @@
 /**
  * Sending files to a partner: names from the partner's pattern, upload under a temporary name
  * then rename, retries with backoff when the connection fails, and the message marked delivered
- * only after the rename succeeded.
+ * only after the rename succeeded. Delivered is complete (retention counts from then) unless the
+ * partner acknowledges what it receives: then its acknowledgement completes the file.
  */
 import type { Readable } from 'node:stream';
 import type { MessageStore } from '../store/store.ts';
@@ -38,7 +39,13 @@ export interface DeliveryOptions {
  * Put a file and, when given, mark its message delivered. A failed connection is retried
  * (the transport reconnects); refusals (permission, full, exists, bad name) are not.
  */
-export async function deliver(transport: Transport, dir: string, name: string, data: Buffer | (() => Readable), options: DeliveryOptions & { store?: MessageStore; messageId?: number } = {}): Promise<void> {
+export async function deliver(
+  transport: Transport,
+  dir: string,
+  name: string,
+  data: Buffer | (() => Readable),
+  options: DeliveryOptions & { store?: MessageStore; messageId?: number; awaitsAcknowledgement?: boolean } = {},
+): Promise<void> {
   const attempts = options.attempts ?? 6;
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   for (let attempt = 1; ; attempt++) {
@@ -58,5 +65,7 @@ export async function deliver(transport: Transport, dir: string, name: string, d
       await sleep(delay);
     }
   }
-  if (options.store && options.messageId !== undefined) await options.store.setStatus(options.messageId, 'delivered', `${transport.describe} ${dir}/${name}`);
+  if (options.store && options.messageId !== undefined) {
+    await options.store.setStatus(options.messageId, 'delivered', `${transport.describe} ${dir}/${name}`, !options.awaitsAcknowledgement);
+  }
 }

@@ -38,7 +38,12 @@ test('Amazon order -> 940 -> warehouse 945 and 846 -> confirmations and MFN quan
       assert.match(sent[0], /^reno-wms_940_1_\d{8}T\d{6}Z\.edi$/);
       const back = await readPartner(translator(mappings, 'reno-wms', 'ship-order'), readFileSync(join(base, 'sftp', 'inbound', sent[0])), { seller: 'acme' });
       assert.deepEqual(back.documents.map((d) => [d.status, (d.document as ShipOrder).orderId, (d.document as ShipOrder).shipTo.city]), [['ok', '112-3456789-1234567', 'Seattle'], ['ok', '112-9999999-0000001', 'Montreal']]);
-      assert.equal(store.list({ kind: 'file' }).find((m) => m.fileName === sent[0])!.status, 'delivered');
+      const order = store.list({ kind: 'file' }).find((m) => m.fileName === sent[0])!;
+      assert.equal(order.status, 'delivered');
+      // Buyer names and addresses; Reno acknowledges (acks.required), so its 997 completes the file.
+      assert.equal(order.containsPii, true);
+      assert.equal(order.completedAt, null);
+      assert.deepEqual(store.trace(order.id)!.children.map((c) => [c.kind, c.control]), [['interchange', '000000001']], 'recorded with its envelope, for the 997 to find');
 
       // The warehouse ships and counts, and writes its files.
       copyFileSync(join(root, 'samples/partners/reno-wms/945-shipment-advice.edi'), join(base, 'sftp', 'outbound', 'RENO_945_77301.edi'));
@@ -61,6 +66,13 @@ test('Amazon order -> 940 -> warehouse 945 and 846 -> confirmations and MFN quan
       assert.deepEqual(readdirSync(join(base, 'sftp', 'outbound')).filter((n) => !n.startsWith('archive')), []);
       assert.ok(existsSync(join(base, 'sftp', 'outbound', 'archive', 'RENO_945_77301.edi')));
       assert.equal(store.receivedFiles('reno-wms', 'RENO_945_77301.edi').length, 1);
+      // Taken, translated, complete: the 945 names a buyer, the 846 none; retention counts from now.
+      const [advice] = store.receivedFiles('reno-wms', 'RENO_945_77301.edi');
+      const [inventory] = store.receivedFiles('reno-wms', 'RENO_846_77290.edi');
+      assert.deepEqual([advice.status, advice.containsPii, !!advice.completedAt], ['processed', true, true]);
+      assert.deepEqual([inventory.status, inventory.containsPii, !!inventory.completedAt], ['processed', false, true]);
+      const purged = await store.purgeExpired(new Date(Date.now() + 31 * 86_400_000), { dryRun: true });
+      assert.deepEqual(purged.files.map((f) => f.fileName), ['RENO_945_77301.edi'], 'the 940 waits for its 997; the 846 has no buyer data');
       // The northwind order in the same 945 belongs to another seller's run; nothing failed.
       assert.deepEqual(report.problems, []);
     });

@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const dir = () => mkdtempSync(join(tmpdir(), 'dockgate-store-'));
 const KEY = randomBytes(32).toString('hex');
 
-function record(sha256: string, size: number, extra: Partial<FileRecord> = {}): FileRecord {
+function record(sha256: string, size: number, extra: Partial<FileRecord> = {}, claims = false): FileRecord {
   return {
     direction: 'in',
     partner: 'reno',
@@ -28,6 +28,7 @@ function record(sha256: string, size: number, extra: Partial<FileRecord> = {}): 
         control: '000000101',
         sender: 'ZZ:RENOWMS',
         status: 'valid',
+        claimsControl: extra.direction !== 'out' && claims,
         children: [{ kind: 'group', control: '42', docType: 'SW', status: 'valid', children: [{ kind: 'set', control: '0001', docType: '945', status: 'valid' }] }],
       },
     ],
@@ -112,7 +113,7 @@ test('encryption at rest: round trip, plaintext not on disk, wrong key and alter
 test('message log: a file and its envelope tree in one transaction, traceable both ways, with status history', async () => {
   const store = openStore({ dataDir: dir() });
   const blob = await store.blobs.putBuffer(Buffer.from('x'));
-  const fileId = await store.recordFile(record(blob.sha256, blob.size));
+  const fileId = await store.recordFile(record(blob.sha256, blob.size, {}, true));
   const set = store.list({ kind: 'set' })[0];
   const t = store.trace(set.id);
   assert.ok(t);
@@ -160,12 +161,12 @@ test('retention: PII files purged N days after completion, others kept, shared b
   const now = new Date(Date.UTC(2026, 1, 5)); // 35 days after Jan 1, 11 after Jan 25
   const first = await store.purgeExpired(now);
   assert.deepEqual(first.blobs, [old.sha256]);
-  assert.equal(first.messages, 1);
+  assert.equal(first.files.length, 1);
   assert.ok(!store.blobs.has(old.sha256));
   assert.ok(store.blobs.has(shared.sha256), 'still referenced by a file completed 11 days ago');
   assert.ok(store.blobs.has(noPii.sha256));
   assert.ok(store.blobs.has(open.sha256));
-  assert.deepEqual(await store.purgeExpired(now), { blobs: [], messages: 0 });
+  assert.deepEqual(await store.purgeExpired(now), { dryRun: false, cutoff: day(6), files: [], blobs: [] });
   const later = await store.purgeExpired(new Date(Date.UTC(2026, 2, 1)));
   assert.deepEqual(later.blobs, [shared.sha256]);
   assert.equal(store.list({ kind: 'file', limit: 10 }).filter((m) => m.purgedAt).length, 3);

@@ -1,0 +1,75 @@
+/**
+ * The message nodes of an X12 file as read (interchanges -> groups -> sets), for `recordFile`.
+ */
+import { formatDiagnostic, type Diagnostic } from '../x12/diagnostics.ts';
+import type { FileResult } from '../x12/result.ts';
+import type { DiagnosticsSummary, MessageNode } from './store.ts';
+
+export function summary(diagnostics: readonly Diagnostic[]): DiagnosticsSummary {
+  let errors = 0;
+  let warnings = 0;
+  const first: string[] = [];
+  for (const d of diagnostics) {
+    if (d.level === 'error') errors++;
+    else if (d.level === 'warning') warnings++;
+    else continue;
+    if (first.length < 5) first.push(formatDiagnostic(d));
+  }
+  return { errors, warnings, first };
+}
+
+export const verdict = (d: readonly Diagnostic[]): 'valid' | 'invalid' => (d.some((x) => x.level === 'error') ? 'invalid' : 'valid');
+
+/**
+ * A received file: each node with its verdict and diagnostics. An interchange with a complete
+ * ISA that is not a known duplicate claims its sender and control number in the store.
+ */
+export function receivedNodes(result: FileResult): MessageNode[] {
+  return result.interchanges.map((ic) => {
+    const setDiagnostics = ic.groups.flatMap((g) => [...g.diagnostics, ...g.sets.flatMap((s) => s.diagnostics)]);
+    const control = ic.header.control.trim();
+    return {
+      kind: 'interchange',
+      control,
+      version: ic.header.version,
+      sender: `${ic.header.senderQualifier}:${ic.header.senderId}`,
+      receiver: `${ic.header.receiverQualifier}:${ic.header.receiverId}`,
+      status: verdict([...ic.diagnostics, ...setDiagnostics]),
+      diagnostics: summary(ic.diagnostics),
+      claimsControl: ic.header.isa.elementCount >= 16 && control !== '' && !ic.diagnostics.some((d) => d.code === 'isa.duplicate'),
+      children: ic.groups.map((g) => ({
+        kind: 'group',
+        control: g.header.control,
+        docType: g.header.functionalId,
+        version: g.header.version,
+        sender: g.header.senderId,
+        receiver: g.header.receiverId,
+        status: verdict([...g.diagnostics, ...g.sets.flatMap((s) => s.diagnostics)]),
+        diagnostics: summary(g.diagnostics),
+        children: g.sets.map((s) => ({ kind: 'set', control: s.control, docType: s.id, version: s.schemaVersion || undefined, status: verdict(s.diagnostics), diagnostics: summary(s.diagnostics) })),
+      })),
+    } satisfies MessageNode;
+  });
+}
+
+/** A file we send, read back: every node with one status, so that acknowledgements find its groups and sets. */
+export function sentNodes(result: FileResult, status: string): MessageNode[] {
+  return result.interchanges.map((ic) => ({
+    kind: 'interchange',
+    control: ic.header.control.trim(),
+    version: ic.header.version,
+    sender: `${ic.header.senderQualifier}:${ic.header.senderId}`,
+    receiver: `${ic.header.receiverQualifier}:${ic.header.receiverId}`,
+    status,
+    children: ic.groups.map((g) => ({
+      kind: 'group',
+      control: g.header.control,
+      docType: g.header.functionalId,
+      version: g.header.version,
+      sender: g.header.senderId,
+      receiver: g.header.receiverId,
+      status,
+      children: g.sets.map((s) => ({ kind: 'set', control: s.control, docType: s.id, status })),
+    })),
+  }));
+}
