@@ -2,6 +2,7 @@
  * `dockgate store ...`: look into the message store and apply the retention policy.
  */
 import type { Command } from 'commander';
+import { DateTime } from 'luxon';
 import { loadConfig } from '../config/config.ts';
 import type { MessageRow } from '../store/index.ts';
 import { openConfiguredStore } from './record.ts';
@@ -67,16 +68,30 @@ export function registerStoreCommands(program: Command): void {
 
   store
     .command('purge')
-    .description('apply the retention policy now: delete raw files of completed documents with buyer data older than the retention period')
-    .option('--now <iso>', 'pretend the current time is this ISO date-time (to check what a later run would purge)')
-    .action(async (opts: { now?: string }, cmd: Command) => {
-      const now = opts.now ? new Date(opts.now) : new Date();
-      if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO date-time, not '${opts.now}'`);
+    .description(
+      'apply the retention policy: delete the raw files of completed documents with buyer data older than store.retentionDays, and redact what the log quotes of them (rows stay)',
+    )
+    .option('--now <date>', 'pretend today is this ISO 8601 date or date-time (UTC unless it says): purges what would be expired by then. It deletes: add --dry-run to only see')
+    .option('--dry-run', 'list what would be purged; delete and change nothing')
+    .option('--json', 'JSON output: {dryRun, now, retentionDays, cutoff, files: [{id, partner, fileName, sha256, completedAt}], blobs}')
+    .action(async (opts: { now?: string; dryRun?: boolean; json?: boolean }, cmd: Command) => {
+      const parsed = opts.now === undefined ? DateTime.utc() : DateTime.fromISO(opts.now, { zone: 'utc' });
+      if (!parsed.isValid) throw new UsageError(`--now must be an ISO 8601 date or date-time (2026-03-01, 2026-03-01T12:00:00Z), not '${opts.now}'`);
+      const now = parsed.toJSDate();
       const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
-      const s = await openConfiguredStore(loaded);
+      const dryRun = opts.dryRun ?? false;
+      const days = loaded.config.store.retentionDays;
+      const s = await openConfiguredStore(loaded, { readOnly: dryRun, recording: false });
       try {
-        const r = await s.purgeExpired(now);
-        process.stdout.write(`purged ${r.blobs.length} raw file(s) of ${r.messages} message(s) older than ${loaded.config.store.retentionDays} days\n`);
+        const r = await s.purgeExpired(now, { dryRun });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ dryRun, now: now.toISOString(), retentionDays: days, cutoff: r.cutoff, files: r.files, blobs: r.blobs }, null, 2)}\n`);
+          return;
+        }
+        const what = `${r.blobs.length} raw file(s) of ${r.files.length} message(s) completed before ${r.cutoff} (retention ${days} days)`;
+        const out = [dryRun ? `would purge ${what}; nothing was changed (dry run)` : `purged ${what}`];
+        if (dryRun) for (const f of r.files) out.push(`${String(f.id).padStart(6)}  ${f.completedAt}  ${f.partner ?? '-'}  ${f.fileName ?? '-'}  ${f.sha256}`);
+        process.stdout.write(`${out.join('\n')}\n`);
       } finally {
         await s.close();
       }
