@@ -13,7 +13,7 @@ import { diagnostic } from '../x12/diagnostics.ts';
 import type { AckReport, Ta1Report } from '../x12/ack/index.ts';
 import type { OutboundInterchange } from '../x12/outbound.ts';
 import type { FileResult } from '../x12/result.ts';
-import { allDiagnostics } from '../x12/result.ts';
+import { allDiagnostics, diagnosticTotals } from '../x12/result.ts';
 import { validateFile, type ValidateFileOptions } from '../x12/validate-file.ts';
 import type { SentInterchange } from '../x12/writer.ts';
 import { requireDataDir } from './user-paths.ts';
@@ -77,6 +77,7 @@ export async function recordReceivedFile(
   const blob = stored ?? (await store.blobs.putStream(createReadStream(file)));
   for (;;) {
     const all = allDiagnostics(result);
+    const totals = diagnosticTotals(result);
     try {
       return await store.recordFile({
         direction: 'in',
@@ -89,7 +90,7 @@ export async function recordReceivedFile(
         containsPii: x12CarriesBuyerData(result),
         // Nothing else waits on a file that was only validated: retention counts from now.
         completedAt: new Date().toISOString(),
-        diagnostics: summary(all),
+        diagnostics: { ...summary(all), errors: totals.error, warnings: totals.warning },
         children: receivedNodes(result),
       });
     } catch (e) {

@@ -1,13 +1,14 @@
 /**
  * The message nodes of an X12 file as read (interchanges -> groups -> sets), for `recordFile`.
  */
-import { formatDiagnostic, type Diagnostic } from '../x12/diagnostics.ts';
+import { formatDiagnostic, type Diagnostic, type DiagnosticCounts } from '../x12/diagnostics.ts';
 import type { FileResult } from '../x12/result.ts';
 import type { DiagnosticsSummary, MessageNode } from './store.ts';
 
-export function summary(diagnostics: readonly Diagnostic[]): DiagnosticsSummary {
-  let errors = 0;
-  let warnings = 0;
+/** Counts include the diagnostics found beyond those a result keeps (`omitted`). */
+export function summary(diagnostics: readonly Diagnostic[], omitted?: DiagnosticCounts): DiagnosticsSummary {
+  let errors = omitted?.error ?? 0;
+  let warnings = omitted?.warning ?? 0;
   const first: string[] = [];
   for (const d of diagnostics) {
     if (d.level === 'error') errors++;
@@ -35,7 +36,7 @@ export function receivedNodes(result: FileResult): MessageNode[] {
       sender: `${ic.header.senderQualifier}:${ic.header.senderId}`,
       receiver: `${ic.header.receiverQualifier}:${ic.header.receiverId}`,
       status: verdict([...ic.diagnostics, ...setDiagnostics]),
-      diagnostics: summary(ic.diagnostics),
+      diagnostics: summary(ic.diagnostics, ic.omitted),
       claimsControl: ic.header.isa.elementCount >= 16 && control !== '' && !ic.diagnostics.some((d) => d.code === 'isa.duplicate'),
       children: ic.groups.map((g) => ({
         kind: 'group',
@@ -45,8 +46,8 @@ export function receivedNodes(result: FileResult): MessageNode[] {
         sender: g.header.senderId,
         receiver: g.header.receiverId,
         status: verdict([...g.diagnostics, ...g.sets.flatMap((s) => s.diagnostics)]),
-        diagnostics: summary(g.diagnostics),
-        children: g.sets.map((s) => ({ kind: 'set', control: s.control, docType: s.id, version: s.schemaVersion || undefined, status: verdict(s.diagnostics), diagnostics: summary(s.diagnostics) })),
+        diagnostics: summary(g.diagnostics, g.omitted),
+        children: g.sets.map((s) => ({ kind: 'set', control: s.control, docType: s.id, version: s.schemaVersion || undefined, status: verdict(s.diagnostics), diagnostics: summary(s.diagnostics, s.omitted) })),
       })),
     } satisfies MessageNode;
   });
