@@ -38,7 +38,7 @@ function mutate(input: Buffer, steps: Array<fc.Arbitrary<unknown> extends never 
   return buf;
 }
 
-test('mutated real files always get an answer, and acknowledgements can always be written', async () => {
+test('mutated real files always get an answer, and acknowledgements can always be written and are valid', async () => {
   await fc.assert(
     fc.asyncProperty(fc.nat({ max: inputs.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), async (which, steps) => {
       const buf = mutate(inputs[which], steps);
@@ -47,7 +47,12 @@ test('mutated real files always get an answer, and acknowledgements can always b
       const plan = buildAcknowledgements(result, { use999: true });
       let n = 0;
       // Values copied from a broken envelope are cleaned, so an acknowledgement can always be written.
-      for (const ic of plan.interchanges) sendInterchange(ic, { partner: 'fuzz', controlNumbers: { next: () => ++n } });
+      for (const ic of plan.interchanges) {
+        const ack = sendInterchange(ic, { partner: 'fuzz', controlNumbers: { next: () => ++n } }).bytes;
+        // ... and is valid X12 by Dockgate's own validator.
+        const errors = allDiagnostics(await validateFile(ack)).filter((d) => d.level === 'error');
+        assert.deepEqual(errors.map((d) => d.message), [], ack.toString());
+      }
       try {
         let text = '';
         await writeJsonForm(readX12Sync(buf), (s) => validateSet(s, { buildTree: true }).tree as SetTree, (piece) => {

@@ -48,7 +48,7 @@ const INVALID_CONTENT = '024';
  */
 const AK403_BEFORE_5010: Record<string, string> = { '12': '3', '13': '3' };
 
-/** A copy of received data fit to send: delimiters and control characters dropped. */
+/** A copy of received data fit to send: delimiters and control characters dropped, at most `max` characters. */
 function copied(value: string | undefined, max = 99): string {
   if (!value) return '';
   let out = '';
@@ -59,6 +59,9 @@ function copied(value: string | undefined, max = 99): string {
   }
   return out.replace(/…$/, '').slice(0, max);
 }
+
+/** A copied envelope field: padding dropped too (X12 compares envelope fields trimmed). */
+const field = (value: string, max: number) => copied(value.trim(), max).trim();
 
 const isError = (d: Diagnostic) => d.level === 'error';
 const digits = (text: string, min: number, max: number) => text.length >= min && text.length <= max && /^\d+$/.test(text);
@@ -125,10 +128,8 @@ function unanswerableGroup(group: GroupResult): string | null {
   const h = group.header;
   if (!/^[A-Za-z0-9]{2}$/.test(h.functionalId)) return `its GS01 '${copied(h.functionalId)}' is not a functional identifier`;
   if (!digits(h.control, 1, 9)) return `its GS06 '${copied(h.control)}' is not a group control number`;
-  const sender = copied(h.senderId, 15);
-  const receiver = copied(h.receiverId, 15);
-  if (sender.length < 2 || receiver.length < 2) return 'its GS02 / GS03 do not name both applications (2-15 characters each)';
-  if (copied(h.version, 12).length === 0) return 'its GS08 gives no version';
+  if (field(h.senderId, 15).length < 2 || field(h.receiverId, 15).length < 2) return 'its GS02 / GS03 do not name both applications (2-15 characters each)';
+  if (field(h.version, 12).length === 0) return 'its GS08 gives no version';
   return null;
 }
 
@@ -137,7 +138,7 @@ const quotable = (set: SetResult) => /^[A-Za-z0-9]{3}$/.test(set.id) && copied(s
 
 function ackSet(group: GroupResult, notes: string[], use999: boolean): OutboundSet {
   const is5010 = version5010(group.header.version);
-  const body: OutboundSegment[] = [{ id: 'AK1', elements: [group.header.functionalId, group.header.control, ...(is5010 ? [copied(group.header.version, 12)] : [])] }];
+  const body: OutboundSegment[] = [{ id: 'AK1', elements: [group.header.functionalId, group.header.control, ...(is5010 ? [field(group.header.version, 12)] : [])] }];
   let accepted = 0;
   for (const set of group.sets) {
     const { status, codes } = setStatus(set);
@@ -167,7 +168,7 @@ function ackSet(group: GroupResult, notes: string[], use999: boolean): OutboundS
   body.push({ id: 'AK9', elements: [status, included, String(Math.min(received, MAX_N6)), String(Math.min(accepted, MAX_N6)), ...[...groupCodes].slice(0, 5)] });
   return {
     id: use999 ? '999' : '997',
-    ...(use999 ? { implementation: copied(group.header.version, 35) } : {}),
+    ...(use999 ? { implementation: field(group.header.version, 35) } : {}),
     segments: body,
   };
 }
@@ -192,7 +193,7 @@ function ta1For(ic: InterchangeResult, contentCode: string | null = null): Outbo
 function unaddressable(ic: InterchangeResult): string | null {
   const h = ic.header;
   if (h.isa.elementCount < 16 || !digits(h.control.trim(), 1, 9)) return 'its ISA is unreadable, so there is no sender to answer';
-  const parties = [h.senderQualifier, h.receiverQualifier].every((q) => /^[A-Za-z0-9]{2}$/.test(q)) && [h.senderId, h.receiverId].every((id) => copied(id, 15).length > 0);
+  const parties = [h.senderQualifier, h.receiverQualifier].every((q) => /^[A-Za-z0-9]{2}$/.test(q)) && [h.senderId, h.receiverId].every((id) => field(id, 15).length > 0);
   return parties ? null : 'its ISA05-ISA08 do not name a sender and a receiver to answer';
 }
 
@@ -227,9 +228,9 @@ export function buildAcknowledgements(result: FileResult, options: AckOptions = 
         const use999 = (options.use999 ?? false) && g.header.version.startsWith('005010');
         groups.push({
           functionalId: 'FA',
-          senderId: copied(g.header.receiverId, 15),
-          receiverId: copied(g.header.senderId, 15),
-          version: copied(g.header.version, 12),
+          senderId: field(g.header.receiverId, 15),
+          receiverId: field(g.header.senderId, 15),
+          version: field(g.header.version, 12),
           sets: [ackSet(g, notes, use999)],
         });
       }
@@ -237,8 +238,8 @@ export function buildAcknowledgements(result: FileResult, options: AckOptions = 
     const ta1 = ta1For(ic, unreadable ? null : contentCode);
     if (groups.length === 0 && !ta1) continue;
     interchanges.push({
-      sender: { qualifier: h.receiverQualifier, id: copied(h.receiverId, 15) },
-      receiver: { qualifier: h.senderQualifier, id: copied(h.senderId, 15) },
+      sender: { qualifier: h.receiverQualifier, id: field(h.receiverId, 15) },
+      receiver: { qualifier: h.senderQualifier, id: field(h.senderId, 15) },
       version: /^\d{5}$/.test(h.version) ? h.version : '00401',
       usage: h.usage === 'P' || h.usage === 'I' ? h.usage : 'T',
       groups,
