@@ -2,7 +2,8 @@
  * The CSV side of the layout engine. A scope is a group of rows (a document, a package, a line);
  * paths are column names. Reading decodes the file's encoding first (windows-1252 and others),
  * accepts a byte-order mark, and streams it through csv-parse; writing flattens each document
- * to one row per innermost element and neutralises spreadsheet formulas.
+ * to one row per innermost element, quotes every cell with a line break and neutralises
+ * spreadsheet formulas wherever a cell can start.
  */
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
@@ -40,8 +41,13 @@ export class CsvFileError extends Error {
   }
 }
 
-/** Characters a spreadsheet takes as the start of a formula (OWASP CSV injection). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A cell a spreadsheet would run as a formula (OWASP CSV injection: = + - @ tab CR, and the
+ * full-width forms Apple Numbers folds into them). Apostrophes in front are part of the match so
+ * that a value which already starts with apostrophes gets one more, and reading removes exactly
+ * the one writing added.
+ */
+const FORMULA_LEAD = /'*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/y;
 const NUMBER = /^[-+]?\d+(\.\d+)?$/;
 
 export class CsvAdapter implements FormatAdapter<CsvScope> {
@@ -54,8 +60,8 @@ export class CsvAdapter implements FormatAdapter<CsvScope> {
 
   get(scope: CsvScope, column: string): string | undefined {
     for (const r of this.rows(scope)) {
-      const v = r.values[column];
-      if (v !== undefined && v.trim() !== '') return unneutralise(v.trim());
+      const v = cell(r, column);
+      if (v !== '') return v;
     }
     return undefined;
   }
@@ -78,11 +84,11 @@ export class CsvAdapter implements FormatAdapter<CsvScope> {
     const column = this.keyColumn(loop);
     // Rows that carry none of the loop's columns hold no element of it.
     const columns = loop.fields.map((f) => f.spec.path ?? f.spec.date).filter((c): c is string => !!c);
-    const relevant = rows.filter((r) => columns.some((c) => (r.values[c] ?? '').trim() !== ''));
+    const relevant = rows.filter((r) => columns.some((c) => cell(r, c) !== ''));
     if (!column) return relevant.map((r) => ({ rows: [r] }));
     const groups = new Map<string, CsvRow[]>();
     for (const r of relevant) {
-      const k = (r.values[column] ?? '').trim();
+      const k = cell(r, column);
       const g = groups.get(k);
       if (g) g.push(r);
       else groups.set(k, [r]);
@@ -124,7 +130,7 @@ export class CsvAdapter implements FormatAdapter<CsvScope> {
     const encoding = source[0] === 0xef && source[1] === 0xbb && source[2] === 0xbf ? 'utf-8' : source[0] === 0xff && source[1] === 0xfe ? 'utf-16le' : c.encoding;
     const decoded = Readable.from([source]).pipe(iconv.decodeStream(encoding, { stripBOM: true }));
     const parser = decoded.pipe(
-      parse({ delimiter: c.delimiter, quote: c.quote, relax_column_count: true, skip_empty_lines: true, info: true, bom: true }),
+      parse({ delimiter: c.delimiter, quote: c.quote, escape: c.quote, relax_column_count: true, skip_empty_lines: true, info: true, bom: true }),
     );
     const rows: CsvRow[] = [];
     let header: string[] | null = null;
@@ -164,7 +170,10 @@ export class CsvAdapter implements FormatAdapter<CsvScope> {
       else for (const ch of n.children) walk(ch, values);
     };
     for (const d of documents) walk(d, {});
-    const text = stringify(records, { delimiter: c.delimiter, quote: c.quote, record_delimiter: c.recordDelimiter === '\n' ? 'unix' : 'windows' });
+    // Any CR or LF in a cell is quoted, not only the layout's record delimiter: a reader splits
+    // records on all three line breaks, and an unquoted one would cut an order into broken rows.
+    // A quote in a cell is doubled (RFC 4180), whatever the quote character.
+    const text = stringify(records, { delimiter: c.delimiter, quote: c.quote, escape: c.quote, record_delimiter: c.recordDelimiter === '\n' ? 'unix' : 'windows', quote_record_delimiter: true });
     const body = iconv.encode(text, c.encoding);
     return c.bom && c.encoding === 'utf-8' ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]) : body;
   }
@@ -172,16 +181,56 @@ export class CsvAdapter implements FormatAdapter<CsvScope> {
   /** Can the file's encoding carry this character? (The text policy replaces what it cannot.) */
   canCarry(ch: string): boolean {
     if (ch === '\r' || ch === '\n') return true;
-    if (this.layout.csv.encoding.startsWith('utf')) return true;
+    // A lone surrogate has no encoding: UTF-8 would write U+FFFD in its place.
+    if (this.layout.csv.encoding.startsWith('utf')) return !/^[\uD800-\uDFFF]$/.test(ch);
     return iconv.decode(iconv.encode(ch, this.layout.csv.encoding), this.layout.csv.encoding) === ch;
   }
 }
 
-/** A cell a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers. */
-export function neutralise(v: string): string {
-  return FORMULA_START.test(v) && !NUMBER.test(v) ? `'${v}` : v;
+/** A cell's text as the layout reads it: without the apostrophe writing added, trimmed. */
+function cell(row: CsvRow, column: string): string {
+  return unneutralise(row.values[column] ?? '').trim();
 }
 
-function unneutralise(v: string): string {
-  return v.startsWith("'") && FORMULA_START.test(v.slice(1)) && !NUMBER.test(v.slice(1)) ? v.slice(1) : v;
+/**
+ * Where a cell can start inside a value: at its start, and after each line break (CR, LF, CRLF)
+ * for a reader that splits lines without honouring quotes.
+ */
+function cellStarts(v: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 10 || (c === 13 && v.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+  }
+  return starts;
+}
+
+/** Would a cell starting at `at` run as a formula? A value that is a number (-5, +1.5) stays a number. */
+function formulaAt(v: string, at: number, value: () => string): boolean {
+  FORMULA_LEAD.lastIndex = at;
+  return FORMULA_LEAD.test(v) && !(at === 0 && NUMBER.test(value()));
+}
+
+/** Every place of a value where a spreadsheet could start a formula gets an apostrophe in front. */
+export function neutralise(v: string): string {
+  let out = '';
+  let from = 0;
+  for (const at of cellStarts(v)) {
+    if (!formulaAt(v, at, () => v)) continue;
+    out += `${v.slice(from, at)}'`;
+    from = at;
+  }
+  return out + v.slice(from);
+}
+
+/** The inverse of neutralise: only an apostrophe neutralise would have added is removed. */
+export function unneutralise(v: string): string {
+  let out = '';
+  let from = 0;
+  for (const at of cellStarts(v)) {
+    if (v[at] !== "'" || !formulaAt(v, at + 1, () => v.slice(1))) continue;
+    out += v.slice(from, at);
+    from = at + 1;
+  }
+  return out + v.slice(from);
 }
