@@ -6,9 +6,10 @@
  */
 import type { InventorySnapshot, ShipOrder } from '../model/index.ts';
 import type { Mappings } from './load.ts';
-import type { CarrierTableFile, PartnerFile, SkuTableFile } from './schema.ts';
+import type { CarrierTableFile, LayoutFile, PartnerFile, SkuTableFile } from './schema.ts';
+import { readable, type TextChange } from './text-policy.ts';
 
-export type ExceptionCode = 'unknown-sku' | 'unknown-carrier' | 'unknown-seller' | 'kit-incomplete' | 'unknown-stock-state' | 'unknown-item' | 'unit-mismatch';
+export type ExceptionCode = 'unknown-sku' | 'unknown-carrier' | 'unknown-seller' | 'kit-incomplete' | 'unknown-stock-state' | 'unknown-item' | 'unit-mismatch' | 'unsendable-text';
 
 /** Why a document is held: enough for someone to fix the mapping without reading code. */
 export interface MappingException {
@@ -501,6 +502,41 @@ export function prepareShipOrder(order: ShipOrder, ctx: ResolveContext): Resolve
   if (exceptions.length) return { exceptions };
   const clean = lines.map((l) => Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) as ShipOrder['lines'][number]);
   return { document: { ...order, lines: clean }, exceptions };
+}
+
+/** The address texts a warehouse prints on a label or a bill of lading. */
+const LABEL_TEXTS = ['name', 'company', 'city', 'stateOrRegion', 'postalCode'] as const;
+
+/**
+ * Name and address texts the partner's file would carry with no letter or digit in them — as
+ * Amazon sent them, or after the text policy (16 spaces for a Cyrillic name in X12) — hold the
+ * document: a warehouse cannot ship to a blank name. `sent` is the document as written,
+ * `changes` what the text policy did to it, `layout` says which fields travel at all.
+ */
+export function unsendableText(sent: Obj, changes: TextChange[], layout: LayoutFile, ctx: ResolveContext): MappingException[] {
+  const exceptions: MappingException[] = [];
+  for (const party of ['shipTo', 'shipFrom']) {
+    const address = sent[party] as Obj | undefined;
+    if (!address) continue;
+    const texts: Array<[string, unknown]> = [...LABEL_TEXTS.map((k) => [`${party}.${k}`, address[k]] as [string, unknown]), ...((address.lines as unknown[] | undefined) ?? []).map((l, i) => [`${party}.lines[${i}]`, l] as [string, unknown])];
+    for (const [field, value] of texts) {
+      if (typeof value !== 'string' || !(field in layout.fields)) continue;
+      const change = changes.find((c) => c.field === field);
+      const out = change?.to ?? value;
+      if (readable(out)) continue;
+      const file = ctx.mappings.files.get(ctx.partner);
+      exceptions.push({
+        code: 'unsendable-text',
+        value,
+        field,
+        ...(file && { file }),
+        message: change
+          ? `${field} ${JSON.stringify(value)} would go to partner ${ctx.partner.id} as ${JSON.stringify(out)} (text policy nonAscii: ${ctx.partner.textPolicy.nonAscii}), nothing a label can show: correct the address, or the textPolicy in ${file ?? 'the partner file'}`
+          : `${field} ${JSON.stringify(value)} has no letter or digit: correct the address before it goes to the warehouse`,
+      });
+    }
+  }
+  return exceptions;
 }
 
 // ------------------------------------------------------------------ inventory

@@ -18,7 +18,7 @@ import { CsvAdapter, CsvFileError, type CsvRow, type CsvWriteNode } from './form
 import { X12Adapter } from './formats/x12.ts';
 import { XmlAdapter, XmlFileError } from './formats/xml.ts';
 import type { Mappings } from './load.ts';
-import { prepareShipOrder, resolveInbound, type MappingException } from './resolve.ts';
+import { prepareShipOrder, resolveInbound, unsendableText, type MappingException } from './resolve.ts';
 import type { LayoutFile, PartnerFile } from './schema.ts';
 import { textCleaner, x12CanCarry, type TextChange } from './text-policy.ts';
 
@@ -260,6 +260,11 @@ export function writePartner(t: Translator, docs: CanonicalDocument[], options: 
   const take = (item: (typeof ready)[number]) => {
     const r = results[item.index];
     if (item.problems.length) r.status = 'rejected';
+    else {
+      // A name or address the text policy left blank is held, like an unknown SKU.
+      r.exceptions.push(...unsendableText(item.doc, item.changes, layout, { mappings: t.mappings, partner: t.partner }));
+      if (r.exceptions.length) r.status = 'held';
+    }
     return r.status === 'ok';
   };
 
