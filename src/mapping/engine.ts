@@ -137,6 +137,8 @@ export interface FormatAdapter<S> {
   add(scope: S, loop: CompiledLoop, values: Array<[string, string]>): S;
   /** A human location of a scope for messages. */
   where(scope: S): string;
+  /** What the format found wrong in a document before any field is read (a character XML forbids). */
+  documentProblems?(scope: S): TranslationProblem[];
 }
 
 export interface EngineContext {
@@ -307,6 +309,7 @@ function applyDefault(target: Obj, name: string, value: unknown): void {
 
 /** Read one document from its scope: a plain object in the canonical shape (not yet checked). */
 export function readDocument<S>(compiled: CompiledLayout, a: FormatAdapter<S>, scope: S, ctx: EngineContext): Obj {
+  for (const p of a.documentProblems?.(scope) ?? []) ctx.problems.push(p);
   const overlays = new Map<CompiledLoop, Obj[]>();
   const doc = readElement(a, scope, compiled.root, ctx, overlays);
   for (const [ov, elements] of overlays) if (elements.length) setAt(doc, ov.name, foldOverlay(ov, elements));
