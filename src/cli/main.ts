@@ -46,15 +46,42 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;
     }
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError || (err instanceof Error && CONFIGURATION_ERRORS.has(err.name))) {
       process.stderr.write(`dockgate: ${err.message}\n`);
       return 2;
     }
+    // The last resort for a path, port or permission that no command checked first: Node's
+    // one-line message names the path (or address), and the user can fix it.
+    const code = systemErrorCode(err);
+    if (code) {
+      process.stderr.write(`dockgate: ${oneLine((err as Error).message)}\n`);
+      return USER_SETUP_CODES.has(code) ? 2 : 1;
+    }
     // Known failures (bad data, store problems) get their message; anything else is a bug: full stack.
-    const known = err instanceof Error && ['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError', 'TranslationSetupError', 'LayoutError', 'TransportError'].includes(err.name);
+    const known = err instanceof Error && KNOWN_FAILURES.has(err.name);
     process.stderr.write(`dockgate: ${err instanceof Error ? (known ? err.message : (err.stack ?? err.message)) : String(err)}\n`);
     return 1;
   }
+}
+
+/** Typed errors that mean the setup is wrong (exit 2) rather than the data. */
+const CONFIGURATION_ERRORS = new Set(['StoreKeyError']);
+
+/** Typed failures of the data or the operation (exit 1), reported without a stack. */
+const KNOWN_FAILURES = new Set(['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError', 'TranslationSetupError', 'LayoutError', 'TransportError']);
+
+/** Node system errors caused by a path, port or permission the user chose. */
+const USER_SETUP_CODES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EACCES', 'EPERM', 'ELOOP', 'ENAMETOOLONG', 'EROFS', 'EADDRINUSE', 'EADDRNOTAVAIL']);
+
+/** The code of a Node system error (it has a syscall, unlike library errors that borrow codes), else null. */
+function systemErrorCode(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException | null;
+  return e instanceof Error && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string' ? e.code : null;
+}
+
+/** A message that quotes a path Node did not escape: control characters as JSON escapes. */
+function oneLine(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 const code = await main(process.argv.slice(2));
