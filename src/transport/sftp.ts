@@ -16,8 +16,11 @@ export interface SftpOptions {
   /** A private key (file contents) or a password: never both. */
   privateKey?: Buffer | string;
   password?: string;
-  /** The expected host key as OpenSSH prints it: SHA256:base64 without padding. */
-  hostKey: string;
+  /**
+   * The expected host key as OpenSSH prints it: SHA256:base64 without padding. Without one the
+   * transport refuses to connect (`readHostKey` shows the key to pin).
+   */
+  hostKey?: string;
   /** Connection set-up and idle operation timeouts, ms. */
   timeoutMs?: number;
 }
@@ -27,8 +30,17 @@ export function fingerprint(keyBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
+/** A partner's SFTP settings as the mapping file gives them. */
+export interface SftpSettings {
+  host: string;
+  port: number;
+  user: string;
+  auth: { keyPath: string } | { passwordEnv: string };
+  hostKey?: string;
+}
+
 /** The options for a partner's transport settings, reading the key file or the password variable. */
-export function sftpOptionsFromMapping(t: { host: string; port: number; user: string; auth: { keyPath: string } | { passwordEnv: string }; hostKey: string }, env: NodeJS.ProcessEnv = process.env): SftpOptions {
+export function sftpOptionsFromMapping(t: SftpSettings, env: NodeJS.ProcessEnv = process.env): SftpOptions {
   if ('keyPath' in t.auth) {
     let key: Buffer;
     try {
@@ -41,6 +53,45 @@ export function sftpOptionsFromMapping(t: { host: string; port: number; user: st
   const password = env[t.auth.passwordEnv];
   if (!password) throw new TransportError(`environment variable ${t.auth.passwordEnv} (the SFTP password) is not set`, 'auth');
   return { host: t.host, port: t.port, user: t.user, password, hostKey: t.hostKey };
+}
+
+function describeServer(o: { host: string; port: number; user: string }): string {
+  return `sftp://${o.user}@${o.host}:${o.port}`;
+}
+
+/** A quiet client: its default listeners print to the console; what happens to the connection is ours to report. */
+function newClient(): SftpClient {
+  const quiet = () => undefined;
+  return new SftpClient('dockgate', { error: quiet, end: quiet, close: quiet });
+}
+
+/**
+ * The fingerprint of the server's host key, read before any authentication: the connection
+ * is refused as soon as the server has shown its key, so no credential is sent to a server
+ * that is not pinned yet.
+ */
+export async function readHostKey(server: { host: string; port: number; user: string; timeoutMs?: number }): Promise<string> {
+  const client = newClient();
+  let seen: string | null = null;
+  try {
+    await client.connect({
+      host: server.host,
+      port: server.port,
+      username: server.user,
+      readyTimeout: server.timeoutMs ?? 20_000,
+      retries: 0,
+      hostVerifier: (key: Buffer) => {
+        seen = fingerprint(key);
+        return false;
+      },
+    });
+  } catch (e) {
+    if (!seen) throw mapError(e, undefined, describeServer(server));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  if (!seen) throw new TransportError(`${describeServer(server)}: the server showed no host key`, 'host-key');
+  return seen;
 }
 
 function mapError(e: unknown, path: string | undefined, describe: string): TransportError {
@@ -68,7 +119,7 @@ export class SftpTransport implements Transport {
   }
 
   get describe(): string {
-    return `sftp://${this.options.user}@${this.options.host}:${this.options.port}`;
+    return describeServer(this.options);
   }
 
   /** Operations on one connection run one after the other. */
@@ -80,9 +131,11 @@ export class SftpTransport implements Transport {
 
   private async open(): Promise<SftpClient> {
     if (this.client) return this.client;
-    // The client's default listeners print to the console; what happens to the connection is ours to report.
-    const quiet = () => undefined;
-    const client = new SftpClient('dockgate', { error: quiet, end: quiet, close: quiet });
+    const pinned = this.options.hostKey;
+    if (!pinned) {
+      throw new TransportError(`${this.describe}: the partner file pins no host key (transport.hostKey): refusing to connect; dockgate sftp check shows the server's key to pin`, 'host-key');
+    }
+    const client = newClient();
     let mismatch: string | null = null;
     try {
       await client.connect({
@@ -98,14 +151,14 @@ export class SftpTransport implements Transport {
         retries: 0,
         hostVerifier: (key: Buffer) => {
           this.seenHostKey = fingerprint(key);
-          if (this.seenHostKey !== this.options.hostKey) mismatch = this.seenHostKey;
+          if (this.seenHostKey !== pinned) mismatch = this.seenHostKey;
           return mismatch === null;
         },
       });
     } catch (e) {
       await client.end().catch(() => undefined);
       if (mismatch) {
-        throw new TransportError(`${this.describe}: the server's host key is ${mismatch}, the partner file pins ${this.options.hostKey}: refusing to connect (if the partner changed its key, check with them and update transport.hostKey)`, 'host-key');
+        throw new TransportError(`${this.describe}: the server's host key is ${mismatch}, the partner file pins ${pinned}: refusing to connect (if the partner changed its key, check with them and update transport.hostKey)`, 'host-key');
       }
       throw mapError(e, undefined, this.describe);
     }

@@ -11,7 +11,7 @@ import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { deliver } from '../../src/transport/outbound.ts';
-import { SftpTransport } from '../../src/transport/sftp.ts';
+import { readHostKey, SftpTransport } from '../../src/transport/sftp.ts';
 import type { TransportError } from '../../src/transport/transport.ts';
 import { transportContract } from './contract.ts';
 import { Sshd, sshdUnavailable } from './sshd.ts';
@@ -152,7 +152,24 @@ test('sftp: the server stopped in the middle of an upload and restarted: no part
 });
 
 
-test('dockgate sftp check: prints the host key to pin and lists the directories; a wrong pin fails with the key seen', { timeout: 120_000 }, async (t) => {
+test('sftp: without a pinned host key the transport refuses to connect; readHostKey shows the key before any login', { timeout: 120_000 }, async (t) => {
+  if (unavailable) return t.skip(SKIP);
+  const s = await server();
+  try {
+    const unpinned = new SftpTransport({ host: '127.0.0.1', port: s.port, user: 'dockgate-sftp', privateKey: s.clientKey, timeoutMs: 5000 });
+    const e = (await unpinned.connect().catch((x) => x)) as TransportError;
+    assert.equal(e.kind, 'host-key');
+    assert.match(e.message, /pins no host key/);
+    assert.equal(unpinned.seenHostKey, null, 'no connection was even opened');
+    assert.equal(await readHostKey({ host: '127.0.0.1', port: s.port, user: 'nobody-at-all', timeoutMs: 5000 }), s.hostKey, 'no valid user or credential is needed to see the key');
+    await s.stop();
+    assert.equal(((await readHostKey({ host: '127.0.0.1', port: s.port, user: 'x', timeoutMs: 5000 }).catch((x) => x)) as TransportError).kind, 'network');
+  } finally {
+    await s.dispose();
+  }
+});
+
+test('dockgate sftp check: the host key to pin when the partner file has none (exit 0, "not pinned yet"), a match, a mismatch (exit 1); --json says the same', { timeout: 300_000 }, async (t) => {
   if (unavailable) return t.skip(SKIP);
   const { spawnSync } = await import('node:child_process');
   const { cpSync, mkdtempSync } = await import('node:fs');
@@ -161,33 +178,59 @@ test('dockgate sftp check: prints the host key to pin and lists the directories;
   try {
     s.userDir('outbound');
     s.userDir('inbound');
+    writeFileSync(join(s.data, 'outbound', 'RENO_945_1.edi'), 'x');
+    chownSync(join(s.data, 'outbound', 'RENO_945_1.edi'), s.uid, s.gid);
     const root = join(import.meta.dirname, '../..');
     const dir = mkdtempSync(join(tmpdir(), 'dockgate-mappings-'));
     cpSync(join(root, 'mappings'), dir, { recursive: true });
     const keyFile = join(dir, 'client_key');
     writeFileSync(keyFile, s.clientKey, { mode: 0o600 });
     const partnerFile = join(dir, 'partners/reno-wms.yaml');
-    const withServer = (hostKey: string) =>
+    /** The partner file pointed at the test server: `hostKey` null leaves the line out (not pinned yet). */
+    const withServer = (hostKey: string | null, auth = `{ keyPath: ${keyFile} }`) =>
       writeFileSync(
         partnerFile,
         readFileSync(join(root, 'mappings/partners/reno-wms.yaml'), 'utf8')
           .replace('host: sftp.reno-wms.example', 'host: 127.0.0.1')
           .replace('port: 22', `port: ${s.port}`)
           .replace('user: acme3pl', 'user: dockgate-sftp')
-          .replace('keyPath: /etc/dockgate/keys/reno_ed25519', `keyPath: ${keyFile}`)
-          .replace(/hostKey: SHA256:\S+/, `hostKey: ${hostKey}`)
+          .replace('auth: { keyPath: /etc/dockgate/keys/reno_ed25519 }', `auth: ${auth}`)
+          .replace(/ *hostKey: SHA256:\S+.*\n/, hostKey ? `  hostKey: ${hostKey}\n` : '')
           .replace('inbound: /outbound, outbound: /inbound, archive: /outbound/archive', 'inbound: outbound, outbound: inbound'),
       );
-    const run = () => spawnSync(process.execPath, [join(root, 'bin/dockgate.js'), 'sftp', 'check', '--partner', 'reno-wms', '--mappings', dir], { encoding: 'utf8' });
+    const run = (...extra: string[]) => spawnSync(process.execPath, [join(root, 'bin/dockgate.js'), 'sftp', 'check', '--partner', 'reno-wms', '--mappings', dir, '--timeout', '20000', ...extra], { encoding: 'utf8', env: { ...process.env, RENO_SFTP_PASSWORD: '' } });
+    const escaped = s.hostKey.replace(/[+/]/g, '\\$&');
+
+    withServer(null);
+    const fresh = run();
+    assert.equal(fresh.status, 0, fresh.stdout + fresh.stderr);
+    assert.match(fresh.stdout, new RegExp(`host key: ${escaped} {2}\\(not pinned yet: .*transport\\.hostKey: ${escaped}\\)`));
+    assert.match(fresh.stdout, /inbound {2}outbound: 1 file\(s\), e\.g\. RENO_945_1\.edi/, 'listed with the private key, against the key just seen');
+
     withServer(s.hostKey);
     const ok = run();
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, new RegExp(`host key: ${s.hostKey.replace(/[+/]/g, '\\$&')} \\(pinned: matches\\)`));
-    assert.match(ok.stdout, /inbound {2}outbound: 0 file\(s\)/);
-    withServer('SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8');
-    const wrong = run();
-    assert.equal(wrong.status, 1);
-    assert.ok(wrong.stdout.includes(`host key: ${s.hostKey}  (the partner file pins SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8)`), wrong.stdout);
+    assert.match(ok.stdout, new RegExp(`host key: ${escaped} \\(pinned: matches\\)`));
+    assert.match(ok.stdout, /outbound inbound: 0 file\(s\)/);
+
+    const wrongPin = 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8';
+    withServer(wrongPin);
+    const wrong = run('--json');
+    assert.equal(wrong.status, 1, wrong.stdout + wrong.stderr);
+    const w = JSON.parse(wrong.stdout);
+    assert.deepEqual(w.hostKey, { seen: s.hostKey, pinned: wrongPin, status: 'mismatch' });
+    assert.equal(w.failure.kind, 'host-key');
+    assert.deepEqual([w.ok, w.connected, w.directories], [false, false, []]);
+
+    // A password is not sent to a server whose key is not pinned: the key is shown, the directories are not listed,
+    // and the password variable is not even needed yet.
+    withServer(null, '{ passwordEnv: RENO_SFTP_PASSWORD }');
+    const byPassword = run('--json');
+    assert.equal(byPassword.status, 0, byPassword.stdout + byPassword.stderr);
+    const p = JSON.parse(byPassword.stdout);
+    assert.deepEqual(p.hostKey, { seen: s.hostKey, pinned: null, status: 'not-pinned' });
+    assert.deepEqual([p.ok, p.connected, p.directories], [true, false, []]);
+    assert.match(p.notes.join('\n'), /not pinned yet[^]*password is not sent/);
   } finally {
     await s.dispose();
   }
