@@ -81,7 +81,7 @@ test('x12 validate --record by 4 processes at once on the same interchange: one 
       c.stderr.on('data', (d) => (err += d));
       c.on('close', (code) => done({ code, out, err }));
     });
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 3; round++) {
     const paths = [0, 1, 2, 3].map((i) => {
       const path = join(files, `r${round}-p${i}.edi`);
       writeFileSync(path, advice945(`BUYER ${i}`, 200_000 + round));
