@@ -1,13 +1,17 @@
 /**
  * A tokenized X12 segment: a view over the bytes it came from. Element text is decoded
  * only when asked for, so tokenizing a large file costs one pass over its bytes plus one
- * small object per segment.
+ * small object per segment: separator offsets live in a block shared by many segments
+ * (an array per segment was most of the tokenizer's allocation and garbage collection).
  */
 import { isUtf8 } from 'node:buffer';
 import type { Separators } from './dialect.ts';
 
 // Segment ids are 2-3 upper-case letters/digits; interning them avoids a string per segment.
-const idCache = new Map<number, string>();
+// A direct-mapped table (a collision only costs a decode) is several times cheaper than a Map.
+const ID_SLOTS = 4096;
+const idKeys = new Int32Array(ID_SLOTS);
+const idTexts: string[] = new Array<string>(ID_SLOTS).fill('');
 /** Longest id text kept for a segment whose "id" runs on (no element separator where one belongs). */
 const MAX_ID_TEXT = 64;
 
@@ -16,10 +20,13 @@ function internId(buf: Buffer, start: number, end: number): string {
   if (len >= 1 && len <= 3) {
     let key = len;
     for (let i = start; i < end; i++) key = (key << 8) | buf[i];
-    const cached = idCache.get(key);
-    if (cached !== undefined) return cached;
-    const id = buf.toString('latin1', start, end);
-    idCache.set(key, id);
+    const slot = Math.imul(key, 0x9e3779b1) >>> 20;
+    if (idKeys[slot] === key) return idTexts[slot];
+    // Internalised (as a property name), so that comparing it with the ids of the schemas and
+    // with literals is one pointer compare in optimised code.
+    const id = Object.keys({ [buf.toString('latin1', start, end)]: 0 })[0];
+    idKeys[slot] = key;
+    idTexts[slot] = id;
     return id;
   }
   // Not an id at all (a separator is missing): keep an excerpt, not a copy of the whole segment.
@@ -59,8 +66,10 @@ export class Segment {
    * @param buf     bytes holding the segment (shared with neighbouring segments)
    * @param start   offset of the first byte of the segment id in `buf`
    * @param end     offset of the segment terminator in `buf` (exclusive end of data)
-   * @param seps    offsets in `buf` of each element separator, in order: element n (1-based)
-   *                starts after seps[n-1] and ends at seps[n] or `end`
+   * @param pool    holds, from `at` on, the offsets in `buf` of the segment's element
+   *                separators in order: element n (1-based) starts after the (n-1)th and
+   *                ends at the nth or at `end`
+   * @param elementCount number of separators, i.e. of elements after the id (`N1*ST**` has 3)
    * @param line    1-based line in the file where the segment starts
    * @param offset  0-based byte offset of the segment in the file
    * @param separators the interchange's separators (null for data outside any ISA)
@@ -69,40 +78,37 @@ export class Segment {
     readonly buf: Buffer,
     readonly start: number,
     readonly end: number,
-    readonly seps: number[],
+    private readonly pool: Int32Array,
+    private readonly at: number,
+    readonly elementCount: number,
     readonly line: number,
     readonly offset: number,
     readonly separators: Separators | null,
   ) {
-    this.id = internId(buf, start, seps.length > 0 ? seps[0] : end);
-  }
-
-  /** Number of elements after the segment id, counting empty ones (`N1*ST**` has 3). */
-  get elementCount(): number {
-    return this.seps.length;
+    this.id = internId(buf, start, elementCount > 0 ? pool[at] : end);
   }
 
   /** Offset in `buf` where element n (1 <= n <= elementCount) starts; no allocation. */
   elementStart(n: number): number {
-    return this.seps[n - 1] + 1;
+    return this.pool[this.at + n - 1] + 1;
   }
 
   /** Offset in `buf` where element n (1 <= n <= elementCount) ends (exclusive). */
   elementEnd(n: number): number {
-    return n < this.seps.length ? this.seps[n] : this.end;
+    return n < this.elementCount ? this.pool[this.at + n] : this.end;
   }
 
   /** Byte length of element n; 0 when empty or absent. */
   byteLength(n: number): number {
-    if (n < 1 || n > this.seps.length) return 0;
-    return (n < this.seps.length ? this.seps[n] : this.end) - this.seps[n - 1] - 1;
+    if (n < 1 || n > this.elementCount) return 0;
+    return this.elementEnd(n) - this.elementStart(n);
   }
 
   /** Element n (1-based) as text, '' when empty or absent. Composites and repetitions unsplit. */
   element(n: number): string {
-    if (n < 1 || n > this.seps.length) return '';
-    const from = this.seps[n - 1] + 1;
-    const to = n < this.seps.length ? this.seps[n] : this.end;
+    if (n < 1 || n > this.elementCount) return '';
+    const from = this.elementStart(n);
+    const to = this.elementEnd(n);
     return from === to ? '' : decodeText(this.buf, from, to);
   }
 
@@ -113,8 +119,8 @@ export class Segment {
 
   /** All elements as text (index 0 = element 01). Trailing empty elements are kept. */
   elements(): string[] {
-    const out = new Array<string>(this.seps.length);
-    for (let n = 1; n <= this.seps.length; n++) out[n - 1] = this.element(n);
+    const out = new Array<string>(this.elementCount);
+    for (let n = 1; n <= this.elementCount; n++) out[n - 1] = this.element(n);
     return out;
   }
 
@@ -145,8 +151,9 @@ export class Segment {
    */
   detach(): Segment {
     const copy = Buffer.from(this.buf.subarray(this.start, this.end));
-    const shift = this.start;
-    const kept = new Segment(copy, 0, this.end - shift, this.seps.map((p) => p - shift), this.line, this.offset, this.separators);
+    const seps = this.pool.slice(this.at, this.at + this.elementCount);
+    for (let k = 0; k < seps.length; k++) seps[k] -= this.start;
+    const kept = new Segment(copy, 0, this.end - this.start, seps, 0, seps.length, this.line, this.offset, this.separators);
     if (this.ending !== undefined) kept.ending = this.ending;
     if (this.cutAtLimit) kept.cutAtLimit = true;
     return kept;
@@ -165,5 +172,10 @@ export function segmentFromText(text: string, separators: Separators, line = 1, 
   const buf = Buffer.from(text, 'utf8');
   const seps: number[] = [];
   for (let i = 0; i < buf.length; i++) if (buf[i] === separators.element) seps.push(i);
-  return new Segment(buf, 0, buf.length, seps, line, offset, separators);
+  return segmentWithSeparators(buf, 0, buf.length, seps, line, offset, separators);
+}
+
+/** A segment whose separator offsets are given as a list (ISAs, tests): it gets its own pool. */
+export function segmentWithSeparators(buf: Buffer, start: number, end: number, seps: readonly number[], line: number, offset: number, separators: Separators | null): Segment {
+  return new Segment(buf, start, end, Int32Array.from(seps), 0, seps.length, line, offset, separators);
 }

@@ -22,7 +22,7 @@ import {
   type Separators,
 } from './dialect.ts';
 import { diagnostic, type Diagnostic } from './diagnostics.ts';
-import { decodeText, Segment } from './segment.ts';
+import { decodeText, Segment, segmentWithSeparators } from './segment.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -36,6 +36,8 @@ const NO_COMPONENT = -1;
  * in proportion to the file.
  */
 export const MAX_SEGMENT_BYTES = 1 << 20;
+/** Separator offsets per pool block; a block is shared by the segments of some 2,000 lines. */
+const POOL_BLOCK = 1 << 14;
 /** How far readIsa looks at the line after the ISA to recognise a missing ISA16. */
 const NEXT_LINE_LOOKAHEAD = 4096;
 
@@ -95,7 +97,9 @@ interface PartialSegment {
   origin: number;
   /** Bytes of the segment already scanned. */
   scanned: number;
-  seps: number[];
+  /** Its separators found so far are pool[at, at + count). */
+  at: number;
+  count: number;
   lines: number;
 }
 
@@ -106,6 +110,12 @@ export class Tokenizer {
   /** File offset of pending[0] (or of the next chunk when nothing is pending). */
   private base = 0;
   private partial: PartialSegment | null = null;
+  /**
+   * Element separator offsets of the segments handed out are pool[0, poolUsed); the rest is
+   * free. A full block is left to the segments that use it and a new one started.
+   */
+  private pool: Int32Array = new Int32Array(POOL_BLOCK);
+  private poolUsed = 0;
   /** In a skipping mode: the last byte seen was a line break (an ISA may start here). */
   private atLineStart = false;
   /**
@@ -423,7 +433,7 @@ export class Tokenizer {
       else if (buf[after] === LF) suffix = '\n';
     }
     this.separators = { element, component, repetition, segment, suffix };
-    const isa = new Segment(buf, p, terminatorAt, seps.slice(0, ISA_ELEMENT_COUNT), this.line, this.base + p, this.separators);
+    const isa = segmentWithSeparators(buf, p, terminatorAt, seps.slice(0, ISA_ELEMENT_COUNT), this.line, this.base + p, this.separators);
     this.seenInterchange = true;
     this.reportedBlank = false;
     this.startInterchange(p, terminatorSource);
@@ -492,7 +502,7 @@ export class Tokenizer {
       else if (buf[after] === LF) suffix = '\n';
     }
     this.separators = { element, component: NO_COMPONENT, repetition: null, segment: terminator, suffix };
-    const isa = new Segment(buf, p, end, seps.slice(), this.line, this.base + p, this.separators);
+    const isa = segmentWithSeparators(buf, p, end, seps, this.line, this.base + p, this.separators);
     this.seenInterchange = true;
     this.startInterchange(p, `${describeByte(terminator)}, taken from where the truncated ISA stops`);
     this.sink.segment(isa, true);
@@ -529,15 +539,19 @@ export class Tokenizer {
         if (p >= n) return p;
       }
       let start: number;
-      let elementSeps: number[];
       let lines: number;
       let i: number;
+      // This segment's separators go to pool[at, k).
+      let pool: Int32Array = this.pool;
+      let at: number;
+      let k: number;
       const resumed = this.partial;
       if (resumed !== null) {
         this.partial = null;
         start = p;
-        elementSeps = resumed.seps;
-        if (resumed.origin !== start) for (let k = 0; k < elementSeps.length; k++) elementSeps[k] += start - resumed.origin;
+        at = resumed.at;
+        k = at + resumed.count;
+        if (resumed.origin !== start) for (let q = at; q < k; q++) pool[q] += start - resumed.origin;
         lines = resumed.lines;
         i = start + resumed.scanned;
       } else {
@@ -547,7 +561,11 @@ export class Tokenizer {
         }
         if (n - p < 4 && !last && b === 0x49) return this.starve(p);
         start = p;
-        elementSeps = [];
+        if (pool.length - this.poolUsed < 64) {
+          pool = this.pool = new Int32Array(POOL_BLOCK);
+          this.poolUsed = 0;
+        }
+        at = k = this.poolUsed;
         lines = 0;
         i = p;
       }
@@ -556,8 +574,14 @@ export class Tokenizer {
       let isaNext = false;
       for (; i < limit; i++) {
         const c = buf[i];
-        if (c === el) elementSeps.push(i);
-        else if (c === term) break;
+        if (c === el) {
+          if (k === pool.length) {
+            pool = this.growPool(at, k);
+            k -= at;
+            at = 0;
+          }
+          pool[k++] = i;
+        } else if (c === term) break;
         else if (c === LF) {
           // An ISA at the start of a line ends the interchange even when a terminator is missing
           // (undecided until the bytes after the line break are here).
@@ -569,9 +593,10 @@ export class Tokenizer {
         }
       }
       // A segment of exactly the limit may still end here; one byte more and it is too long.
-      if (i === start + MAX_SEGMENT_BYTES && i < n && buf[i] !== term) return this.overlong(buf, start, i, elementSeps, lines);
+      if (i === start + MAX_SEGMENT_BYTES && i < n && buf[i] !== term) return this.overlong(buf, start, i, at, k, lines);
       if ((i >= n || (isaNext && !isaAt(buf, i + 1))) && !last) {
-        this.partial = { origin: start, scanned: i - start, seps: elementSeps, lines };
+        this.poolUsed = k;
+        this.partial = { origin: start, scanned: i - start, at, count: k - at, lines };
         return this.starve(start);
       }
       if (i === start) {
@@ -596,12 +621,14 @@ export class Tokenizer {
       if (terminated) this.terminatorSeen = true;
       if (terminated && startsIea(buf, start, i) && !last && i + 3 > n) {
         // How the interchange ends (line break or not) must not depend on where the chunk ends.
-        this.partial = { origin: start, scanned: i - start, seps: elementSeps, lines };
+        this.poolUsed = k;
+        this.partial = { origin: start, scanned: i - start, at, count: k - at, lines };
         return this.starve(start);
       }
       // Malformed ids are not judged here: the envelope reader and the validator report them
       // with their set context (unrecognized segment), so nothing is dropped silently.
-      const segment = new Segment(buf, start, end, elementSeps, startLine, this.base + start, this.separators);
+      this.poolUsed = k;
+      const segment = new Segment(buf, start, end, pool, at, k - at, startLine, this.base + start, this.separators);
       this.line += lines;
       if (terminated && term === LF) this.line++;
       if (isaNext) this.line++;
@@ -628,19 +655,29 @@ export class Tokenizer {
    * first MAX_SEGMENT_BYTES are emitted, marked as cut, for the reader to report in context.
    * Either way the rest is skipped up to the terminator or an ISA at the start of a line.
    */
-  private overlong(buf: Buffer, start: number, at: number, elementSeps: number[], lines: number): number {
+  private overlong(buf: Buffer, start: number, cut: number, at: number, k: number, lines: number): number {
     const limit = `${MAX_SEGMENT_BYTES / (1 << 20)} MiB`;
     if (!this.terminatorSeen) {
+      this.poolUsed = at;
       this.reportNoTerminator(buf, start, ` within ${limit} (the segment limit): the data up to the next one, or to the next ISA at the start of a line, was skipped`);
     } else {
-      const segment = new Segment(buf, start, at, elementSeps, this.line, this.base + start, this.separators);
+      this.poolUsed = k;
+      const segment = new Segment(buf, start, cut, this.pool, at, k - at, this.line, this.base + start, this.separators);
       segment.cutAtLimit = true;
       this.sink.segment(segment, false);
     }
     this.line += lines;
     this.mode = 'overlong';
-    this.atLineStart = buf[at - 1] === LF || buf[at - 1] === CR;
-    return at;
+    this.atLineStart = buf[cut - 1] === LF || buf[cut - 1] === CR;
+    return cut;
+  }
+
+  /** A segment with more separators than its block holds: move them to a block of their own. */
+  private growPool(at: number, k: number): Int32Array {
+    const grown = new Int32Array(Math.max(POOL_BLOCK, 2 * (k - at)));
+    grown.set(this.pool.subarray(at, k));
+    this.pool = grown;
+    return grown;
   }
 
   private reportNoTerminator(buf: Buffer, start: number, what: string): void {
