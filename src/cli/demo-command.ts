@@ -14,6 +14,7 @@ import { validateFile } from '../x12/validate-file.ts';
 import { acknowledgementsFor } from './ack-output.ts';
 import { fileToJson, jsonToX12 } from './json-output.ts';
 import { openConfiguredStore, recordReceivedFile } from './record.ts';
+import { requireInputDir } from './user-paths.ts';
 import { humanFile } from './validate-report.ts';
 import { loadMappings } from '../mapping/index.ts';
 import { mfnQuantities, skuIndex } from '../mapping/resolve.ts';
@@ -122,7 +123,7 @@ export function registerDemoCommand(program: Command): void {
     .action(async (opts: { samples: string }, cmd: Command) => {
       const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
       const out = (s: string) => process.stdout.write(`${s}\n`);
-      const files = readdirSync(opts.samples)
+      const files = readdirSync(requireInputDir(opts.samples, '--samples folder'))
         .filter((f) => /\.(edi|x12|txt)$/i.test(f))
         .sort()
         .map((f) => join(opts.samples, f));
@@ -155,7 +156,7 @@ export function registerDemoCommand(program: Command): void {
       for (const file of [inbound, broken]) {
         if (!file) continue;
         out(`\n2. The acknowledgements Dockgate would send for ${relative(process.cwd(), file)} (nothing consumed):`);
-        out((await acknowledgementsFor(file, loaded, { use999: false, record: false })).trimEnd());
+        out((await acknowledgementsFor(file, loaded, { use999: false, record: false })).text.trimEnd());
       }
       out('\n3. X12 -> JSON form -> X12 round trip (reproduce mode):');
       for (const file of files) {
