@@ -20,13 +20,22 @@ import { UsageError } from './usage-error.ts';
 
 const structure = (set: Parameters<typeof validateSet>[0]) => validateSet(set, { buildTree: true }).tree as SetTree;
 
+/** What to-json's first pass learns: validate's verdict, and whether the form can hold the file. */
+export interface JsonConversion {
+  /** The validation, its set results left out (memory does not grow with the number of sets). */
+  result: FileResult;
+  /** Diagnostics of the sets, counted by level. */
+  setErrors: number;
+  setWarnings: number;
+}
+
 /** Refuse, before writing anything, a file whose bytes the JSON form cannot hold. */
-function representable(file: string, result: FileResult): void {
+function representable(file: string, result: FileResult, unenveloped: boolean): void {
   const refused = allDiagnostics(result).find((d) => UNREPRESENTABLE.has(d.code));
   if (refused) {
     throw new X12DataError(`${file}:${refused.location.line ?? 1}: ${refused.message} (${refused.code}); the JSON form holds enveloped X12 only, nothing was written`, {});
   }
-  if (result.unenveloped.length > 0) throw new X12DataError(`${file}: transaction sets without an envelope cannot be represented in the JSON form; nothing was written`, {});
+  if (unenveloped) throw new X12DataError(`${file}: transaction sets without an envelope cannot be represented in the JSON form; nothing was written`, {});
 }
 
 /** Pieces to a stream, waiting when it asks to. */
@@ -40,12 +49,26 @@ function streamWriter(out: Writable): (text: string) => Promise<void> | void {
  * Validate `file`, then write its JSON form to `outFile` (through a temporary file renamed at
  * the end, so a failure never leaves half a document) or to stdout. Returns the validation.
  */
-export async function convertToJson(file: string, outFile?: string): Promise<FileResult> {
-  const result = await validateFile(file, { file });
-  representable(file, result);
+export async function convertToJson(file: string, outFile?: string): Promise<JsonConversion> {
+  const conversion: JsonConversion = { result: { file, diagnostics: [], omitted: { error: 0, warning: 0, info: 0 }, interchanges: [], unenveloped: [] }, setErrors: 0, setWarnings: 0 };
+  let unenveloped = false;
+  conversion.result = await validateFile(file, {
+    file,
+    keepSets: false,
+    onSet: (set, r) => {
+      unenveloped ||= set.group === null;
+      for (const d of r.diagnostics) {
+        if (d.level === 'error') conversion.setErrors++;
+        else if (d.level === 'warning') conversion.setWarnings++;
+      }
+      conversion.setErrors += r.omitted.error;
+      conversion.setWarnings += r.omitted.warning;
+    },
+  });
+  representable(file, conversion.result, unenveloped);
   if (!outFile) {
     await writeJsonForm(readX12(file, { file }), structure, streamWriter(process.stdout));
-    return result;
+    return conversion;
   }
   const temp = join(dirname(outFile), `.${basename(outFile)}.${process.pid}.part`);
   const out = createWriteStream(temp, { flags: 'wx' });
@@ -60,7 +83,7 @@ export async function convertToJson(file: string, outFile?: string): Promise<Fil
     rmSync(temp, { force: true });
     throw e;
   }
-  return result;
+  return conversion;
 }
 
 /** The JSON form of a small file as one string (the demo's round trip). */

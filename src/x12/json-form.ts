@@ -173,14 +173,14 @@ const Value: z.ZodType<SegmentNode['elements'][number]> = z.union([
 const SegmentNodeSchema = z
   .object({ segment: z.string().regex(/^[A-Z0-9]{2,3}$/, 'a segment id of 2-3 upper-case letters or digits'), elements: z.array(Value), line: z.number().optional(), position: z.number().optional() })
   .strict();
-const TreeNodeSchema: z.ZodType<TreeNode> = z.lazy(() =>
-  z.union([
-    SegmentNodeSchema,
-    z
-      .object({ loop: z.string(), loopId: z.string().optional(), level: z.string().optional(), hlId: z.string().optional(), children: z.array(TreeNodeSchema) })
-      .strict(),
-  ]),
-);
+/*
+ * Loops nest as deep as the data (a 3,000-level HL chain), deeper than a recursive schema can
+ * check on the stack: the document schema takes children as they come, and checkTree walks
+ * them with a stack of its own.
+ */
+const LoopNodeSchema = z
+  .object({ loop: z.string(), loopId: z.string().optional(), level: z.string().optional(), hlId: z.string().optional(), children: z.array(z.unknown()) })
+  .strict();
 const DocumentSchema = z
   .object({
     format: z.literal('dockgate-x12'),
@@ -197,7 +197,7 @@ const DocumentSchema = z
             z
               .object({
                 GS: SegmentNodeSchema,
-                sets: z.array(z.object({ id: z.string(), control: z.string(), version: z.string(), structured: z.boolean(), children: z.array(TreeNodeSchema) }).strict()),
+                sets: z.array(z.object({ id: z.string(), control: z.string(), version: z.string(), structured: z.boolean(), children: z.array(z.unknown()) }).strict()),
                 GE: SegmentNodeSchema.optional(),
               })
               .strict(),
@@ -210,13 +210,56 @@ const DocumentSchema = z
   })
   .strict();
 
+/** A JSON path, kept as links to its parent so that a deep walk does not copy it per level. */
+interface PathLink {
+  key: string | number;
+  parent: PathLink | null;
+}
+
+function pathText(link: PathLink | null, tail: PropertyKey[]): string {
+  const keys: PropertyKey[] = [];
+  for (let l = link; l; l = l.parent) keys.push(l.key);
+  keys.reverse().push(...tail);
+  return keys.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+}
+
+function refuse(at: PathLink | null, issue: z.core.$ZodIssue): never {
+  throw new X12DataError(`not the Dockgate X12 JSON form at $${pathText(at, issue.path)}: ${issue.message}`, {});
+}
+
+/** Check every node of a set's tree, without recursion. */
+function checkTree(children: unknown[], at: PathLink): void {
+  const stack: Array<{ nodes: unknown[]; at: PathLink }> = [{ nodes: children, at }];
+  while (stack.length > 0) {
+    const { nodes, at: parent } = stack.pop()!;
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i];
+      const here: PathLink = { key: i, parent };
+      const loop = typeof node === 'object' && node !== null && 'loop' in node;
+      if (loop) {
+        const r = LoopNodeSchema.safeParse(node);
+        if (!r.success) refuse(here, r.error.issues[0]);
+        stack.push({ nodes: r.data.children, at: { key: 'children', parent: here } });
+      } else {
+        const r = SegmentNodeSchema.safeParse(node);
+        if (!r.success) refuse(here, r.error.issues[0]);
+      }
+    }
+  }
+}
+
 /** Validate a parsed JSON value as the X12 JSON form; errors name the JSON path. */
 export function parseDocument(json: unknown): X12Document {
   const r = DocumentSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-    throw new X12DataError(`not the Dockgate X12 JSON form at $${path}: ${issue.message}`, {});
-  }
+  if (!r.success) refuse(null, r.error.issues[0]);
+  r.data.interchanges.forEach((ic, i) =>
+    ic.groups.forEach((g, k) =>
+      g.sets.forEach((set, j) => {
+        let at: PathLink = { key: 'interchanges', parent: null };
+        for (const key of [i, 'groups', k, 'sets', j, 'children']) at = { key, parent: at };
+        checkTree(set.children, at);
+      }),
+    ),
+  );
   return r.data as X12Document;
 }

@@ -25,6 +25,11 @@ export interface ValidateFileOptions {
   schemaRoot?: string;
   /** Called with each set before its segments are dropped (e.g. to translate it). */
   onSet?: (set: TransactionSet, result: SetResult) => void | Promise<void>;
+  /**
+   * false: set results go to onSet only, not into the result, so that memory does not grow with
+   * the number of sets (to-json's first pass). Default true.
+   */
+  keepSets?: boolean;
 }
 
 /** What the tokenizer finds in an ISA (before the reader opens the interchange) belongs to that interchange. */
@@ -128,6 +133,7 @@ export async function validateFile(source: string | Buffer | Readable, options: 
           schemaVersion: validation.schemaVersion,
         };
         if (options.onSet) await options.onSet(set, setResult);
+        if (options.keepSets === false) break;
         if (set.group && group) group.result.sets.push(setResult);
         else file.result.unenveloped.push(setResult);
         break;

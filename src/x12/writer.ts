@@ -44,9 +44,17 @@ export function writeDocument(doc: X12Document): Buffer {
     };
     // Nesting (856 HL levels under their parents) may differ from file order: segments carry
     // their position from ST, so they are written back in that order.
+    // Depth-first without recursion: loops nest as deep as the data (an 856 HL chain).
     const collect = (nodes: TreeNode[], into: SegmentNode[]) => {
-      for (const n of nodes) {
-        if (isLoopNode(n)) collect(n.children, into);
+      const stack: Array<{ nodes: TreeNode[]; next: number }> = [{ nodes, next: 0 }];
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        if (top.next === top.nodes.length) {
+          stack.pop();
+          continue;
+        }
+        const n = top.nodes[top.next++];
+        if (isLoopNode(n)) stack.push({ nodes: n.children, next: 0 });
         else into.push(n);
       }
       return into;
