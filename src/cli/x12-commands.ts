@@ -2,24 +2,21 @@
  * `dockgate x12 ...`: validate, ack, to-json, from-json. Read-only unless --record: without it
  * nothing is written to the store and no control number is consumed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
 import { validateFile } from '../x12/validate-file.ts';
-import { resolvePartner } from './partners.ts';
-import { UsageError } from './usage-error.ts';
-import { humanFile, jsonFile, verdict } from './validate-report.ts';
+import { requireKnownPartner, resolvePartner } from './partners.ts';
+import { requireInputFiles, requireOutputFile } from './user-paths.ts';
+import { fileVerdict, humanFile, jsonFile, jsonReport } from './validate-report.ts';
+import { escapeControls } from '../x12/json-form.ts';
 import { allDiagnostics } from '../x12/result.ts';
 import { openConfiguredStore, recordAcknowledgementResults, recordReceivedFile, recordTa1Result, validateAndStore } from './record.ts';
 import type { TransactionSet } from '../x12/envelope.ts';
 import type { SetResult } from '../x12/result.ts';
 import { parseAcknowledgement, parseTa1, type AckReport } from '../x12/ack/index.ts';
 import { acknowledgementsFor } from './ack-output.ts';
-import { fileToJson, jsonToX12 } from './json-output.ts';
-
-function requireFiles(files: string[]): void {
-  for (const f of files) if (f !== '-' && !existsSync(f)) throw new UsageError(`no such file: ${f}`);
-}
+import { convertToJson, jsonToX12 } from './json-output.ts';
 
 function write(text: string | Buffer): void {
   process.stdout.write(text);
@@ -38,9 +35,10 @@ export function registerX12Commands(program: Command): void {
     .option('--record', 'record the files in the message store (raw bytes, message log, duplicate check)')
     .option('--partner <id>', 'partner id the files came from (with --record; default: the configured partner whose ISA id sent it)')
     .action(async (files: string[], opts: { json?: boolean; strict?: boolean; info?: boolean; record?: boolean; partner?: string }, cmd: Command) => {
-      requireFiles(files);
+      requireInputFiles(files);
       const strict = opts.strict ?? false;
       const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
+      requireKnownPartner(loaded.config, opts.partner);
       const store = opts.record ? await openConfiguredStore(loaded) : null;
       let allValid = true;
       const reports: unknown[] = [];
@@ -56,31 +54,36 @@ export function registerX12Commands(program: Command): void {
           };
           // With --record the file is read once: validated and stored as it streams.
           const { result, blob } = store ? await validateAndStore(store, file, options) : { result: await validateFile(file, { ...options, file }), blob: undefined };
-          const v = verdict(allDiagnostics(result), strict);
-          allValid &&= v.valid;
-          if (opts.json) reports.push(jsonFile(result, strict));
-          else write(`${humanFile(result, strict, opts.info ?? false)}\n`);
+          let partnerId = '';
           if (store) {
             const first = result.interchanges[0]?.header;
             const partner = first ? resolvePartner(loaded.config, { qualifier: first.senderQualifier, id: first.senderId }, opts.partner) : { id: opts.partner ?? 'unknown' };
             if (partner.warning) process.stderr.write(`dockgate: warning: ${partner.warning}\n`);
-            await recordReceivedFile(store, file, result, partner.id, blob);
+            partnerId = partner.id;
+            // Recorded before the report: the store finds, as it records, a receipt of the same interchange at the same moment.
+            await recordReceivedFile(store, file, result, partnerId, blob);
+          }
+          const v = fileVerdict(result, strict);
+          allValid &&= v.valid;
+          if (opts.json) reports.push(jsonFile(result, strict));
+          else write(`${humanFile(result, strict, opts.info ?? false)}\n`);
+          if (store) {
             // A resent (duplicate) interchange changes nothing a second time.
             const duplicate = allDiagnostics(result).some((d) => d.code === 'isa.duplicate');
             for (const report of duplicate ? [] : acks) {
-              const lines = await recordAcknowledgementResults(store, partner.id, report);
-              if (!opts.json) write(`${lines.map((l) => `  ${l}`).join('\n')}\n`);
+              const lines = await recordAcknowledgementResults(store, partnerId, report);
+              if (!opts.json) write(`${lines.map((l) => `  ${escapeControls(l)}`).join('\n')}\n`);
             }
             for (const ta1 of duplicate ? [] : result.interchanges.flatMap((ic) => ic.ta1)) {
-              const line = await recordTa1Result(store, partner.id, parseTa1(ta1));
-              if (!opts.json) write(`  ${line}\n`);
+              const line = await recordTa1Result(store, partnerId, parseTa1(ta1));
+              if (!opts.json) write(`  ${escapeControls(line)}\n`);
             }
           }
         }
       } finally {
         await store?.close();
       }
-      if (opts.json) write(`${JSON.stringify({ valid: allValid, strict, files: reports }, null, 2)}\n`);
+      if (opts.json) write(`${jsonReport({ valid: allValid, strict, files: reports })}\n`);
       process.exitCode = allValid ? 0 : 1;
     });
 
@@ -92,18 +95,35 @@ export function registerX12Commands(program: Command): void {
     .option('--record', 'consume control numbers and record the acknowledgements as sent messages')
     .option('--partner <id>', 'partner id for control-number sequences and the message log (default: the configured partner whose ISA id sent the file)')
     .action(async (file: string, opts: { '999'?: boolean; record?: boolean; partner?: string }, cmd: Command) => {
-      requireFiles([file]);
+      requireInputFiles([file]);
       const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
-      write(await acknowledgementsFor(file, loaded, { use999: opts['999'] ?? false, record: opts.record ?? false, partner: opts.partner }));
+      requireKnownPartner(loaded.config, opts.partner);
+      const acks = await acknowledgementsFor(file, loaded, { use999: opts['999'] ?? false, record: opts.record ?? false, partner: opts.partner });
+      write(acks.text);
+      for (const note of acks.notes) process.stderr.write(`dockgate: note: ${escapeControls(note)}\n`);
+      // The verdict is validate's: acknowledging bad data (or finding nothing to acknowledge in it) is exit 1.
+      const v = fileVerdict(acks.result, false);
+      if (!v.valid) process.stderr.write(`dockgate: ${escapeControls(file)}: INVALID — ${v.errors} error(s); \`dockgate x12 validate\` lists them\n`);
+      else if (acks.text === '') process.stdout.write(`${escapeControls(file)}: nothing to acknowledge (acknowledgements are not acknowledged)\n`);
+      process.exitCode = v.valid ? 0 : 1;
     });
 
   x12
     .command('to-json')
     .description("convert an X12 file to Dockgate's loop-aware JSON form (docs/x12-json-form.md)")
     .argument('<file>', 'X12 file')
-    .action(async (file: string) => {
-      requireFiles([file]);
-      write(`${await fileToJson(file)}\n`);
+    .option('-o, --output <file>', 'write the JSON form to this file (replaced whole at the end, never left half-written) instead of stdout')
+    .action(async (file: string, opts: { output?: string }) => {
+      requireInputFiles([file]);
+      if (opts.output !== undefined) requireOutputFile(opts.output);
+      const { result, setErrors } = await convertToJson(file, opts.output);
+      if (allDiagnostics(result).some((d) => d.code === 'file.data-between-segments')) {
+        process.stderr.write(`dockgate: warning: ${escapeControls(file)}: the bytes skipped between segments are not in the JSON form; from-json writes the segments without them\n`);
+      }
+      // The verdict is validate's: the form of a file with errors is written, and the exit code says it is invalid.
+      const errors = fileVerdict(result, false).errors + setErrors;
+      if (errors > 0) process.stderr.write(`dockgate: ${escapeControls(file)}: INVALID — ${errors} error(s); \`dockgate x12 validate\` lists them\n`);
+      process.exitCode = errors === 0 ? 0 : 1;
     });
 
   x12
@@ -111,7 +131,7 @@ export function registerX12Commands(program: Command): void {
     .description('write X12 back from the JSON form, segment for segment (reproduce mode)')
     .argument('<file>', 'JSON file produced by to-json')
     .action(async (file: string) => {
-      requireFiles([file]);
+      requireInputFiles([file]);
       write(jsonToX12(readFileSync(file, 'utf8'), file));
     });
 }
