@@ -5,7 +5,8 @@
  * problems) or held (a mapping lacks something: exceptions naming the value and file to fix).
  */
 import { parseCanonical, CanonicalDocumentError, type CanonicalDocument, type ShipOrder } from '../model/index.ts';
-import { readX12Sync } from '../x12/reader.ts';
+import { Readable } from 'node:stream';
+import { readX12, readX12Sync } from '../x12/reader.ts';
 import { validateSet } from '../x12/validate/index.ts';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../x12/diagnostics.ts';
 import { loadSetSchema } from '../x12/schema/load.ts';
@@ -72,7 +73,7 @@ export interface InboundDocument {
 
 export interface InboundResult {
   documents: InboundDocument[];
-  /** Problems with the file as a whole (not the format, wrong partner): nothing in it was read. */
+  /** Problems with the file as a whole (not the format, wrong partner): nothing after them was read. */
   fileProblems: TranslationProblem[];
 }
 
@@ -102,91 +103,161 @@ function finish(t: Translator, where: string, raw: Record<string, unknown>, prob
 
 const diagnosticProblem = (d: Diagnostic): TranslationProblem => ({ where: d.location.line ? `line ${d.location.line}` : 'file', message: formatDiagnostic(d) });
 
-/** Read a partner file into canonical documents. */
-export async function readPartner(t: Translator, bytes: Buffer, options: ReadOptions = {}): Promise<InboundResult> {
-  const layout = t.layout;
-  const zone = t.partner.timeZone;
+/** What reading a partner file yields, in file order: documents, and problems with the file as a whole. */
+export type InboundEvent = { type: 'document'; document: InboundDocument } | { type: 'file-problem'; problem: TranslationProblem };
+
+/**
+ * A partner file: its bytes, or a stream of them. CSV and X12 from a stream are read as the
+ * bytes arrive, one document at a time, so a file of any size takes memory for its largest
+ * document only; an XML file is parsed whole (its reader has a size limit).
+ */
+export type PartnerSource = Buffer | AsyncIterable<Buffer>;
+
+/** Read a partner file into canonical documents, all at once (files already in memory). */
+export async function readPartner(t: Translator, source: PartnerSource, options: ReadOptions = {}): Promise<InboundResult> {
   const out: InboundResult = { documents: [], fileProblems: [] };
-  if (layout.format === 'x12') {
-    const lookup = loadSetSchema(layout.set, layout.version)!;
-    const adapter = new X12Adapter(lookup.schema);
-    for (const e of readX12Sync(bytes, { file: options.file })) {
-      if (e.type === 'diagnostic' && e.diagnostic.level === 'error') out.fileProblems.push(diagnosticProblem(e.diagnostic));
-      if ((e.type === 'interchange-start' || e.type === 'group-start') && hasErrors(e.diagnostics)) out.fileProblems.push(...e.diagnostics.filter((d) => d.level === 'error').map(diagnosticProblem));
-      if (e.type === 'interchange-start' && t.partner.x12) {
-        // A document we send (read back in tests and audits) comes from us; the others from the partner.
-        const outbound = t.partner.documents[t.document]?.direction === 'out';
-        const from = outbound ? t.partner.x12.us : t.partner.x12.them;
-        if (e.interchange.senderId !== from.id || e.interchange.senderQualifier !== from.qualifier) {
-          out.fileProblems.push({
-            where: `line ${e.interchange.isa.line}`,
-            message: `ISA05/06 is ${e.interchange.senderQualifier}/${e.interchange.senderId}, ${outbound ? 'we send' : `partner ${t.partner.id} sends`} as ${from.qualifier}/${from.id}`,
-          });
-        }
-      }
-      if (e.type !== 'set') continue;
-      const where = `set ${e.set.id} ${e.set.control} (line ${e.set.segments[0]?.line ?? '?'})`;
-      if (e.set.id !== layout.set) {
-        out.documents.push({ where, status: 'rejected', problems: [{ where, message: `a ${e.set.id} set, this layout reads ${layout.set}` }], exceptions: [] });
-        continue;
-      }
-      const v = validateSet(e.set, { buildTree: true });
-      const errors = [...e.set.diagnostics, ...v.diagnostics].filter((d) => d.level === 'error');
-      if (errors.length || !v.tree) {
-        out.documents.push({ where, status: 'rejected', problems: errors.map(diagnosticProblem), exceptions: [] });
-        continue;
-      }
-      const problems: TranslationProblem[] = [];
-      const raw = readDocument(t.compiled, adapter, adapter.rootScope(v.tree), { zone, problems });
-      out.documents.push(...finish(t, where, raw, problems, options));
-    }
-    if (out.documents.length === 0 && out.fileProblems.length === 0) out.fileProblems.push({ where: 'file', message: `no ${layout.set} set in the file` });
-    return out;
+  for await (const e of readPartnerDocuments(t, source, options)) {
+    if (e.type === 'document') out.documents.push(e.document);
+    else out.fileProblems.push(e.problem);
   }
-  if (layout.format === 'csv') {
-    const adapter = new CsvAdapter(layout);
-    let rows: CsvRow[];
-    try {
-      rows = await adapter.readRows(bytes);
-    } catch (e) {
-      if (e instanceof CsvFileError) return { documents: [], fileProblems: [{ where: `line ${e.line}`, message: e.message }] };
-      throw e;
+  return out;
+}
+
+/** Read a partner file into canonical documents, yielding each as soon as it is complete. */
+export async function* readPartnerDocuments(t: Translator, source: PartnerSource, options: ReadOptions = {}): AsyncGenerator<InboundEvent> {
+  const format = t.layout.format;
+  if (format === 'x12') yield* readX12Documents(t, source, options);
+  else if (format === 'csv') yield* readCsvDocuments(t, source, options);
+  else yield* readXmlDocuments(t, Buffer.isBuffer(source) ? source : await collect(source), options);
+}
+
+async function collect(source: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of source) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+const documents = (list: InboundDocument[]): InboundEvent[] => list.map((document) => ({ type: 'document', document }));
+const fileProblem = (problem: TranslationProblem): InboundEvent => ({ type: 'file-problem', problem });
+
+async function* readX12Documents(t: Translator, source: PartnerSource, options: ReadOptions): AsyncGenerator<InboundEvent> {
+  const layout = t.layout as Extract<LayoutFile, { format: 'x12' }>;
+  const lookup = loadSetSchema(layout.set, layout.version)!;
+  const adapter = new X12Adapter(lookup.schema);
+  let anything = false;
+  const chunks = Buffer.isBuffer(source) ? (async function* () { yield source; })() : source;
+  for await (const e of readX12(Readable.from(chunks), { file: options.file })) {
+    if (e.type === 'diagnostic' && e.diagnostic.level === 'error') {
+      anything = true;
+      yield fileProblem(diagnosticProblem(e.diagnostic));
     }
-    // Rows with equal document keys are one document, in the order first seen.
-    const keyColumns = layout.documentKey.map((k) => {
-      const spec = layout.fields[k];
-      const one = Array.isArray(spec) ? spec[0] : spec;
-      return typeof one === 'string' ? one : (one.path ?? one.date!);
-    });
-    const groups = new Map<string, CsvRow[]>();
-    for (const r of rows) {
+    if ((e.type === 'interchange-start' || e.type === 'group-start') && hasErrors(e.diagnostics)) {
+      for (const d of e.diagnostics) {
+        if (d.level !== 'error') continue;
+        anything = true;
+        yield fileProblem(diagnosticProblem(d));
+      }
+    }
+    if (e.type === 'interchange-start' && t.partner.x12) {
+      // A document we send (read back in tests and audits) comes from us; the others from the partner.
+      const outbound = t.partner.documents[t.document]?.direction === 'out';
+      const from = outbound ? t.partner.x12.us : t.partner.x12.them;
+      if (e.interchange.senderId !== from.id || e.interchange.senderQualifier !== from.qualifier) {
+        anything = true;
+        yield fileProblem({
+          where: `line ${e.interchange.isa.line}`,
+          message: `ISA05/06 is ${e.interchange.senderQualifier}/${e.interchange.senderId}, ${outbound ? 'we send' : `partner ${t.partner.id} sends`} as ${from.qualifier}/${from.id}`,
+        });
+      }
+    }
+    if (e.type !== 'set') continue;
+    anything = true;
+    const where = `set ${e.set.id} ${e.set.control} (line ${e.set.segments[0]?.line ?? '?'})`;
+    if (e.set.id !== layout.set) {
+      yield* documents([{ where, status: 'rejected', problems: [{ where, message: `a ${e.set.id} set, this layout reads ${layout.set}` }], exceptions: [] }]);
+      continue;
+    }
+    const v = validateSet(e.set, { buildTree: true });
+    const errors = [...e.set.diagnostics, ...v.diagnostics].filter((d) => d.level === 'error');
+    if (errors.length || !v.tree) {
+      yield* documents([{ where, status: 'rejected', problems: errors.map(diagnosticProblem), exceptions: [] }]);
+      continue;
+    }
+    const problems: TranslationProblem[] = [];
+    const raw = readDocument(t.compiled, adapter, adapter.rootScope(v.tree), { zone: t.partner.timeZone, problems });
+    yield* documents(finish(t, where, raw, problems, options));
+  }
+  if (!anything) yield fileProblem({ where: 'file', message: `no ${layout.set} set in the file` });
+}
+
+/**
+ * Rows with equal document keys are one document. The rows of a document must be together:
+ * a document is complete when a row with another key comes, so that a file of any length is
+ * read one document at a time. Rows whose key came before, with other documents in between,
+ * are refused with where the document's first rows were, rather than sent as a second document
+ * for the same order or held until the end of the file.
+ */
+async function* readCsvDocuments(t: Translator, source: PartnerSource, options: ReadOptions): AsyncGenerator<InboundEvent> {
+  const layout = t.layout as Extract<LayoutFile, { format: 'csv' }>;
+  const adapter = new CsvAdapter(layout);
+  const keyColumns = layout.documentKey.map((k) => {
+    const spec = layout.fields[k];
+    const one = Array.isArray(spec) ? spec[0] : spec;
+    return typeof one === 'string' ? one : (one.path ?? one.date!);
+  });
+  /** The first line of each document already read, by key. */
+  const done = new Map<string, number>();
+  let key = '';
+  let rows: CsvRow[] = [];
+  const complete = (): InboundDocument[] => {
+    const scope = { rows };
+    const where = adapter.where(scope);
+    const first = done.get(key);
+    if (first !== undefined) {
+      const problem = { where, message: `${keyColumns.map((c) => `${c} ${rows[0].values[c]?.trim() ?? ''}`).join(', ')} continues here after other documents; its rows start at line ${first}: the rows of one document must be together` };
+      return [{ where, status: 'rejected', problems: [problem], exceptions: [] }];
+    }
+    done.set(key, rows[0].line);
+    const problems: TranslationProblem[] = [];
+    const raw = readDocument(t.compiled, adapter, scope, { zone: t.partner.timeZone, problems });
+    return finish(t, where, raw, problems, options);
+  };
+  try {
+    for await (const r of adapter.readRows(source)) {
       const k = keyColumns.map((c) => (r.values[c] ?? '').trim()).join('\u0000');
-      const g = groups.get(k);
-      if (g) g.push(r);
-      else groups.set(k, [r]);
+      if (rows.length && k !== key) {
+        yield* documents(complete());
+        rows = [];
+      }
+      key = k;
+      rows.push(r);
     }
-    for (const g of groups.values()) {
-      const problems: TranslationProblem[] = [];
-      const scope = { rows: g };
-      const raw = readDocument(t.compiled, adapter, scope, { zone, problems });
-      out.documents.push(...finish(t, adapter.where(scope), raw, problems, options));
-    }
-    return out;
+  } catch (e) {
+    if (!(e instanceof CsvFileError)) throw e;
+    // The documents before the break are whole (their rows are together); the one being read is not.
+    yield fileProblem({ where: `line ${e.line}`, message: e.message });
+    return;
   }
-  const adapter = new XmlAdapter(layout);
+  if (rows.length) yield* documents(complete());
+}
+
+async function* readXmlDocuments(t: Translator, bytes: Buffer, options: ReadOptions): AsyncGenerator<InboundEvent> {
+  const adapter = new XmlAdapter(t.layout as Extract<LayoutFile, { format: 'xml' }>);
   let scopes;
   try {
     scopes = adapter.parseDocuments(bytes);
   } catch (e) {
-    if (e instanceof XmlFileError) return { documents: [], fileProblems: [{ where: `line ${e.line}`, message: e.message }] };
+    if (e instanceof XmlFileError) {
+      yield fileProblem({ where: `line ${e.line}`, message: e.message });
+      return;
+    }
     throw e;
   }
   for (const scope of scopes) {
     const problems: TranslationProblem[] = [];
-    const raw = readDocument(t.compiled, adapter, scope, { zone, problems });
-    out.documents.push(...finish(t, adapter.where(scope), raw, problems, options));
+    const raw = readDocument(t.compiled, adapter, scope, { zone: t.partner.timeZone, problems });
+    yield* documents(finish(t, adapter.where(scope), raw, problems, options));
   }
-  return out;
 }
 
 // ---------------------------------------------------------------- outbound

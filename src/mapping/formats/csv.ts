@@ -123,16 +123,21 @@ export class CsvAdapter implements FormatAdapter<CsvScope> {
 
   // ---------------------------------------------------------------- files
 
-  /** Decode and parse a file into rows keyed by column name. */
-  async readRows(source: Buffer): Promise<CsvRow[]> {
+  /** Decode and parse a file (its bytes, or a stream of them) into rows keyed by column name, one row at a time. */
+  async *readRows(source: Buffer | AsyncIterable<Buffer>): AsyncGenerator<CsvRow> {
     const c = this.layout.csv;
+    const chunks = Buffer.isBuffer(source) ? [source][Symbol.iterator]() : source[Symbol.asyncIterator]();
+    const first: Buffer = (await chunks.next()).value ?? Buffer.alloc(0);
     // A byte-order mark says what the file is, whatever the layout expected (Excel's "CSV UTF-8").
-    const encoding = source[0] === 0xef && source[1] === 0xbb && source[2] === 0xbf ? 'utf-8' : source[0] === 0xff && source[1] === 0xfe ? 'utf-16le' : c.encoding;
-    const decoded = Readable.from([source]).pipe(iconv.decodeStream(encoding, { stripBOM: true }));
+    const encoding = first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf ? 'utf-8' : first[0] === 0xff && first[1] === 0xfe ? 'utf-16le' : c.encoding;
+    const rest = async function* () {
+      yield first;
+      for (let r = await chunks.next(); !r.done; r = await chunks.next()) yield r.value;
+    };
+    const decoded = Readable.from(rest()).pipe(iconv.decodeStream(encoding, { stripBOM: true }));
     const parser = decoded.pipe(
       parse({ delimiter: c.delimiter, quote: c.quote, escape: c.quote, relax_column_count: true, skip_empty_lines: true, info: true, bom: true }),
     );
-    const rows: CsvRow[] = [];
     let header: string[] | null = null;
     try {
       for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -149,14 +154,13 @@ export class CsvAdapter implements FormatAdapter<CsvScope> {
         }
         const values: Record<string, string> = {};
         names.forEach((n, i) => (values[n] = cells[i] ?? ''));
-        rows.push({ line: rec.info.lines, values });
+        yield { line: rec.info.lines, values };
       }
     } catch (e) {
       if (e instanceof CsvFileError) throw e;
       const err = e as Error & { lines?: number };
       throw new CsvFileError(`not CSV as the layout describes it: ${err.message}`, err.lines ?? 0);
     }
-    return rows;
   }
 
   /** Rows of documents written as trees: one row per leaf, each with its ancestors' values. */
