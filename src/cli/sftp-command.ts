@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import type { PartnerFile } from '../mapping/schema.ts';
 import { DirectoryTransport } from '../transport/directory.ts';
-import { readHostKey, SftpTransport, sftpOptionsFromMapping } from '../transport/sftp.ts';
+import { describeServer, readHostKey, SftpTransport, sftpOptionsFromMapping } from '../transport/sftp.ts';
 import { TransportError, type Transport } from '../transport/transport.ts';
 import { MAX_TIMER_MS, wholeNumber } from './options.ts';
 import { loadCheckedMappings } from './translate-command.ts';
@@ -47,7 +47,7 @@ async function check(partnerId: string, t: PartnerFile['transport'], timeoutMs: 
   let transport: Transport;
   let sftp: SftpTransport | null = null;
   if (t.type === 'sftp') {
-    report.transport = `sftp://${t.user}@${t.host}:${t.port}`;
+    report.transport = describeServer(t);
     const pinned = t.hostKey ?? null;
     report.hostKey = { seen: null, pinned, status: pinned ? 'not-seen' : 'not-pinned' };
     // Credentials are needed only to log in: a password is not asked for before the key is pinned.

@@ -55,7 +55,8 @@ export function sftpOptionsFromMapping(t: SftpSettings, env: NodeJS.ProcessEnv =
   return { host: t.host, port: t.port, user: t.user, password, hostKey: t.hostKey };
 }
 
-function describeServer(o: { host: string; port: number; user: string }): string {
+/** sftp://user@host:port, for messages. */
+export function describeServer(o: { host: string; port: number; user: string }): string {
   return `sftp://${o.user}@${o.host}:${o.port}`;
 }
 
