@@ -1,31 +1,43 @@
 /**
  * `dockgate mappings check [DIR]`: every mapping file against its schema and the references
- * between them; exit 0 when clean, 1 with located problems.
+ * between them; exit 0 when clean, 1 with located problems (a folder with no partner or seller
+ * file is one), 2 when the folder is not there.
  * `dockgate mappings audit`: the pre-live audit of a partner's mappings against active SKUs.
+ * Text output escapes control characters (printable): SKUs and values come from files.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { auditMappings, parseSkuList } from '../mapping/audit.ts';
+import { auditMappings, parseSkuList, SkuListError } from '../mapping/audit.ts';
 import { formatProblem, loadMappings } from '../mapping/index.ts';
 import { TranslationSetupError } from '../mapping/translate.ts';
-import { loadCheckedMappings } from './translate-command.ts';
+import { loadCheckedMappings, printable } from './translate-command.ts';
 import { UsageError } from './usage-error.ts';
+import { requireInputDir, requireInputFile } from './user-paths.ts';
 
 export function registerMappingsCommands(program: Command): void {
   const mappings = program.command('mappings').description('partner and seller mapping files');
   mappings
     .command('check')
     .description('check every mapping file: schema, references between files, X12 layout paths (exit 0 clean, 1 problems)')
-    .argument('[dir]', 'folder of mapping files', 'mappings')
-    .action((dir: string) => {
-      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`no such folder: ${dir}`);
-      const { problems, files, mappings: m } = loadMappings(dir);
-      for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
-      process.stdout.write(
-        problems.length === 0
-          ? `${dir}: ${files} file(s) OK — ${m.sellers.size} seller(s), ${m.partners.size} partner(s), ${m.layouts.size} layout(s), ${m.skuTables.size} SKU table(s), ${m.carrierTables.size} carrier table(s)\n`
-          : `${dir}: ${problems.length} problem(s) in ${files} file(s)\n`,
-      );
+    .argument('[dir]', 'folder of mapping files (default: mappings)')
+    .option('--mappings <dir>', 'the folder, as the other commands name it')
+    .option('--json', 'the findings as JSON: { folder, ok, files, counts, findings: [{ file, line, column, code, message }] }')
+    .action((arg: string | undefined, o: { mappings?: string; json?: boolean }) => {
+      if (arg !== undefined && o.mappings !== undefined && arg !== o.mappings) throw new UsageError(`two folders named (${printable(arg)} and --mappings ${printable(o.mappings)}): name one`);
+      const dir = arg ?? o.mappings ?? 'mappings';
+      const { problems, files, mappings: m } = loadMappings(requireInputDir(dir, 'mapping folder'));
+      const counts = { sellers: m.sellers.size, partners: m.partners.size, layouts: m.layouts.size, skuTables: m.skuTables.size, carrierTables: m.carrierTables.size };
+      if (o.json) process.stdout.write(`${JSON.stringify({ folder: dir, ok: problems.length === 0, files, counts, findings: problems }, null, 2)}\n`);
+      else {
+        for (const p of problems) process.stdout.write(`${printable(formatProblem(p))}\n`);
+        process.stdout.write(
+          printable(
+            problems.length === 0
+              ? `${dir}: ${files} file(s) OK — ${counts.sellers} seller(s), ${counts.partners} partner(s), ${counts.layouts} layout(s), ${counts.skuTables} SKU table(s), ${counts.carrierTables} carrier table(s)`
+              : `${dir}: ${problems.length} problem(s) in ${files} file(s)`,
+          ) + '\n',
+        );
+      }
       process.exitCode = problems.length === 0 ? 0 : 1;
     });
   registerMappingsAudit(mappings);
@@ -41,31 +53,33 @@ export function registerMappingsAudit(mappingsCommand: Command): void {
     .option('--mappings <dir>', 'folder of mapping files', 'mappings')
     .option('--json', 'findings as JSON')
     .action(async (o: { partner: string; seller?: string; skus: string; mappings: string; json?: boolean }) => {
-      let text: string;
+      const text = readFileSync(requireInputFile(o.skus, '--skus file'), 'utf8');
+      let skus;
       try {
-        text = readFileSync(o.skus, 'utf8');
-      } catch {
-        throw new UsageError(`cannot read ${o.skus}`);
+        skus = parseSkuList(text);
+      } catch (e) {
+        if (e instanceof SkuListError) throw new UsageError(`${printable(o.skus)}:${e.line}:${e.column}: ${e.message}`);
+        throw e;
       }
-      const skus = parseSkuList(text);
-      if (skus.length === 0) throw new UsageError(`${o.skus} lists no SKU`);
+      if (skus.length === 0) throw new UsageError(`${printable(o.skus)} lists no SKU`);
       const mappings = loadCheckedMappings(o.mappings);
       let findings;
       try {
         findings = await auditMappings(mappings, o.partner, skus, o.seller);
       } catch (e) {
-        if (e instanceof TranslationSetupError) throw new UsageError(e.message);
+        if (e instanceof TranslationSetupError) throw new UsageError(printable(e.message));
         throw e;
       }
       const bad = findings.filter((f) => f.status === 'held' || f.status === 'fails' || f.status === 'mis-pick');
       if (o.json) process.stdout.write(`${JSON.stringify({ partner: o.partner, findings }, null, 2)}\n`);
       else {
-        const width = Math.max(...findings.map((f) => f.subject.length));
-        for (const f of findings) process.stdout.write(`${f.subject.padEnd(width)}  ${f.status.toUpperCase().padEnd(8)}  ${f.seller ? `[${f.seller}] ` : ''}${f.detail}\n`);
+        const subjects = findings.map((f) => printable(f.subject));
+        const width = subjects.reduce((w, s) => Math.max(w, s.length), 0);
+        findings.forEach((f, i) => process.stdout.write(`${subjects[i].padEnd(width)}  ${f.status.toUpperCase().padEnd(8)}  ${printable(`${f.seller ? `[${f.seller}] ` : ''}${f.detail}`)}\n`));
         const count = (s: string, carriers: boolean) => findings.filter((f) => f.status === s && f.subject.startsWith('carrier ') === carriers).length;
         const sum = (carriers: boolean) => `${count('ok', carriers)} ok, ${count('warning', carriers)} warning(s), ${count('held', carriers)} held, ${count('fails', carriers)} failing${carriers ? '' : `, ${count('mis-pick', false)} mis-pick(s)`}`;
         const carriers = findings.filter((f) => f.subject.startsWith('carrier ')).length;
-        process.stdout.write(`${o.partner}: ${skus.length} SKU(s): ${sum(false)}; ${carriers} carrier(s): ${sum(true)}\n`);
+        process.stdout.write(`${printable(o.partner)}: ${skus.length} SKU(s): ${sum(false)}; ${carriers} carrier(s): ${sum(true)}\n`);
       }
       process.exitCode = bad.length ? 1 : 0;
     });

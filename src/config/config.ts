@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isNode, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 
 const Party = z
@@ -82,7 +82,62 @@ export const ENVIRONMENT = {
   DOCKGATE_STORE_KEY: 'AES-256-GCM key for encryption at rest (64 hex characters or base64 of 32 bytes); name configurable',
 } as const;
 
-function locate(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: (string | number)[]): { line?: number; column?: number } {
+/**
+ * How many times one YAML document may expand an alias. Aliases repeat a node without copying
+ * its text, so a few lines of nested aliases (a "billion laughs") expand to billions of nodes;
+ * Dockgate's files need a handful, if any. (The yaml package's own default, made explicit.)
+ */
+export const MAX_YAML_ALIASES = 100;
+
+/** A YAML file that cannot be used: where and why. */
+export interface YamlProblem {
+  line: number;
+  column: number;
+  message: string;
+}
+
+export type ParsedYaml = { doc: Document; counter: LineCounter; value: unknown; problem?: undefined } | { problem: YamlProblem };
+
+/**
+ * YAML as Dockgate reads its own files (configuration, mappings): syntax errors, nesting too
+ * deep to read, alias bombs and aliases that contain themselves are located problems, never
+ * an exception from deep inside the parser.
+ */
+export function parseYaml(text: string): ParsedYaml {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true });
+  const at = (node: YamlNode | undefined) => {
+    const pos = counter.linePos(node?.range?.[0] ?? 0);
+    return { line: pos.line, column: pos.col };
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    return { problem: { line: e.linePos?.[0]?.line ?? 1, column: e.linePos?.[0]?.col ?? 1, message: e.message.split('\n')[0] } };
+  }
+  let firstAlias: YamlNode | undefined;
+  let cycle: YamlProblem | undefined;
+  visit(doc, {
+    Alias(_, alias, path) {
+      firstAlias ??= alias;
+      // An alias inside the node it names would make the value contain itself.
+      if (path.some((p) => isNode(p) && !isAlias(p) && p.anchor === alias.source)) {
+        cycle = { ...at(alias), message: `the alias *${alias.source} is inside the node &${alias.source} it names: the value would contain itself` };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (cycle) return { problem: cycle };
+  try {
+    return { doc, counter, value: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) };
+  } catch (e) {
+    // The yaml package's resource-exhaustion check: it names no position, the first alias is where to look.
+    if (!(e instanceof ReferenceError)) throw e;
+    return { problem: { ...at(firstAlias), message: `aliases expand to too many nodes (more than ${MAX_YAML_ALIASES} expansions; a "billion laughs" alias bomb?): write the values out instead` } };
+  }
+}
+
+function locate(doc: Document, counter: LineCounter, path: (string | number)[]): { line?: number; column?: number } {
   let node: unknown = doc.contents;
   for (const key of path) {
     if (isMap(node)) {
@@ -108,21 +163,24 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
   if (file) {
     const path = resolve(cwd, file);
     if (!existsSync(path)) throw new ConfigError('configuration file not found', file);
-    const counter = new LineCounter();
-    const doc = parseDocument(readFileSync(path, 'utf8'), { lineCounter: counter, prettyErrors: true });
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0];
-      throw new ConfigError(e.message.split('\n')[0], file, e.linePos?.[0]?.line, e.linePos?.[0]?.col);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read the configuration file (${(e as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder' : ((e as NodeJS.ErrnoException).code ?? 'unreadable')})`, file);
     }
-    raw = doc.toJS() ?? {};
+    const parsed = parseYaml(text);
+    if (parsed.problem) throw new ConfigError(parsed.problem.message, file, parsed.problem.line, parsed.problem.column);
+    const { doc, counter } = parsed;
+    raw = parsed.value ?? {};
     base = dirname(path);
-    const parsed = ConfigSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
+    const checked = ConfigSchema.safeParse(raw);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
       const where = locate(doc, counter, issue.path as (string | number)[]);
       throw new ConfigError(`${issue.path.join('.') || '(top level)'}: ${issue.message}`, file, where.line, where.column);
     }
-    raw = parsed.data;
+    raw = checked.data;
   }
   const merged = ConfigSchema.parse(raw);
   if (env.DOCKGATE_DATA_DIR) merged.dataDir = env.DOCKGATE_DATA_DIR;

@@ -25,12 +25,34 @@ export interface ActiveSku {
   fulfillmentChannel?: string;
 }
 
+/** An SKU list that is not text (a binary file given by mistake): where the first control character is. */
+export class SkuListError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(message);
+    this.name = 'SkuListError';
+  }
+}
+
+/** Control characters no listing report or SKU list holds (tab, CR and LF separate its cells and lines). */
+const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 /**
  * Read an active-SKU list: Amazon's listings report (tab-separated, `seller-sku` and
  * `fulfillment-channel` columns), a CSV with a `sku` / `seller-sku` / `sellerSku` column, or one
- * SKU per line.
+ * SKU per line. A list with a control character (NUL, ESC, ...) is refused with where it is.
  */
 export function parseSkuList(text: string): ActiveSku[] {
+  const bad = NOT_TEXT.exec(text);
+  if (bad) {
+    const before = text.slice(0, bad.index);
+    const line = before.split('\n').length;
+    const column = bad.index - before.lastIndexOf('\n');
+    throw new SkuListError(`control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}: not a text file (a listings report, a CSV with a sku column, or one SKU per line)`, line, column);
+  }
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
   if (lines.length === 0) return [];
   const sep = lines[0].includes('\t') ? '\t' : ',';

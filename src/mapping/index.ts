@@ -1,2 +1,2 @@
-export { canonicalFields, formatProblem, loadMappings, type MappingCheck, type MappingProblem, type Mappings } from './load.ts';
+export { canonicalFields, formatProblem, loadMappings, type MappingCheck, type MappingProblem, type MappingProblemCode, type Mappings } from './load.ts';
 export * from './schema.ts';

@@ -4,9 +4,10 @@
  * path against the transaction-set schema it addresses. Every problem names the file, line and
  * column, and says what was expected.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { isMap, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
+import { parseYaml } from '../config/config.ts';
 import { parsePath, PathSyntaxError } from '../x12/path.ts';
 import { loadSetSchema, type SchemaLookup } from '../x12/schema/load.ts';
 import { compileLayout, LayoutError, normalSpecs } from './engine.ts';
@@ -15,10 +16,20 @@ import { AMAZON_CARRIER_CODES, MappingFile, type CarrierTableFile, type LayoutFi
 
 export { canonicalFields } from './fields.ts';
 
+/**
+ * What kind of problem: `folder` (nothing to load), `not-a-file` (a symbolic link, pipe or
+ * device among the files), `unreadable`, `too-large`, `yaml` (syntax, alias bomb), `schema`,
+ * `duplicate` (an id, SKU or carrier defined twice), `reference` (to a file that is not there
+ * or of the wrong kind), `carrier-code`, `layout` (fields and paths of a layout).
+ */
+export type MappingProblemCode = 'folder' | 'not-a-file' | 'unreadable' | 'too-large' | 'yaml' | 'schema' | 'duplicate' | 'reference' | 'carrier-code' | 'layout';
+
 export interface MappingProblem {
   file: string;
+  /** 1-based; 0 for a problem of the folder as a whole. */
   line: number;
   column: number;
+  code: MappingProblemCode;
   message: string;
 }
 
@@ -44,12 +55,48 @@ export interface MappingCheck {
   files: number;
 }
 
-function yamlFiles(dir: string): string[] {
+/** Mapping files are read whole and parsed into a syntax tree many times their size. */
+export const MAX_MAPPING_FILE_BYTES = 16 * 1024 * 1024;
+
+/** A path for messages: relative to the working directory when inside it, else as given. */
+function shown(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
+}
+
+/**
+ * The YAML files under a folder, in a stable order. Only real files and folders inside it are
+ * read: a symbolic link (to /etc, to a parent folder, in a loop) or a pipe or device named
+ * *.yaml is a problem, not followed, so that what the folder holds is what is checked. The
+ * folder itself may be a link (a release folder named by a stable path).
+ */
+function yamlFiles(root: string, problems: MappingProblem[]): string[] {
   const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
-    else if (/\.ya?ml$/.test(name)) out.push(p);
+  const folders = [root];
+  for (let dir = folders.pop(); dir !== undefined; dir = folders.pop()) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      problems.push({ file: shown(dir), line: 1, column: 1, code: 'unreadable', message: `cannot list the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+      continue;
+    }
+    const found: string[] = [];
+    const below: string[] = [];
+    for (const name of names) {
+      const p = join(dir, name);
+      const s = lstatSync(p, { throwIfNoEntry: false });
+      if (!s) continue; // removed while listing
+      if (s.isSymbolicLink()) problems.push({ file: shown(p), line: 1, column: 1, code: 'not-a-file', message: 'a symbolic link: mapping files are read only from files inside the folder (copy the file in instead)' });
+      else if (s.isDirectory()) below.push(p);
+      else if (!/\.ya?ml$/.test(name)) continue;
+      else if (!s.isFile()) problems.push({ file: shown(p), line: 1, column: 1, code: 'not-a-file', message: 'not a regular file (a pipe, socket or device)' });
+      else if (s.size > MAX_MAPPING_FILE_BYTES) problems.push({ file: shown(p), line: 1, column: 1, code: 'too-large', message: `${s.size} bytes; a mapping file may have at most ${MAX_MAPPING_FILE_BYTES}` });
+      else found.push(p);
+    }
+    for (const p of found) out.push(p);
+    // Depth first, in name order: the next folder to list goes last on the stack.
+    for (let i = below.length - 1; i >= 0; i--) folders.push(below[i]);
   }
   return out;
 }
@@ -76,19 +123,24 @@ export function loadMappings(dir: string): MappingCheck {
   const problems: MappingProblem[] = [];
   const mappings: Mappings = { sellers: new Map(), skuTables: new Map(), carrierTables: new Map(), partners: new Map(), layouts: new Map(), files: new Map() };
   const sources = new Map<MappingFile, Source>();
-  const report = (src: Source, path: ReadonlyArray<PropertyKey>, message: string) => problems.push({ file: src.file, ...locate(src, path), message });
-  const files = yamlFiles(dir);
+  const report = (src: Source, path: ReadonlyArray<PropertyKey>, message: string, code: MappingProblemCode) => problems.push({ file: src.file, ...locate(src, path), code, message });
+  const files = yamlFiles(dir, problems);
 
   for (const path of files) {
-    const counter = new LineCounter();
-    const doc = parseDocument(readFileSync(path, 'utf8'), { lineCounter: counter, prettyErrors: true });
-    const src: Source = { file: relative(process.cwd(), path) || path, doc, counter };
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0];
-      problems.push({ file: src.file, line: e.linePos?.[0]?.line ?? 1, column: e.linePos?.[0]?.col ?? 1, message: `not valid YAML: ${e.message.split('\n')[0]}` });
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      problems.push({ file: shown(path), line: 1, column: 1, code: 'unreadable', message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
       continue;
     }
-    const parsed = MappingFile.safeParse(doc.toJS());
+    const yaml = parseYaml(text);
+    if (yaml.problem) {
+      problems.push({ file: shown(path), line: yaml.problem.line, column: yaml.problem.column, code: 'yaml', message: `not valid YAML: ${yaml.problem.message}` });
+      continue;
+    }
+    const src: Source = { file: shown(path), doc: yaml.doc, counter: yaml.counter };
+    const parsed = MappingFile.safeParse(yaml.value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues.slice(0, 10)) {
         const where = issue.path.length ? issue.path.join('.') : '(file)';
@@ -96,7 +148,7 @@ export function loadMappings(dir: string): MappingCheck {
           issue.code === 'invalid_union' && issue.path.length === 0
             ? "kind must be one of seller, sku-table, carrier-table, partner, layout (with schemaVersion: 1)"
             : `${where}: ${issue.message}`;
-        report(src, issue.path, message);
+        report(src, issue.path, message, 'schema');
       }
       continue;
     }
@@ -106,7 +158,7 @@ export function loadMappings(dir: string): MappingCheck {
     const table: Map<string, MappingFile> =
       file.kind === 'seller' ? mappings.sellers : file.kind === 'sku-table' ? mappings.skuTables : file.kind === 'carrier-table' ? mappings.carrierTables : file.kind === 'partner' ? mappings.partners : mappings.layouts;
     const earlier = table.get(file.id);
-    if (earlier) report(src, ['id'], `${file.kind} id '${file.id}' is already defined in ${sources.get(earlier)!.file}`);
+    if (earlier) report(src, ['id'], `${file.kind} id '${file.id}' is already defined in ${sources.get(earlier)!.file}`, 'duplicate');
     else table.set(file.id, file);
   }
 
@@ -114,16 +166,16 @@ export function loadMappings(dir: string): MappingCheck {
   for (const seller of mappings.sellers.values()) {
     const src = sources.get(seller)!;
     const skus = mappings.skuTables.get(seller.skus);
-    if (!skus) report(src, ['skus'], `skus: no sku-table with id '${seller.skus}'`);
-    else if (skus.seller !== seller.id) report(src, ['skus'], `skus: sku-table '${seller.skus}' belongs to seller '${skus.seller}', not '${seller.id}'`);
+    if (!skus) report(src, ['skus'], `skus: no sku-table with id '${seller.skus}'`, 'reference');
+    else if (skus.seller !== seller.id) report(src, ['skus'], `skus: sku-table '${seller.skus}' belongs to seller '${skus.seller}', not '${seller.id}'`, 'reference');
   }
   for (const table of mappings.skuTables.values()) {
     const src = sources.get(table)!;
-    if (!mappings.sellers.has(table.seller)) report(src, ['seller'], `seller: no seller with id '${table.seller}'`);
+    if (!mappings.sellers.has(table.seller)) report(src, ['seller'], `seller: no seller with id '${table.seller}'`, 'reference');
     const seen = new Map<string, number>();
     table.items.forEach((item, i) => {
       const first = seen.get(item.sellerSku);
-      if (first !== undefined) report(src, ['items', i, 'sellerSku'], `items.${i}.sellerSku: '${item.sellerSku}' is already mapped at items.${first}`);
+      if (first !== undefined) report(src, ['items', i, 'sellerSku'], `items.${i}.sellerSku: '${item.sellerSku}' is already mapped at items.${first}`, 'duplicate');
       else seen.set(item.sellerSku, i);
     });
   }
@@ -132,17 +184,17 @@ export function loadMappings(dir: string): MappingCheck {
     const seen = new Set<string>();
     table.entries.forEach((e, i) => {
       if (!AMAZON_CARRIER_CODES.has(e.carrierCode)) {
-        report(src, ['entries', i, 'carrierCode'], `entries.${i}.carrierCode: '${e.carrierCode}' is not an Amazon carrier code (case-sensitive; use Other with a carrierName)`);
+        report(src, ['entries', i, 'carrierCode'], `entries.${i}.carrierCode: '${e.carrierCode}' is not an Amazon carrier code (case-sensitive; use Other with a carrierName)`, 'carrier-code');
       }
       const key = `${e.scac}\u0000${e.service ?? ''}`;
-      if (seen.has(key)) report(src, ['entries', i], `entries.${i}: ${e.scac}${e.service ? ` ${e.service}` : ''} is mapped twice`);
+      if (seen.has(key)) report(src, ['entries', i], `entries.${i}: ${e.scac}${e.service ? ` ${e.service}` : ''} is mapped twice`, 'duplicate');
       seen.add(key);
     });
   }
   for (const partner of mappings.partners.values()) {
     const src = sources.get(partner)!;
     partner.sellers.forEach((s, i) => {
-      if (!mappings.sellers.has(s)) report(src, ['sellers', i], `sellers.${i}: no seller with id '${s}'`);
+      if (!mappings.sellers.has(s)) report(src, ['sellers', i], `sellers.${i}: no seller with id '${s}'`, 'reference');
     });
     const seenCarrier = new Map<string, string>();
     let missing = false;
@@ -150,37 +202,42 @@ export function loadMappings(dir: string): MappingCheck {
       const table = mappings.carrierTables.get(id);
       const at = partner.carriers.length === 1 && typeof src.doc.get('carriers') === 'string' ? ['carriers'] : ['carriers', i];
       if (!table) {
-        report(src, at, `carriers: no carrier-table with id '${id}'`);
+        report(src, at, `carriers: no carrier-table with id '${id}'`, 'reference');
         missing = true;
         return;
       }
       table.entries.forEach((e, k) => {
         const key = `${e.scac}${e.service ? ` ${e.service}` : ''}`;
         const earlier = seenCarrier.get(key);
-        if (earlier && !e.override) report(sources.get(table)!, ['entries', k], `entries.${k}: ${key} is already mapped by carrier-table '${earlier}' (used before it by partner ${partner.id}): add override: true to replace it`);
+        if (earlier && !e.override) report(sources.get(table)!, ['entries', k], `entries.${k}: ${key} is already mapped by carrier-table '${earlier}' (used before it by partner ${partner.id}): add override: true to replace it`, 'duplicate');
         // With an earlier table missing (reported above) what it would have mapped is unknown.
-        if (!earlier && e.override && !missing) report(sources.get(table)!, ['entries', k, 'override'], `entries.${k}.override: no earlier table of partner ${partner.id} maps ${key}`);
+        if (!earlier && e.override && !missing) report(sources.get(table)!, ['entries', k, 'override'], `entries.${k}.override: no earlier table of partner ${partner.id} maps ${key}`, 'reference');
         seenCarrier.set(key, id);
       });
     });
     for (const [name, d] of Object.entries(partner.documents)) {
       if (!d) continue;
-      if (d.format === 'x12' && !partner.x12) report(src, ['documents', name, 'format'], `documents.${name}: x12 needs the partner's x12 identities (x12.us, x12.them)`);
+      if (d.format === 'x12' && !partner.x12) report(src, ['documents', name, 'format'], `documents.${name}: x12 needs the partner's x12 identities (x12.us, x12.them)`, 'schema');
       if (!d.layout) {
-        if (name !== 'acknowledgement') report(src, ['documents', name], `documents.${name}: a layout is needed to translate ${name}`);
+        if (name !== 'acknowledgement') report(src, ['documents', name], `documents.${name}: a layout is needed to translate ${name}`, 'schema');
         continue;
       }
       const layout = mappings.layouts.get(d.layout);
-      if (!layout) report(src, ['documents', name, 'layout'], `documents.${name}.layout: no layout with id '${d.layout}'`);
+      if (!layout) report(src, ['documents', name, 'layout'], `documents.${name}.layout: no layout with id '${d.layout}'`, 'reference');
       else if (layout.document !== name || layout.format !== d.format) {
-        report(src, ['documents', name, 'layout'], `documents.${name}.layout: layout '${d.layout}' is a ${layout.format} ${layout.document} layout`);
+        report(src, ['documents', name, 'layout'], `documents.${name}.layout: layout '${d.layout}' is a ${layout.format} ${layout.document} layout`, 'reference');
       }
     }
   }
 
   // ---- layouts: canonical fields exist and are all accounted for, partner paths exist ----
-  for (const layout of mappings.layouts.values()) checkLayout(layout, (path, message) => report(sources.get(layout)!, path, message));
+  for (const layout of mappings.layouts.values()) checkLayout(layout, (path, message) => report(sources.get(layout)!, path, message, 'layout'));
 
+  // A folder with nothing to work from is not clean: the wrong folder named, or files not yet written.
+  if (problems.length === 0 && (mappings.partners.size === 0 || mappings.sellers.size === 0)) {
+    const what = files.length === 0 ? 'no mapping file (*.yaml)' : `no ${mappings.partners.size === 0 ? 'partner' : 'seller'} file (kind: ${mappings.partners.size === 0 ? 'partner' : 'seller'})`;
+    problems.push({ file: shown(dir), line: 0, column: 0, code: 'folder', message: `${what} in the folder: nothing to translate with (see mappings/ for examples)` });
+  }
   problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
   return { mappings, problems, files: files.length };
 }
@@ -341,6 +398,7 @@ export function checkLayout(layout: LayoutFile, report: Report): void {
   }
 }
 
+/** file:line:column: message (a problem of a whole folder has no line). */
 export function formatProblem(p: MappingProblem): string {
-  return `${p.file}:${p.line}:${p.column}: ${p.message}`;
+  return `${p.file}${p.line ? `:${p.line}:${p.column}` : ''}: ${p.message}`;
 }

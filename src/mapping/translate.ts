@@ -319,7 +319,7 @@ export function writePartner(t: Translator, docs: CanonicalDocument[], options: 
       const p = prepareShipOrder(doc as ShipOrder, { mappings: t.mappings, partner: t.partner });
       if (!p.document) {
         r.status = 'held';
-        r.exceptions.push(...p.exceptions);
+        for (const x of p.exceptions) r.exceptions.push(x);
         return;
       }
       prepared = p.document;
@@ -333,7 +333,7 @@ export function writePartner(t: Translator, docs: CanonicalDocument[], options: 
     if (item.problems.length) r.status = 'rejected';
     else {
       // A name or address the text policy left blank is held, like an unknown SKU.
-      r.exceptions.push(...unsendableText(item.doc, item.changes, layout, { mappings: t.mappings, partner: t.partner }));
+      for (const x of unsendableText(item.doc, item.changes, layout, { mappings: t.mappings, partner: t.partner })) r.exceptions.push(x);
       if (r.exceptions.length) r.status = 'held';
     }
     return r.status === 'ok';
@@ -393,7 +393,7 @@ export function writePartner(t: Translator, docs: CanonicalDocument[], options: 
       const errors = validateSet(e.set).diagnostics.filter((d) => d.level === 'error');
       if (errors.length) {
         results[index].status = 'rejected';
-        results[index].problems.push(...errors.map((d) => ({ where: `document ${index + 1}`, message: `the layout wrote an invalid ${layout.set}: ${formatDiagnostic(d)}` })));
+        for (const d of errors) results[index].problems.push({ where: `document ${index + 1}`, message: `the layout wrote an invalid ${layout.set}: ${formatDiagnostic(d)}` });
       } else keep.push(sets[k]);
       k++;
     }

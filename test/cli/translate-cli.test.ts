@@ -198,3 +198,19 @@ test('translate: control characters from the partner file are escaped in the tex
     assert.ok(r.stderr.includes(c === 13 ? '\\r' : c === 8 ? '\\b' : `\\u${c.toString(16).padStart(4, '0')}`), `${JSON.stringify(h)} is not shown escaped: ${r.stderr}`);
   }
 });
+
+test('translate: a set with 200,000 problems is rejected with a bounded report, the good set beside it translated', () => {
+  const sample = readFileSync(join(root, 'samples/partners/reno-wms/945-shipment-advice.edi'), 'latin1');
+  // The first set gets 200,000 extra N9 segments (each out of place): the second set stays good.
+  const n = 200_000;
+  const hostile = sample.replace('N9*BM*SHP000451~\n', `N9*BM*SHP000451~\n${'N9*ZZ*X~\n'.repeat(n)}`).replace('SE*21*0001~', `SE*${21 + n}*0001~`);
+  const file = join(tmp, 'many-problems.edi');
+  writeFileSync(file, hostile, 'latin1');
+  const r = run(['translate', '--partner', 'reno-wms', '--doc', 'shipment-advice', '--from', 'x12', '--to', 'canonical', file]);
+  assert.equal(r.status, 1, r.stderr.slice(0, 2000));
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'a stack trace');
+  assert.match(r.stderr, /set 945 0001 \(line 3\): REJECTED/);
+  assert.match(r.stderr, /\.\.\. and \d+ more problem\(s\)/);
+  assert.ok(r.stderr.split('\n').length < 200, `${r.stderr.split('\n').length} lines of report`);
+  assert.deepEqual((JSON.parse(r.stdout) as Array<{ orderId: string }>).map((d) => d.orderId), ['113-1111111-2222222']);
+});

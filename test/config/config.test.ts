@@ -46,3 +46,26 @@ test('errors name the file, line and column and what was expected', () => {
   assert.throws(() => loadConfig({ env: { DOCKGATE_RETENTION_DAYS: 'soon' }, cwd }), /DOCKGATE_RETENTION_DAYS/);
   assert.throws(() => loadConfig({ file: 'missing.yaml', env: {}, cwd }), /not found/);
 });
+
+test('hostile configuration files: alias bombs, self-containing aliases and deep nesting are located ConfigErrors', () => {
+  const cwd = dir();
+  const bomb = (depth: number, width: number) => {
+    const lines = ['dataDir: ./d', `x0: &x0 "lol"`];
+    for (let i = 1; i <= depth; i++) lines.push(`x${i}: &x${i} [${Array(width).fill(`*x${i - 1}`).join(', ')}]`);
+    return `${lines.join('\n')}\n`;
+  };
+  const cases: Array<[string, RegExp, number]> = [
+    [bomb(9, 9), /aliases expand to too many nodes/, 3],
+    [bomb(2, 300), /aliases expand to too many nodes/, 3],
+    ['dataDir: ./d\nus: &us { isaQualifier: ZZ, isaId: X, gsId: XY, self: *us }\n', /inside the node &us it names/, 2],
+    [`dataDir: ${'['.repeat(50_000)}\n`, /Maximum call stack|nest|deep/i, 1],
+  ];
+  for (const [text, message, line] of cases) {
+    writeFileSync(join(cwd, 'dockgate.yaml'), text);
+    assert.throws(
+      () => loadConfig({ env: {}, cwd }),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message) && e.line === line && e.file === 'dockgate.yaml' && /^dockgate\.yaml:\d+:\d+: /.test(e.message),
+      text.slice(0, 60),
+    );
+  }
+});
