@@ -36,6 +36,8 @@ const NO_COMPONENT = -1;
  * in proportion to the file.
  */
 export const MAX_SEGMENT_BYTES = 1 << 20;
+/** Bytes of a run of blanks quoted in its diagnostic (the excerpt shows 60 characters at most). */
+const BLANK_EXCERPT = 64;
 /** Separator offsets per pool block; a block is shared by the segments of some 2,000 lines. */
 const POOL_BLOCK = 1 << 14;
 /** How far readIsa looks at the line after the ISA to recognise a missing ISA16. */
@@ -110,6 +112,8 @@ export class Tokenizer {
   /** File offset of pending[0] (or of the next chunk when nothing is pending). */
   private base = 0;
   private partial: PartialSegment | null = null;
+  /** Blanks between segments seen so far: where they started, whether any was not a line break. */
+  private blankRun: { from: number; odd: boolean; head: string } | null = null;
   /**
    * Element separator offsets of the segments handed out are pool[0, poolUsed); the rest is
    * free. A full block is left to the segments that use it and a new one started.
@@ -520,19 +524,22 @@ export class Tokenizer {
     while (p < n) {
       // Between segments: line breaks are the CR/LF habit; other blanks are tolerated with a warning.
       let b = buf[p];
-      if (b === LF || b === CR || b === 0x20 || b === 0x09) {
-        const from = p;
-        let odd = false;
+      if (this.blankRun !== null || b === LF || b === CR || b === 0x20 || b === 0x09) {
+        // The run may go on in the next chunk: it is reported when it ends, the same however chunked.
+        const run = (this.blankRun ??= { from: this.base + p, odd: false, head: '' });
         while (p < n && ((b = buf[p]) === LF || b === CR || b === 0x20 || b === 0x09)) {
           if (b === LF) this.line++;
-          else if (b !== CR) odd = true;
+          else if (b !== CR) run.odd = true;
+          if (run.head.length < BLANK_EXCERPT) run.head += String.fromCharCode(b);
           p++;
         }
-        if (odd && !this.reportedBlank) {
+        if (p >= n && !last) return p;
+        this.blankRun = null;
+        if (run.odd && !this.reportedBlank) {
           this.reportedBlank = true;
           this.sink.diagnostic(
-            diagnostic('file.data-between-segments', 'Spaces or tabs between segments were skipped', this.loc(from), {
-              found: decodeText(buf, from, p),
+            diagnostic('file.data-between-segments', 'Spaces or tabs between segments were skipped', { file: this.file, line: this.line, offset: run.from }, {
+              found: run.head,
             }),
           );
         }
@@ -585,7 +592,7 @@ export class Tokenizer {
         else if (c === LF) {
           // An ISA at the start of a line ends the interchange even when a terminator is missing
           // (undecided until the bytes after the line break are here).
-          if (buf[i + 1] === 0x49 && (isaAt(buf, i + 1) || (i + 4 >= n && !last))) {
+          if ((i + 4 >= n && !last) || (buf[i + 1] === 0x49 && isaAt(buf, i + 1))) {
             isaNext = true;
             break;
           }
@@ -611,7 +618,7 @@ export class Tokenizer {
       if (!terminated && !this.terminatorSeen && hasDataAfterLineBreak(buf, start, end)) {
         // Everything after the ISA is one unterminated "segment" over several lines.
         const upTo = isaNext ? 'up to the next ISA' : 'to the end of the data';
-        this.reportNoTerminator(buf, start, `: the ${(end - start).toLocaleString('en-US')} bytes (${(lines + 1).toLocaleString('en-US')} lines) that follow it, ${upTo}, are one unterminated segment`);
+        this.reportNoTerminator(buf, start, end, `: the ${(end - start).toLocaleString('en-US')} bytes (${(lines + 1).toLocaleString('en-US')} lines) that follow it, ${upTo}, are one unterminated segment`);
         this.line += lines;
         if (!isaNext) return i;
         this.line++;
@@ -659,7 +666,7 @@ export class Tokenizer {
     const limit = `${MAX_SEGMENT_BYTES / (1 << 20)} MiB`;
     if (!this.terminatorSeen) {
       this.poolUsed = at;
-      this.reportNoTerminator(buf, start, ` within ${limit} (the segment limit): the data up to the next one, or to the next ISA at the start of a line, was skipped`);
+      this.reportNoTerminator(buf, start, cut, ` within ${limit} (the segment limit): the data up to the next one, or to the next ISA at the start of a line, was skipped`);
     } else {
       this.poolUsed = k;
       const segment = new Segment(buf, start, cut, this.pool, at, k - at, this.line, this.base + start, this.separators);
@@ -680,8 +687,9 @@ export class Tokenizer {
     return grown;
   }
 
-  private reportNoTerminator(buf: Buffer, start: number, what: string): void {
-    const lineBroken = hasDataAfterLineBreak(buf, start, Math.min(buf.length, start + NEXT_LINE_LOOKAHEAD));
+  /** The ISA's terminator never came: [start, end) is what followed the ISA, all of it here. */
+  private reportNoTerminator(buf: Buffer, start: number, end: number, what: string): void {
+    const lineBroken = hasDataAfterLineBreak(buf, start, Math.min(end, start + NEXT_LINE_LOOKAHEAD));
     const hint = lineBroken ? '. The lines after the ISA look like segments without their terminators: were the terminators stripped?' : '';
     this.sink.interchangeDiagnostic(
       diagnostic('isa.terminator-not-found', `No segment terminator (${this.terminatorSource}) found after the ISA${what}${hint}`, {
@@ -690,7 +698,7 @@ export class Tokenizer {
         offset: this.isaOffset,
         segmentId: 'ISA',
       }, {
-        found: decodeText(buf, start, Math.min(buf.length, start + 60)),
+        found: decodeText(buf, start, Math.min(end, start + 60)),
         expected: `segments ending with ${this.terminatorSource.split(' ')[0]}`,
       }),
     );

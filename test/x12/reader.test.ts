@@ -338,3 +338,36 @@ test('an ISA at the start of a line after garbage is found whatever the chunking
   assert.equal(sets(readX12Sync(text)).length, 1);
   for (let cut = 10; cut < 16; cut++) assert.equal(describeEvents(await readChunked(text, [cut, 1 << 16])), expected, `chunk edge at ${cut}`);
 });
+
+test('property: hostile mixtures (stripped terminators, stray ISAs, CR LF, garbage) read the same however chunked', async () => {
+  const pieces = [
+    ISA,
+    `${ISA}\n`,
+    GS,
+    'ST*940*0001~\n',
+    'W05*N*ORDER1~',
+    'W05*N*ORDER1\n',
+    'N9*ZZ*REF\r\n',
+    'SE*3*0001~\r\n',
+    'GE*1*7~\n',
+    'IEA*1*000000101~',
+    'IEA*1*000000101\r\n',
+    '~~',
+    '\n\n',
+    '  \t',
+    'garbage text\n',
+    'ISA*00',
+    '\nISA',
+    'N9*',
+    '*****',
+    '>>>',
+    'ü€',
+  ];
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }), async (parts, sizes) => {
+      const text = Buffer.from(parts.join(''));
+      assert.equal(describeEvents(await readChunked(text, sizes)), describeEvents(readX12Sync(text)));
+    }),
+    { numRuns: 300 },
+  );
+});
