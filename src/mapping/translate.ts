@@ -145,8 +145,7 @@ async function* readX12Documents(t: Translator, source: PartnerSource, options: 
   const lookup = loadSetSchema(layout.set, layout.version)!;
   const adapter = new X12Adapter(lookup.schema);
   let anything = false;
-  const chunks = Buffer.isBuffer(source) ? (async function* () { yield source; })() : source;
-  for await (const e of readX12(Readable.from(chunks), { file: options.file })) {
+  for await (const e of readX12(Buffer.isBuffer(source) ? source : Readable.from(source), { file: options.file })) {
     if (e.type === 'diagnostic' && e.diagnostic.level === 'error') {
       anything = true;
       yield fileProblem(diagnosticProblem(e.diagnostic));
