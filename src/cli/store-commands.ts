@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { loadConfig } from '../config/config.ts';
 import type { MessageRow } from '../store/index.ts';
+import { wholeNumber } from './options.ts';
 import { openConfiguredStore } from './record.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -21,15 +22,13 @@ export function registerStoreCommands(program: Command): void {
     .command('list')
     .description('the most recent messages')
     .option('--kind <kind>', 'file, interchange, group or set')
-    .option('--limit <n>', 'how many', '20')
+    .option('--limit <n>', 'how many', wholeNumber('--limit', { min: 1, max: 1_000_000 }), 20)
     .option('--json', 'JSON output')
-    .action(async (opts: { kind?: string; limit: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { kind?: string; limit: number; json?: boolean }, cmd: Command) => {
       if (opts.kind && !['file', 'interchange', 'group', 'set'].includes(opts.kind)) throw new UsageError(`--kind must be file, interchange, group or set, not '${opts.kind}'`);
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
       const s = await openConfiguredStore(loadConfig({ file: cmd.optsWithGlobals().config }), { readOnly: true });
       try {
-        const rows = s.list({ limit, kind: opts.kind as MessageRow['kind'] | undefined });
+        const rows = s.list({ limit: opts.limit, kind: opts.kind as MessageRow['kind'] | undefined });
         process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : rows.map(line).join('\n') + (rows.length ? '\n' : 'no messages recorded yet\n'));
       } finally {
         await s.close();

@@ -98,8 +98,11 @@ export const Transport = z.discriminatedUnion('type', [
       user: z.string().min(1),
       /** Private key file path, or the name of an environment variable holding the password: never the secret. */
       auth: z.union([z.object({ keyPath: z.string().min(1) }).strict(), z.object({ passwordEnv: EnvName }).strict()]),
-      /** The server's host key as OpenSSH prints it (ssh-keygen -lf: SHA256:base64, no padding). */
-      hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a host-key fingerprint as OpenSSH prints it, e.g. SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8'),
+      /**
+       * The server's host key as OpenSSH prints it (ssh-keygen -lf: SHA256:base64, no padding).
+       * Absent until pinned: the transport then refuses to connect, and `dockgate sftp check` shows the key.
+       */
+      hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a host-key fingerprint as OpenSSH prints it, e.g. SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8').optional(),
       directories: z.object({ inbound: RemoteDir, outbound: RemoteDir, archive: RemoteDir.optional() }).strict(),
       fileNames: z.record(z.string(), FilePattern).default({}),
       pollSeconds: z.number().int().min(10).default(60),

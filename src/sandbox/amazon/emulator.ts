@@ -115,7 +115,14 @@ export class AmazonEmulator {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    // A port in use is an 'error' event, not a callback: without the listener it would crash the process.
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => {
+        this.server!.off('error', reject);
+        resolve();
+      });
+    });
     this.port = (this.server.address() as { port: number }).port;
     return this.port;
   }
