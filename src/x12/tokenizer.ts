@@ -70,6 +70,11 @@ function hasDataAfterLineBreak(buf: Buffer, start: number, end: number): boolean
   return false;
 }
 
+/** The first BLANK_EXCERPT bytes of a run of blanks: what an earlier chunk held, then [from, to). */
+function blankHead(before: { head: string } | null, buf: Buffer, from: number, to: number): string {
+  return ((before?.head ?? '') + buf.toString('latin1', from, Math.min(to, from + BLANK_EXCERPT))).slice(0, BLANK_EXCERPT);
+}
+
 /** True when an ISA header starts at q ('ISA' then a separator). */
 function isaAt(buf: Buffer, q: number): boolean {
   return q + 3 < buf.length && buf[q] === 0x49 && buf[q + 1] === 0x53 && buf[q + 2] === 0x41 && !isAlnum(buf[q + 3]);
@@ -525,21 +530,26 @@ export class Tokenizer {
       // Between segments: line breaks are the CR/LF habit; other blanks are tolerated with a warning.
       let b = buf[p];
       if (this.blankRun !== null || b === LF || b === CR || b === 0x20 || b === 0x09) {
-        // The run may go on in the next chunk: it is reported when it ends, the same however chunked.
-        const run = (this.blankRun ??= { from: this.base + p, odd: false, head: '' });
+        // The run may go on in the next chunk: it is reported when it ends, the same however
+        // chunked. (No allocation for the usual line break after a terminator.)
+        const from = p;
+        const before = this.blankRun;
+        let odd = before !== null && before.odd;
         while (p < n && ((b = buf[p]) === LF || b === CR || b === 0x20 || b === 0x09)) {
           if (b === LF) this.line++;
-          else if (b !== CR) run.odd = true;
-          if (run.head.length < BLANK_EXCERPT) run.head += String.fromCharCode(b);
+          else if (b !== CR) odd = true;
           p++;
         }
-        if (p >= n && !last) return p;
+        if (p >= n && !last) {
+          this.blankRun = { from: before?.from ?? this.base + from, odd, head: blankHead(before, buf, from, p) };
+          return p;
+        }
         this.blankRun = null;
-        if (run.odd && !this.reportedBlank) {
+        if (odd && !this.reportedBlank) {
           this.reportedBlank = true;
           this.sink.diagnostic(
-            diagnostic('file.data-between-segments', 'Spaces or tabs between segments were skipped', { file: this.file, line: this.line, offset: run.from }, {
-              found: run.head,
+            diagnostic('file.data-between-segments', 'Spaces or tabs between segments were skipped', { file: this.file, line: this.line, offset: before?.from ?? this.base + from }, {
+              found: blankHead(before, buf, from, p),
             }),
           );
         }
