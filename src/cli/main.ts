@@ -12,6 +12,7 @@ import { registerStoreCommands } from './store-commands.ts';
 import { registerTranslateCommand } from './translate-command.ts';
 import { registerX12Commands } from './x12-commands.ts';
 import { UsageError } from './usage-error.ts';
+import { printable } from './terminal-text.ts';
 
 export function buildProgram(): Command {
   const program = new Command('dockgate')
@@ -47,22 +48,25 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof UsageError || err instanceof ConfigError || (err instanceof Error && CONFIGURATION_ERRORS.has(err.name))) {
-      process.stderr.write(`dockgate: ${err.message}\n`);
+      process.stderr.write(`dockgate: ${printableLines(err.message)}\n`);
       return 2;
     }
     // The last resort for a path, port or permission that no command checked first: Node's
     // one-line message names the path (or address), and the user can fix it.
     const code = systemErrorCode(err);
     if (code) {
-      process.stderr.write(`dockgate: ${oneLine((err as Error).message)}\n`);
+      process.stderr.write(`dockgate: ${printable((err as Error).message)}\n`);
       return USER_SETUP_CODES.has(code) ? 2 : 1;
     }
     // Known failures (bad data, store problems) get their message; anything else is a bug: full stack.
     const known = err instanceof Error && KNOWN_FAILURES.has(err.name);
-    process.stderr.write(`dockgate: ${err instanceof Error ? (known ? err.message : (err.stack ?? err.message)) : String(err)}\n`);
+    process.stderr.write(`dockgate: ${err instanceof Error ? (known ? printableLines(err.message) : (err.stack ?? err.message)) : String(err)}\n`);
     return 1;
   }
 }
+
+/** A message of ours may span lines (a list of problems); what it quotes is escaped line by line. */
+const printableLines = (message: string) => message.split('\n').map(printable).join('\n');
 
 /** Typed errors that mean the setup is wrong (exit 2) rather than the data. */
 const CONFIGURATION_ERRORS = new Set(['StoreKeyError']);
@@ -77,11 +81,6 @@ const USER_SETUP_CODES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EACC
 function systemErrorCode(err: unknown): string | null {
   const e = err as NodeJS.ErrnoException | null;
   return e instanceof Error && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string' ? e.code : null;
-}
-
-/** A message that quotes a path Node did not escape: control characters as JSON escapes. */
-function oneLine(message: string): string {
-  return message.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 const code = await main(process.argv.slice(2));

@@ -10,7 +10,8 @@ import type { Command } from 'commander';
 import { auditMappings, parseSkuList, SkuListError } from '../mapping/audit.ts';
 import { formatProblem, loadMappings } from '../mapping/index.ts';
 import { TranslationSetupError } from '../mapping/translate.ts';
-import { loadCheckedMappings, printable } from './translate-command.ts';
+import { loadCheckedMappings } from './translate-command.ts';
+import { printable } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 import { requireInputDir, requireInputFile } from './user-paths.ts';
 

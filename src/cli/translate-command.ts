@@ -18,24 +18,13 @@ import { DOCUMENT_NAMES, readPartnerDocuments, translator, TranslationSetupError
 import { CanonicalDocumentError, parseCanonical, type CanonicalDocument } from '../model/index.ts';
 import { UsageError } from './usage-error.ts';
 import { requireInputDir, requireInputFile, requireOutputFile } from './user-paths.ts';
+import { printable } from './terminal-text.ts';
 
 const FORMATS = ['x12', 'csv', 'xml', 'canonical'] as const;
 type Format = (typeof FORMATS)[number];
 
 /** Problems listed per document; a set with a problem on every segment would otherwise print a line per segment. */
 const PROBLEMS_SHOWN = 100;
-
-/**
- * Text for a terminal: control characters (C0, DEL, C1), the line and paragraph separators,
- * the bidirectional overrides and lone surrogates are written as JSON writes them (\u001b, \n),
- * so that bytes from a partner file cannot move the cursor, recolour or reorder what is shown.
- */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
-    const short = JSON.stringify(c);
-    return short.length === 4 ? short.slice(1, -1) : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}
 
 /** Load the mapping folder, refusing to work from mappings with problems. */
 export function loadCheckedMappings(dir: string): Mappings {

@@ -8,11 +8,7 @@ import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../config/config.ts';
 import { UsageError } from './usage-error.ts';
-
-/** A path as it can be shown on one terminal line: quoted and escaped when it holds control characters. */
-export function shownPath(path: string): string {
-  return /[\u0000-\u001f\u007f-\u009f]/.test(path) ? JSON.stringify(path) : path;
-}
+import { shownPath } from './terminal-text.ts';
 
 /** What is wrong with a path that could not be looked at, in words. */
 function unreachable(e: unknown): string {

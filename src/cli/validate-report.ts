@@ -4,7 +4,8 @@
  * no control character from a file reaches the terminal.
  */
 import { formatDiagnostic, MAX_DIAGNOSTICS_KEPT, type Diagnostic, type DiagnosticCounts } from '../x12/diagnostics.ts';
-import { escapeControls, jsonText } from '../x12/json-form.ts';
+import { jsonText } from '../x12/json-form.ts';
+import { printable } from './terminal-text.ts';
 import type { FileResult, GroupResult, InterchangeResult, SetResult } from '../x12/result.ts';
 import { diagnosticTotals, levels } from '../x12/result.ts';
 
@@ -151,5 +152,5 @@ export function humanFile(r: FileResult, strict: boolean, showInfo: boolean): st
       lines.push(`  … ${n(hidden)} more diagnostic(s) of ${levelName(level)} not shown (${n(o.error)} error(s), ${n(o.warning)} warning(s)): at most ${n(MAX_DIAGNOSTICS_KEPT)} are kept per envelope`);
     }
   }
-  return lines.map(escapeControls).join('\n');
+  return lines.map(printable).join('\n');
 }

@@ -9,7 +9,7 @@ import { validateFile } from '../x12/validate-file.ts';
 import { requireKnownPartner, resolvePartner } from './partners.ts';
 import { requireInputFiles, requireOutputFile } from './user-paths.ts';
 import { fileVerdict, humanFile, jsonFile, jsonReport } from './validate-report.ts';
-import { escapeControls } from '../x12/json-form.ts';
+import { printable } from './terminal-text.ts';
 import { allDiagnostics } from '../x12/result.ts';
 import { openConfiguredStore, recordAcknowledgementResults, recordReceivedFile, recordTa1Result, validateAndStore } from './record.ts';
 import type { TransactionSet } from '../x12/envelope.ts';
@@ -72,11 +72,11 @@ export function registerX12Commands(program: Command): void {
             const duplicate = allDiagnostics(result).some((d) => d.code === 'isa.duplicate');
             for (const report of duplicate ? [] : acks) {
               const lines = await recordAcknowledgementResults(store, partnerId, report);
-              if (!opts.json) write(`${lines.map((l) => `  ${escapeControls(l)}`).join('\n')}\n`);
+              if (!opts.json) write(`${lines.map((l) => `  ${printable(l)}`).join('\n')}\n`);
             }
             for (const ta1 of duplicate ? [] : result.interchanges.flatMap((ic) => ic.ta1)) {
               const line = await recordTa1Result(store, partnerId, parseTa1(ta1));
-              if (!opts.json) write(`  ${escapeControls(line)}\n`);
+              if (!opts.json) write(`  ${printable(line)}\n`);
             }
           }
         }
@@ -100,11 +100,11 @@ export function registerX12Commands(program: Command): void {
       requireKnownPartner(loaded.config, opts.partner);
       const acks = await acknowledgementsFor(file, loaded, { use999: opts['999'] ?? false, record: opts.record ?? false, partner: opts.partner });
       write(acks.text);
-      for (const note of acks.notes) process.stderr.write(`dockgate: note: ${escapeControls(note)}\n`);
+      for (const note of acks.notes) process.stderr.write(`dockgate: note: ${printable(note)}\n`);
       // The verdict is validate's: acknowledging bad data (or finding nothing to acknowledge in it) is exit 1.
       const v = fileVerdict(acks.result, false);
-      if (!v.valid) process.stderr.write(`dockgate: ${escapeControls(file)}: INVALID — ${v.errors} error(s); \`dockgate x12 validate\` lists them\n`);
-      else if (acks.text === '') process.stdout.write(`${escapeControls(file)}: nothing to acknowledge (acknowledgements are not acknowledged)\n`);
+      if (!v.valid) process.stderr.write(`dockgate: ${printable(file)}: INVALID — ${v.errors} error(s); \`dockgate x12 validate\` lists them\n`);
+      else if (acks.text === '') process.stdout.write(`${printable(file)}: nothing to acknowledge (acknowledgements are not acknowledged)\n`);
       process.exitCode = v.valid ? 0 : 1;
     });
 
@@ -118,11 +118,11 @@ export function registerX12Commands(program: Command): void {
       if (opts.output !== undefined) requireOutputFile(opts.output);
       const { result, setErrors } = await convertToJson(file, opts.output);
       if (allDiagnostics(result).some((d) => d.code === 'file.data-between-segments')) {
-        process.stderr.write(`dockgate: warning: ${escapeControls(file)}: the bytes skipped between segments are not in the JSON form; from-json writes the segments without them\n`);
+        process.stderr.write(`dockgate: warning: ${printable(file)}: the bytes skipped between segments are not in the JSON form; from-json writes the segments without them\n`);
       }
       // The verdict is validate's: the form of a file with errors is written, and the exit code says it is invalid.
       const errors = fileVerdict(result, false).errors + setErrors;
-      if (errors > 0) process.stderr.write(`dockgate: ${escapeControls(file)}: INVALID — ${errors} error(s); \`dockgate x12 validate\` lists them\n`);
+      if (errors > 0) process.stderr.write(`dockgate: ${printable(file)}: INVALID — ${errors} error(s); \`dockgate x12 validate\` lists them\n`);
       process.exitCode = errors === 0 ? 0 : 1;
     });
 

@@ -40,11 +40,6 @@ function controlEscape(c: string): string {
   }
 }
 
-/** Text for a terminal: C0 and C1 control characters and DEL written as JSON escapes. */
-export function escapeControls(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, controlEscape);
-}
-
 /**
  * JSON text of a value with every control character escaped: JSON.stringify escapes C0 but
  * leaves DEL, C1 (0x80-0x9f, which terminals act on) and U+2028/U+2029 raw.
