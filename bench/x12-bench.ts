@@ -241,6 +241,9 @@ Targets (issues 2 and 9), as measured in this run:
 
 ${verdicts.join('\n')}
 
+When the load average is above the number of cores, other jobs share the CPUs and caches:
+compare the ratios within one run, not MB/s across runs.
+
 The 67 MB cases include each process's first seconds of JIT warm-up; the 1 GB run shows the
 reader's steady speed. Validation is one pass per element over the bytes with no allocation for
 clean segments (see src/x12/validate/README.md); what remains is per-segment placement and
