@@ -11,6 +11,7 @@ COPY bin ./bin
 COPY src ./src
 COPY mappings ./mappings
 COPY samples ./samples
+COPY LICENSE README.md ./
 ENV DOCKGATE_DATA_DIR=/data NODE_ENV=production
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
