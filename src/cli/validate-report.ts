@@ -4,7 +4,7 @@
  * no control character from a file reaches the terminal.
  */
 import { formatDiagnostic, MAX_DIAGNOSTICS_KEPT, type Diagnostic, type DiagnosticCounts } from '../x12/diagnostics.ts';
-import { jsonText } from '../x12/json-form.ts';
+import { jsonPieces, lazyArray, writePieces } from './json-stream.ts';
 import { printable } from './terminal-text.ts';
 import type { FileResult, GroupResult, InterchangeResult, SetResult } from '../x12/result.ts';
 import { diagnosticTotals, levels } from '../x12/result.ts';
@@ -86,7 +86,7 @@ function jsonGroup(g: GroupResult, strict: boolean) {
     valid: verdictOf(groupLevels(g), strict).valid,
     diagnostics: g.diagnostics.map(jsonDiagnostic),
     diagnosticsOmitted: omittedCount(g.omitted),
-    sets: g.sets.map((s) => jsonSet(s, strict)),
+    sets: lazyArray(g.sets, (s) => jsonSet(s, strict)),
   };
 }
 
@@ -102,7 +102,7 @@ function jsonInterchange(ic: InterchangeResult, strict: boolean) {
     valid: verdictOf(interchangeLevels(ic), strict).valid,
     diagnostics: ic.diagnostics.map(jsonDiagnostic),
     diagnosticsOmitted: omittedCount(ic.omitted),
-    groups: ic.groups.map((g) => jsonGroup(g, strict)),
+    groups: lazyArray(ic.groups, (g) => jsonGroup(g, strict)),
   };
 }
 
@@ -115,14 +115,35 @@ export function jsonFile(r: FileResult, strict: boolean) {
     warnings: v.warnings,
     diagnostics: r.diagnostics.map(jsonDiagnostic),
     diagnosticsOmitted: omittedCount(r.omitted),
-    interchanges: r.interchanges.map((ic) => jsonInterchange(ic, strict)),
-    unenveloped: r.unenveloped.map((s) => jsonSet(s, strict)),
+    interchanges: lazyArray(r.interchanges, (ic) => jsonInterchange(ic, strict)),
+    unenveloped: lazyArray(r.unenveloped, (s) => jsonSet(s, strict)),
   };
 }
 
-/** The whole --json report, control characters escaped (C1 and DEL too, which JSON.stringify leaves raw). */
-export function jsonReport(report: { valid: boolean; strict: boolean; files: unknown[] }): string {
-  return jsonText(report, 2);
+/**
+ * The --json report, written as each file is validated: `strict`, then `files` one at a time (each
+ * built and written a set at a time), then `valid`, known only at the end. Control characters are
+ * escaped (C1 and DEL too, which JSON.stringify leaves raw).
+ */
+export class JsonReportWriter {
+  private files = 0;
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly strict: boolean,
+  ) {}
+
+  async file(r: FileResult): Promise<void> {
+    const head = this.files++ === 0 ? `{\n  "strict": ${this.strict},\n  "files": [\n    ` : ',\n    ';
+    await writePieces(this.out, (function* (strict) {
+      yield head;
+      yield* jsonPieces(jsonFile(r, strict), 2);
+    })(this.strict));
+  }
+
+  async end(valid: boolean): Promise<void> {
+    const files = this.files === 0 ? `{\n  "strict": ${this.strict},\n  "files": []` : '\n  ]';
+    await writePieces(this.out, [`${files},\n  "valid": ${valid}\n}\n`]);
+  }
 }
 
 const n = (x: number) => x.toLocaleString('en-US');

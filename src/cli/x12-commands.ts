@@ -8,7 +8,7 @@ import { loadConfig } from '../config/config.ts';
 import { validateFile } from '../x12/validate-file.ts';
 import { requireKnownPartner, resolvePartner } from './partners.ts';
 import { requireInputFiles, requireOutputFile } from './user-paths.ts';
-import { fileVerdict, humanFile, jsonFile, jsonReport } from './validate-report.ts';
+import { fileVerdict, humanFile, JsonReportWriter } from './validate-report.ts';
 import { printable } from './terminal-text.ts';
 import { allDiagnostics } from '../x12/result.ts';
 import { openConfiguredStore, recordAcknowledgementResults, recordReceivedFile, recordTa1Result, validateAndStore } from './record.ts';
@@ -41,7 +41,8 @@ export function registerX12Commands(program: Command): void {
       requireKnownPartner(loaded.config, opts.partner);
       const store = opts.record ? await openConfiguredStore(loaded) : null;
       let allValid = true;
-      const reports: unknown[] = [];
+      // The JSON report is written as each file is validated, never held whole.
+      const report = opts.json ? new JsonReportWriter(process.stdout, strict) : null;
       try {
         for (const file of files) {
           // Acknowledgements received are read while their sets are at hand (segments are not kept).
@@ -65,7 +66,7 @@ export function registerX12Commands(program: Command): void {
           }
           const v = fileVerdict(result, strict);
           allValid &&= v.valid;
-          if (opts.json) reports.push(jsonFile(result, strict));
+          if (report) await report.file(result);
           else write(`${humanFile(result, strict, opts.info ?? false)}\n`);
           if (store) {
             // A resent (duplicate) interchange changes nothing a second time.
@@ -83,7 +84,7 @@ export function registerX12Commands(program: Command): void {
       } finally {
         await store?.close();
       }
-      if (opts.json) write(`${jsonReport({ valid: allValid, strict, files: reports })}\n`);
+      await report?.end(allValid);
       process.exitCode = allValid ? 0 : 1;
     });
 
