@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { ReaderEvent } from '../../src/x12/envelope.ts';
+import { codes } from './reader-events.ts';
 import { readX12 } from '../../src/x12/reader.ts';
 
 const ISA = 'ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261124*1200*U*00401*000000101*0*T*>~\n';
@@ -77,17 +78,6 @@ async function assertLinear(make: (scale: number) => Buffer, chunkSize: number):
     ratio < SLACK,
     `${(large.length / 1e6).toFixed(1)} MB took ${ratio.toFixed(1)}x as long as ${(small.length / 1e6).toFixed(1)} MB (${(tl / 1e3).toFixed(0)} ms vs ${(ts / 1e3).toFixed(0)} ms of CPU)`,
   );
-}
-
-function codes(events: ReaderEvent[]): string[] {
-  const out: string[] = [];
-  for (const e of events) {
-    if (e.type === 'diagnostic') out.push(e.diagnostic.code);
-    else if (e.type === 'interchange-start' || e.type === 'group-start') out.push(...e.diagnostics.map((d) => d.code));
-    else if (e.type === 'set') out.push(...e.set.diagnostics.map((d) => d.code));
-    else if (e.type === 'group-end' || e.type === 'interchange-end') out.push(...e.trailer.diagnostics.map((d) => d.code));
-  }
-  return out;
 }
 
 /** Terminators removed after the ISA, line breaks kept: what a careless export produces. */

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { ReaderEvent } from '../../src/x12/envelope.ts';
+import { codes } from './reader-events.ts';
 import { readX12, readX12Sync } from '../../src/x12/reader.ts';
 
 const ISA = 'ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261124*1200*U*00401*000000101*0*T*>~';
@@ -14,17 +15,6 @@ function interchange(opts: { isa?: string; control?: string; sets?: string[]; te
   const body = [`GS*OW*SENDER*RECEIVER*20261124*1200*7*X*004010~`, ...sets, `GE*${sets.length}*7~`, `IEA*1*${opts.control ?? '000000101'}~`].join('');
   const all = (opts.isa ?? ISA) + body;
   return all.split('~').filter((s) => s !== '').map((s) => s + term + nl).join('');
-}
-
-function codes(events: ReaderEvent[]): string[] {
-  const out: string[] = [];
-  for (const e of events) {
-    if (e.type === 'diagnostic') out.push(e.diagnostic.code);
-    else if (e.type === 'interchange-start' || e.type === 'group-start') out.push(...e.diagnostics.map((d) => d.code));
-    else if (e.type === 'set') out.push(...e.set.diagnostics.map((d) => d.code));
-    else if (e.type === 'group-end' || e.type === 'interchange-end') out.push(...e.trailer.diagnostics.map((d) => d.code));
-  }
-  return out;
 }
 
 function sets(events: ReaderEvent[]) {
