@@ -159,6 +159,8 @@ export const PartnerFile = z
     /** Carrier tables, later ones overriding earlier ones entry by entry, only where an entry says override: true. */
     carriers: z.union([Id, z.array(Id).min(1)]).transform((c) => (Array.isArray(c) ? c : [c])),
     stockStates: z.object({ sellable: z.array(z.string().min(1)).min(1), notSellable: z.array(z.string().min(1)).default([]) }).strict(),
+    /** What the partner's inventory counts mean: 'available-after-allocation' (default) already takes off units allocated to orders it has received; 'on-hand' counts every unit still on the shelf. freshnessMinutes overrides the gateway's inventory-stale window for this partner. */
+    inventory: z.object({ semantics: z.enum(['available-after-allocation', 'on-hand']).default('available-after-allocation'), freshnessMinutes: z.number().int().positive().optional() }).strict().optional(),
     textPolicy: z.object({ nonAscii: z.enum(['transliterate', 'replace']).default('transliterate'), replacement: z.string().max(1).default(' ') }).strict().default({ nonAscii: 'transliterate', replacement: ' ' }),
   })
   .strict();
