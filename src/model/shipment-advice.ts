@@ -73,9 +73,8 @@ export const ShipmentAdvice = z
     for (const [sku, qty] of shipped) {
       if (qty > 0 && !inPackages.has(sku)) ctx.addIssue({ code: 'custom', path: ['lines'], message: `${qty} of ${sku} shipped but in no package` });
     }
-    a.lines.forEach((l, i) => {
-      if (l.shipped < l.ordered && !l.shortReason) ctx.addIssue({ code: 'custom', path: ['lines', i, 'shortReason'], message: `${l.sellerSku}: ${l.ordered - l.shipped} short without a reason` });
-    });
+    // A line shipped short without a reason is accepted: partial shipments are normal (the rest
+    // follows in another advice) and the gateway tracks the open quantity per order line.
   });
 
 export type ShipmentAdvice = z.infer<typeof ShipmentAdvice>;
