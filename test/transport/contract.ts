@@ -2,7 +2,7 @@
  * The contract every transport keeps, run against the directory transport and against SFTP on
  * a real sshd: what a put shows, never a partial file, names refused, moves and deletes, 1,000
  * small files, a 100 MB file both ways with its hash checked, and the inbound and outbound rules
- * on top (completeness, recording before archiving, no file taken twice, delivered only after
+ * on top (completeness, archived only when the taker says, delivered only after
  * the rename).
  */
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { openStore } from '../../src/store/index.ts';
 import type { MessageStore } from '../../src/store/store.ts';
-import { InboundPoller } from '../../src/transport/inbound.ts';
+import { InboundDirectory } from '../../src/transport/inbound.ts';
 import { deliver } from '../../src/transport/outbound.ts';
 import { TransportError, type Transport } from '../../src/transport/transport.ts';
 
@@ -141,43 +141,49 @@ export function transportContract(label: string, make: () => Promise<Fixture | s
     assert.deepEqual(back, sent);
   });
 
-  run('inbound: complete files only, recorded before they are archived, never taken twice; a reused name is flagged', async (f) => {
+  run('inbound: complete files only (two looks apart, a done-marker, a temporary name); bytes streamed to the taker; archived only when told, a reused name kept beside the first', async (f) => {
     const dir = f.dir('inbound');
     const { store, close } = await tempStore();
     try {
-      f.write(dir, '945_1.edi', Buffer.from('first'));
-      const poller = new InboundPoller(f.transport, store, { partner: 'p', dir, completeness: { mode: 'stable' }, after: { archive: `${dir}/archive` } });
-      const look1 = await poller.poll();
-      assert.deepEqual([look1.taken, look1.waiting], [[], ['945_1.edi']]); // one look is not enough
-      const look2 = await poller.poll();
-      assert.deepEqual(look2.taken.map((x) => [x.name, x.size, x.flagged]), [['945_1.edi', 5, false]]);
-      assert.equal(store.get(look2.taken[0].messageId)!.status, 'received');
-      assert.equal((await store.blobs.read(look2.taken[0].sha256)).toString(), 'first');
+      const inbound = new InboundDirectory(f.transport, { dir, completeness: { mode: 'stable' }, after: { archive: `${dir}/archive` } });
+      // The partner still writing between the two looks: not complete in this look.
+      f.write(dir, '945_1.edi', Buffer.from('fir'));
+      const slept: number[] = [];
+      const growing = await inbound.look({ ms: 3000, sleep: async (ms) => {
+        slept.push(ms);
+        f.write(dir, '945_1.edi', Buffer.from('first'));
+      } });
+      assert.deepEqual([growing.complete, growing.waiting, slept], [[], ['945_1.edi'], [3000]]);
+      // Left alone between the looks: complete.
+      const still = await inbound.look({ ms: 3000, sleep: async (ms) => void slept.push(ms) });
+      assert.deepEqual([still.complete.map((x) => [x.name, x.size]), still.waiting], [[['945_1.edi', 5]], []]);
+      const blob = await inbound.take('945_1.edi', (bytes) => store.blobs.putStream(bytes));
+      assert.equal((await store.blobs.read(blob.sha256)).toString(), 'first');
+      // Taking moves nothing: the file stays until the taker has recorded it and says finish.
+      assert.deepEqual((await f.transport.list(dir)).map((x) => x.name), ['945_1.edi']);
+      assert.equal(await inbound.finish(still.complete[0], new Date('2026-11-24T22:00:00Z')), '945_1.edi');
       assert.deepEqual((await f.transport.list(dir)).map((x) => x.name), []);
-      assert.deepEqual((await f.transport.list(`${dir}/archive`)).map((x) => x.name), ['945_1.edi']);
-      // The same file again (an archive that failed after recording): not recorded twice.
-      f.write(dir, '945_1.edi', Buffer.from('first'));
-      await poller.poll();
-      const same = await poller.poll();
-      assert.deepEqual([same.taken, same.skipped], [[], ['945_1.edi']]);
-      // The same name with other bytes: taken, and flagged.
+      // The same name again: archived beside the first, not over it.
       f.write(dir, '945_1.edi', Buffer.from('second'));
-      await poller.poll().catch(() => undefined);
-      await f.transport.delete(`${dir}/archive`, '945_1.edi');
-      const other = await poller.poll();
-      assert.deepEqual(other.taken.map((x) => [x.name, x.flagged]), [['945_1.edi', true]]);
-      assert.equal(store.get(other.taken[0].messageId)!.status, 'received-name-reused');
-      assert.equal(store.receivedFiles('p', '945_1.edi').length, 2);
+      const again = await inbound.look({ ms: 0, sleep: async () => undefined });
+      assert.equal(await inbound.finish(again.complete[0], new Date('2026-11-24T22:00:00Z')), '945_1.edi.20261124T220000000Z');
+      assert.deepEqual((await f.transport.list(`${dir}/archive`)).map((x) => x.name).sort(), ['945_1.edi', '945_1.edi.20261124T220000000Z']);
+      // Nothing there: no second look is waited for.
+      const empty = await inbound.look({ ms: 3000, sleep: async (ms) => void slept.push(ms) });
+      assert.deepEqual([empty.complete, slept.length], [[], 2]);
       // A done-marker, and a temporary-name convention.
       f.write(dir, 'inv.csv', Buffer.from('a,b'));
-      const marker = new InboundPoller(f.transport, store, { partner: 'p', dir, completeness: { mode: 'marker', suffix: '.done' }, after: { delete: true } });
-      assert.deepEqual((await marker.poll()).waiting, ['inv.csv']);
+      const marker = new InboundDirectory(f.transport, { dir, completeness: { mode: 'marker', suffix: '.done' }, after: { delete: true } });
+      const none = async () => undefined;
+      assert.deepEqual((await marker.look({ ms: 0, sleep: none })).waiting, ['inv.csv']);
       f.write(dir, 'inv.csv.done', Buffer.from(''));
-      assert.deepEqual((await marker.poll()).taken.map((x) => x.name), ['inv.csv']);
+      const marked = await marker.look({ ms: 0, sleep: none });
+      assert.deepEqual(marked.complete.map((x) => [x.name, x.marker]), [['inv.csv', 'inv.csv.done']]);
+      assert.equal(await marker.finish(marked.complete[0], new Date()), null);
       assert.deepEqual(await f.transport.list(dir), []);
       f.write(dir, 'tmp_orders.csv', Buffer.from('x'));
-      const temp = new InboundPoller(f.transport, store, { partner: 'p', dir, completeness: { mode: 'temp-name', prefix: 'tmp_' }, after: { delete: true } });
-      assert.deepEqual((await temp.poll()).waiting, ['tmp_orders.csv']);
+      const temp = new InboundDirectory(f.transport, { dir, completeness: { mode: 'temp-name', prefix: 'tmp_' }, after: { delete: true } });
+      assert.deepEqual((await temp.look({ ms: 0, sleep: none })).waiting, ['tmp_orders.csv']);
     } finally {
       await close();
     }

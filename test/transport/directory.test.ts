@@ -1,4 +1,4 @@
-/** The directory transport keeps the transport contract; what the poller and delivery record. */
+/** The directory transport keeps the transport contract; what delivery records. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openStore } from '../../src/store/index.ts';
 import { DirectoryTransport } from '../../src/transport/directory.ts';
-import { InboundPoller } from '../../src/transport/inbound.ts';
 import { deliver } from '../../src/transport/outbound.ts';
 import { transportContract } from './contract.ts';
 
@@ -27,23 +26,13 @@ transportContract('directory', async () => {
   };
 });
 
-test('directory: a file taken may carry buyer data and is not complete until processed; a delivery is complete unless an acknowledgement is awaited', async () => {
+test('directory: a delivery is complete unless an acknowledgement is awaited', async () => {
   const root = mkdtempSync(join(tmpdir(), 'dockgate-dir-'));
   const store = openStore({ dataDir: join(root, 'data') });
   try {
     const transport = new DirectoryTransport(root);
     await transport.connect();
-    for (const d of ['in', 'out']) mkdirSync(join(root, d));
-    // Names and bytes a partner might send: anything, the poller cannot know yet.
-    const names = ['orders.csv', 'INV_846.edi', 'ORDERS.XML', 'no-extension'];
-    for (const n of names) writeFileSync(join(root, 'in', n), randomBytes(64));
-    const poller = new InboundPoller(transport, store, { partner: 'p', dir: 'in', completeness: { mode: 'temp-name', suffix: '.part' }, after: { delete: true } });
-    const taken = (await poller.poll()).taken;
-    assert.deepEqual(taken.map((t) => t.name).sort(), [...names].sort());
-    for (const t of taken) {
-      const m = store.get(t.messageId)!;
-      assert.deepEqual([m.containsPii, m.completedAt], [true, null], t.name);
-    }
+    mkdirSync(join(root, 'out'));
     const blob = await store.blobs.putBuffer(Buffer.from('ISA~'));
     const record = (fileName: string) => store.recordFile({ direction: 'out', partner: 'p', fileName, sha256: blob.sha256, size: 4, status: 'ready', containsPii: true, children: [] });
     const plain = await record('a.csv');
