@@ -10,7 +10,21 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type Request, type Response } from 'express';
 import rateLimits from './rate-limits.json' with { type: 'json' };
-import { Seed as SeedSchema, sellerState, type Seed as SeedInput, type Confirmation, type OrderState, type SellerState } from './state.ts';
+import type { z } from 'zod';
+import {
+  GenerateOrders,
+  NewOrder,
+  orderState,
+  Recipient,
+  Seed as SeedSchema,
+  sellerState,
+  type Confirmation,
+  type GenerateOrdersInput,
+  type NewOrderInput,
+  type OrderState,
+  type Seed as SeedInput,
+  type SellerState,
+} from './state.ts';
 
 export interface FaultOptions {
   /** Share of requests answered 429 QuotaExceeded regardless of quota (0..1). */
@@ -34,11 +48,17 @@ export interface EmulatorOptions {
   faults?: FaultOptions;
   /** Deterministic randomness for faults (tests). */
   random?: () => number;
-  /** Where emulated time comes from: rate buckets and token lifetimes (tests share one with the adapter). */
-  clock?: { now(): number };
+  /**
+   * Where emulated time comes from: rate buckets, token lifetimes, and the times orders change
+   * (lastUpdatedTime of a new, cancelled, re-addressed or confirmed order). Tests share one with
+   * the adapter or the gateway; epoch milliseconds or a Date.
+   */
+  clock?: { now(): number | Date };
 }
 
 export interface RecordedCall {
+  /** When it arrived, on the emulator's clock (ISO 8601 with milliseconds). */
+  at: string;
   operation: string;
   method: string;
   path: string;
@@ -47,6 +67,70 @@ export interface RecordedCall {
   status: number;
   response?: unknown;
   seller?: string;
+}
+
+/** A refusal of the emulator's own buyer and view API (not SP-API): 400 bad input, 404 unknown, 409 not in a state for it. */
+export class EmulatorRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409,
+    /** The input field at fault, as a dotted path (e.g. `order.items.0.quantity`). */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'EmulatorRequestError';
+  }
+}
+
+/** What /emulator/calls shows of a call: never its tokens, query or body (they may carry buyer data). */
+export interface CallView {
+  at: string;
+  operation: string;
+  method: string;
+  path: string;
+  seller?: string;
+  status: number;
+}
+
+/** An order as /emulator/orders shows it: state, items with shipped quantities, confirmations; no buyer data. */
+export interface OrderView {
+  seller: string;
+  orderId: string;
+  marketplaceId: string;
+  fulfilledBy: 'MERCHANT' | 'AMAZON';
+  status: OrderState['status'];
+  createdTime: string;
+  lastUpdatedTime: string;
+  shipBy?: string;
+  items: Array<{ orderItemId: string; sellerSku: string; quantity: number; shipped: number }>;
+  confirmations: Confirmation[];
+  cancellation?: OrderState['cancellation'];
+  addressChangedTime?: string;
+}
+
+/** A listing as /emulator/listings shows it: the channel quantities Amazon holds. */
+export interface ListingView {
+  seller: string;
+  sku: string;
+  asin: string;
+  productType: string;
+  channels: Array<{ code: string; quantity?: number }>;
+  /** The merchant (DEFAULT) channel's quantity; null when the listing has no such channel or no quantity. */
+  mfnQuantity: number | null;
+  /** Quantity updates accepted (patchListingsItem or JSON_LISTINGS_FEED) while the emulator ran. */
+  quantityUpdates: number;
+  lastQuantityUpdateTime?: string;
+}
+
+const FULFILLMENT_STATUSES = ['PENDING_AVAILABILITY', 'PENDING', 'UNSHIPPED', 'PARTIALLY_SHIPPED', 'SHIPPED', 'CANCELLED', 'UNFULFILLABLE'];
+
+/** A zod failure as a request error naming the first field at fault. */
+function parsed<S extends z.ZodType>(schema: S, value: unknown, name: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  const field = [name, ...i.path.map(String)].join('.');
+  throw new EmulatorRequestError(`${field}: ${i.message}`, 400, field);
 }
 
 interface Bucket {
@@ -86,6 +170,10 @@ export class AmazonEmulator {
   private readonly random: () => number;
   private readonly now: () => number;
   private seq = 0;
+  /** Orders made by generateOrders so far: their ids and item ids count up from here. */
+  private generated = 0;
+  /** searchOrders result lists by search id, so that pages are cut from one list (bounded: oldest dropped). */
+  private readonly searches = new Map<string, OrderState[]>();
   port = 0;
 
   constructor(options: EmulatorOptions) {
@@ -95,7 +183,12 @@ export class AmazonEmulator {
     this.faults = options.faults ?? {};
     this.random = options.random ?? Math.random;
     const clock = options.clock;
-    this.now = clock ? () => clock.now() : Date.now;
+    this.now = clock
+      ? () => {
+          const t = clock.now();
+          return typeof t === 'number' ? t : t.getTime();
+        }
+      : Date.now;
   }
 
   seller(id: string): SellerState | undefined {
@@ -106,6 +199,233 @@ export class AmazonEmulator {
   setFaults(f: FaultOptions): void {
     Object.assign(this.faults, f);
     for (const k of Object.keys(this.faults) as Array<keyof FaultOptions>) if (f[k] === undefined && k in f) delete this.faults[k];
+  }
+
+  // ---------------------------------------------------------------- the buyer's side, and the view from outside
+
+  /** The emulator's now as Amazon writes times: ISO 8601 to the second (rounded down, so a watermark taken the same second still finds it). */
+  private isoNow(): string {
+    return new Date(Math.floor(this.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  }
+
+  private sellerOrFail(sellerId: unknown): SellerState {
+    if (typeof sellerId !== 'string' || sellerId === '') throw new EmulatorRequestError('seller: the seller id is required (one of the seed\'s sellers)', 400, 'seller');
+    const s = this.sellers.get(sellerId);
+    if (!s) throw new EmulatorRequestError(`seller: no seller '${sellerId}' (the seed has ${[...this.sellers.keys()].join(', ')})`, 404, 'seller');
+    return s;
+  }
+
+  private orderOrFail(s: SellerState, orderId: string): OrderState {
+    const o = s.orders.get(orderId);
+    if (!o) throw new EmulatorRequestError(`order ${orderId} is not an order of seller ${s.seed.id}`, 404, 'orderId');
+    return o;
+  }
+
+  /** The order's lastUpdatedTime moves to now, never back (a seeded order may carry a later time). */
+  private touch(o: OrderState): string {
+    const now = this.isoNow();
+    if (Date.parse(now) > Date.parse(o.lastUpdatedTime)) o.lastUpdatedTime = now;
+    return o.lastUpdatedTime;
+  }
+
+  /** A buyer places an order: it appears with lastUpdatedTime now, so a search after the gateway's watermark finds it. */
+  addOrder(sellerId: string, order: NewOrderInput): OrderView {
+    const s = this.sellerOrFail(sellerId);
+    const o = parsed(NewOrder, order, 'order');
+    if (s.orders.has(o.orderId)) throw new EmulatorRequestError(`order.orderId: seller ${s.seed.id} already has order ${o.orderId}`, 409, 'order.orderId');
+    if (!s.seed.marketplaces.includes(o.marketplaceId)) throw new EmulatorRequestError(`order.marketplaceId: ${o.marketplaceId} is not a marketplace of seller ${s.seed.id} (${s.seed.marketplaces.join(', ')})`, 400, 'order.marketplaceId');
+    const ids = o.items.map((i) => i.orderItemId);
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (twice) throw new EmulatorRequestError(`order.items: orderItemId ${twice} appears twice`, 400, 'order.items');
+    const now = this.isoNow();
+    const createdTime = o.createdTime ?? now;
+    const state = orderState({ ...o, createdTime }, Date.parse(createdTime) > Date.parse(now) ? createdTime : now);
+    s.orders.set(o.orderId, state);
+    return this.orderView(s, state);
+  }
+
+  /**
+   * Many orders at once (benches, load and crash tests): one line of one SKU each, synthetic
+   * recipients, ids counting up from 902-0000000-0000001 (skipping any the seller has).
+   */
+  generateOrders(sellerId: string, spec: GenerateOrdersInput): string[] {
+    const s = this.sellerOrFail(sellerId);
+    const g = parsed(GenerateOrders, spec, 'generate');
+    const marketplaceId = g.marketplaceId ?? s.seed.marketplaces[0];
+    if (!s.seed.marketplaces.includes(marketplaceId)) throw new EmulatorRequestError(`generate.marketplaceId: ${marketplaceId} is not a marketplace of seller ${s.seed.id}`, 400, 'generate.marketplaceId');
+    const now = this.isoNow();
+    const start = g.startTime ? Date.parse(g.startTime) : Date.parse(now);
+    const asin = s.listings.get(g.sku)?.asin ?? 'B000000000';
+    const made: string[] = [];
+    for (let i = 0; i < g.count; i++) {
+      let n: number;
+      let orderId: string;
+      do {
+        n = ++this.generated;
+        const digits = String(n).padStart(14, '0');
+        orderId = `902-${digits.slice(0, 7)}-${digits.slice(7)}`;
+      } while (s.orders.has(orderId));
+      const createdTime = new Date(start + i * g.spacingSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const order = {
+        orderId,
+        marketplaceId,
+        fulfilledBy: 'MERCHANT' as const,
+        status: 'UNSHIPPED' as const,
+        createdTime,
+        recipient: { name: `Buyer ${n}`, addressLine1: `${n} Main St`, city: 'Reno', stateOrRegion: 'NV', postalCode: '89502', countryCode: 'US' },
+        items: [{ orderItemId: String(90_000_000_000_000 + n), sellerSku: g.sku, asin, title: 'Item', quantity: g.quantity }],
+      };
+      s.orders.set(orderId, orderState(order, createdTime > now ? createdTime : now));
+      made.push(orderId);
+    }
+    return made;
+  }
+
+  /**
+   * The buyer cancels: the order turns CANCELLED (the 2026-01-01 FulfillmentStatus) with the
+   * items' cancellation, and lastUpdatedTime moves to now. Refused (409) once a package of it is
+   * confirmed shipped, or when it is already cancelled.
+   */
+  cancelOrder(sellerId: string, orderId: string, options: { reason?: string } = {}): OrderView {
+    const s = this.sellerOrFail(sellerId);
+    const o = this.orderOrFail(s, orderId);
+    if (o.status === 'CANCELLED') throw new EmulatorRequestError(`order ${orderId} is already cancelled`, 409, 'orderId');
+    if (o.confirmations.length > 0 || o.status === 'SHIPPED' || o.status === 'PARTIALLY_SHIPPED') {
+      throw new EmulatorRequestError(`order ${orderId} is ${o.status}: an order cannot be cancelled once it has shipped`, 409, 'orderId');
+    }
+    o.status = 'CANCELLED';
+    o.cancellation = { by: 'BUYER', at: this.touch(o), ...(options.reason !== undefined && { reason: options.reason }) };
+    return this.orderView(s, o);
+  }
+
+  /** The ship-to address changes before the order ships; lastUpdatedTime moves to now. Refused (409) once shipped or cancelled. */
+  changeAddress(sellerId: string, orderId: string, recipient: z.input<typeof Recipient>): OrderView {
+    const s = this.sellerOrFail(sellerId);
+    const o = this.orderOrFail(s, orderId);
+    const r = parsed(Recipient, recipient, 'recipient');
+    if (o.status === 'CANCELLED' || o.confirmations.length > 0 || o.status === 'SHIPPED' || o.status === 'PARTIALLY_SHIPPED') {
+      throw new EmulatorRequestError(`order ${orderId} is ${o.status}: its address can only change before it ships`, 409, 'orderId');
+    }
+    o.recipient = r;
+    o.addressChangedTime = this.touch(o);
+    return this.orderView(s, o);
+  }
+
+  private orderView(s: SellerState, o: OrderState): OrderView {
+    return {
+      seller: s.seed.id,
+      orderId: o.seed.orderId,
+      marketplaceId: o.seed.marketplaceId,
+      fulfilledBy: o.seed.fulfilledBy,
+      status: o.status,
+      createdTime: o.seed.createdTime,
+      lastUpdatedTime: o.lastUpdatedTime,
+      ...(o.seed.shipBy && { shipBy: o.seed.shipBy }),
+      items: o.seed.items.map((i) => ({ orderItemId: i.orderItemId, sellerSku: i.sellerSku, quantity: i.quantity, shipped: o.shipped.get(i.orderItemId) ?? 0 })),
+      confirmations: o.confirmations.map((c) => structuredClone(c)),
+      ...(o.cancellation && { cancellation: { ...o.cancellation } }),
+      ...(o.addressChangedTime && { addressChangedTime: o.addressChangedTime }),
+    };
+  }
+
+  private sellersFor(sellerId: string | undefined): SellerState[] {
+    return sellerId === undefined ? [...this.sellers.values()] : [this.sellerOrFail(sellerId)];
+  }
+
+  /** Every order of one seller (or of all), with its state and confirmations. */
+  orders(sellerId?: string): OrderView[] {
+    return this.sellersFor(sellerId).flatMap((s) => [...s.orders.values()].map((o) => this.orderView(s, o)));
+  }
+
+  /** Every listing of one seller (or of all), with the quantities Amazon holds per channel. */
+  listings(sellerId?: string): ListingView[] {
+    return this.sellersFor(sellerId).flatMap((s) =>
+      [...s.listings.values()].map((l) => {
+        const u = s.listingUpdates.get(l.sku);
+        return {
+          seller: s.seed.id,
+          sku: l.sku,
+          asin: l.asin,
+          productType: l.productType,
+          channels: l.channels.map((c) => ({ ...c })),
+          mfnQuantity: l.channels.find((c) => c.code === 'DEFAULT')?.quantity ?? null,
+          quantityUpdates: u?.count ?? 0,
+          ...(u && { lastQuantityUpdateTime: u.at }),
+        };
+      }),
+    );
+  }
+
+  /** The calls received (SP-API and LWA), without tokens, queries or bodies; optionally of some operations, at or after a time. */
+  callLog(filter: { operations?: string[]; since?: string } = {}): CallView[] {
+    let since: number | undefined;
+    if (filter.since !== undefined) {
+      if (!ISO_DATE_TIME.test(filter.since)) throw new EmulatorRequestError(`since: '${filter.since}' is not an ISO 8601 date-time`, 400, 'since');
+      since = Date.parse(filter.since);
+    }
+    return this.calls
+      .filter((c) => (!filter.operations || filter.operations.includes(c.operation)) && (since === undefined || Date.parse(c.at) >= since))
+      .map((c) => ({ at: c.at, operation: c.operation, method: c.method, path: c.path, ...(c.seller && { seller: c.seller }), status: c.status }));
+  }
+
+  private listingUpdated(s: SellerState, sku: string): void {
+    const u = s.listingUpdates.get(sku);
+    s.listingUpdates.set(sku, { count: (u?.count ?? 0) + 1, at: this.isoNow() });
+  }
+
+  /** The /emulator/ buyer and view routes: JSON in and out, errors as { error, field? }. */
+  private view(app: ReturnType<typeof express>): void {
+    const answer = (res: Response, run: () => { status: number; body: unknown }) => {
+      try {
+        const r = run();
+        res.status(r.status).json(r.body);
+      } catch (e) {
+        if (!(e instanceof EmulatorRequestError)) throw e;
+        res.status(e.status).json({ error: e.message, ...(e.field && { field: e.field }) });
+      }
+    };
+    const one = (v: unknown, name: string): string | undefined => {
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' || v === '') throw new EmulatorRequestError(`${name}: give it once, as text`, 400, name);
+      return v;
+    };
+    const body = (req: Request): Record<string, unknown> => {
+      const b: unknown = req.body;
+      if (!req.is('application/json') || typeof b !== 'object' || b === null || Array.isArray(b)) throw new EmulatorRequestError('body: a JSON object (content-type application/json) is required', 400, 'body');
+      return b as Record<string, unknown>;
+    };
+    app.get('/emulator/calls', (req, res) =>
+      answer(res, () => ({ status: 200, body: { calls: this.callLog({ operations: list(one(req.query.operation, 'operation')), since: one(req.query.since, 'since') }) } })),
+    );
+    app.get('/emulator/orders', (req, res) => answer(res, () => ({ status: 200, body: { orders: this.orders(one(req.query.seller, 'seller')) } })));
+    app.get('/emulator/listings', (req, res) => answer(res, () => ({ status: 200, body: { listings: this.listings(one(req.query.seller, 'seller')) } })));
+    app.post('/emulator/orders', (req, res) =>
+      answer(res, () => {
+        const b = body(req);
+        const seller = b.seller as string;
+        if (b.order !== undefined && b.generate !== undefined) throw new EmulatorRequestError('order, generate: give one of them, not both', 400, 'order');
+        if (b.generate !== undefined) return { status: 201, body: { orderIds: this.generateOrders(seller, b.generate as GenerateOrdersInput) } };
+        if (b.order === undefined) throw new EmulatorRequestError('order: the order to add is required (or generate: {count, sku})', 400, 'order');
+        this.sellerOrFail(seller);
+        return { status: 201, body: { order: this.addOrder(seller, b.order as NewOrderInput) } };
+      }),
+    );
+    app.post('/emulator/orders/:orderId/cancel', (req, res) =>
+      answer(res, () => {
+        const b = body(req);
+        if (b.reason !== undefined && typeof b.reason !== 'string') throw new EmulatorRequestError('reason: text when given', 400, 'reason');
+        return { status: 200, body: { order: this.cancelOrder(b.seller as string, String(req.params.orderId), { reason: b.reason as string | undefined }) } };
+      }),
+    );
+    app.post('/emulator/orders/:orderId/address', (req, res) =>
+      answer(res, () => {
+        const b = body(req);
+        const s = this.sellerOrFail(b.seller);
+        this.orderOrFail(s, String(req.params.orderId));
+        if (b.recipient === undefined) throw new EmulatorRequestError('recipient: the new ship-to address is required', 400, 'recipient');
+        return { status: 200, body: { order: this.changeAddress(s.seed.id, String(req.params.orderId), b.recipient as z.input<typeof Recipient>) } };
+      }),
+    );
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<number> {
@@ -166,12 +486,18 @@ export class AmazonEmulator {
     op('get', '/feeds/2021-06-30/documents/:documentId', 'getFeedDocument', (req, s) => this.getFeedDocument(req, s));
     op('post', '/tokens/2021-03-01/restrictedDataToken', 'createRestrictedDataToken', (req, s) => this.createRestrictedDataToken(req, s));
     app.get('/emulator/feed-documents/:sellerId/:documentId', (req, res) => this.feedDocument(req, res));
+    // The buyer's side and the view from outside: not SP-API, no token, not recorded as calls.
+    this.view(app);
     // Report documents and labels are fetched from a pre-signed URL, outside the API and its quota.
     app.get('/emulator/documents/:sellerId/:documentId', (req, res) => this.document(req, res));
     app.get('/emulator/labels/:confirmationId.pdf', (req, res) => res.type('application/pdf').send(Buffer.from(`%PDF-1.4\n% labels for ${req.params.confirmationId}\n`)));
     // A body that is not JSON gets Amazon's shape of error, not an HTML page.
     app.use((err: Error & { status?: number }, req: Request, res: Response, next: (e?: unknown) => void) => {
       if (res.headersSent) return next(err);
+      if (req.path.startsWith('/emulator/')) {
+        res.status(400).json({ error: `body: not readable as JSON: ${err.message}`, field: 'body' });
+        return;
+      }
       this.record('unreadable', req, 400);
       res.status(err.status ?? 400).json({ errors: [{ code: 'InvalidInput', message: `The request body could not be read: ${err.message}` }] });
     });
@@ -183,7 +509,7 @@ export class AmazonEmulator {
   }
 
   private record(operation: string, req: Request, status: number, response?: unknown, seller?: string): void {
-    this.calls.push({ operation, method: req.method, path: req.path, query: req.query as RecordedCall['query'], body: req.method === 'GET' ? undefined : req.body, status, response, seller });
+    this.calls.push({ at: new Date(this.now()).toISOString(), operation, method: req.method, path: req.path, query: req.query as RecordedCall['query'], body: req.method === 'GET' ? undefined : req.body, status, response, seller });
   }
 
   /** LWA: refresh token -> access token. */
@@ -271,6 +597,12 @@ export class AmazonEmulator {
         orderItemId: i.orderItemId,
         quantityOrdered: i.quantity,
         product: { asin: i.asin, title: i.title, sellerSku: i.sellerSku, ...(i.price && { price: { unitPrice: i.price } }) },
+        ...(o.cancellation && {
+          cancellation: {
+            cancellationRequest: { requester: o.cancellation.by, ...(o.cancellation.reason !== undefined && { cancelReason: o.cancellation.reason }) },
+            cancellationExecution: { cancelledBy: o.cancellation.by, ...(o.cancellation.reason !== undefined && { cancelReason: o.cancellation.reason }) },
+          },
+        }),
         ...(included.includes('FULFILLMENT') && { fulfillment: { quantityFulfilled: shipped, quantityUnfulfilled: i.quantity - shipped } }),
       };
     });
@@ -281,7 +613,7 @@ export class AmazonEmulator {
       salesChannel: { channelName: 'AMAZON', marketplaceId: s.marketplaceId },
       ...(included.includes('BUYER') && s.buyer && { buyer: s.buyer }),
       ...(included.includes('RECIPIENT') && {
-        recipient: { deliveryAddress: { ...s.recipient, addressType: 'RESIDENTIAL' } },
+        recipient: { deliveryAddress: { ...o.recipient, addressType: 'RESIDENTIAL' } },
       }),
       fulfillment: {
         fulfillmentStatus: o.status,
@@ -315,23 +647,52 @@ export class AmazonEmulator {
     for (const [k, v] of Object.entries({ createdAfter, lastUpdatedAfter: updatedAfter, createdBefore: q.createdBefore, lastUpdatedBefore: q.lastUpdatedBefore })) {
       if (v !== undefined && !ISO_DATE_TIME.test(v)) return invalid(`${k} must be an ISO 8601 date-time.`);
     }
+    // The model: with lastUpdatedAfter no createdBefore; with lastUpdatedBefore neither createdAfter nor createdBefore.
+    if (updatedAfter && q.createdBefore) return invalid('createdBefore cannot be specified with lastUpdatedAfter.');
+    if (createdAfter && q.lastUpdatedBefore) return invalid('lastUpdatedBefore cannot be specified with createdAfter.');
     const marketplaces = list(q.marketplaceIds) ?? s.seed.marketplaces;
     const statuses = list(q.fulfillmentStatuses);
+    const unknown = statuses?.find((x) => !FULFILLMENT_STATUSES.includes(x));
+    if (unknown) return invalid(`Invalid fulfillmentStatuses value ${unknown}.`);
     const by = list(q.fulfilledBy);
     const included = list(q.includedData) ?? [];
     const max = q.maxResultsPerPage ? Number(q.maxResultsPerPage) : 100;
     if (!Number.isInteger(max) || max < 1 || max > 100) return invalid('maxResultsPerPage must be between 1 and 100.');
-    const start = q.paginationToken ? Number.parseInt(Buffer.from(q.paginationToken, 'base64url').toString(), 10) : 0;
-    if (Number.isNaN(start)) return invalid('Invalid paginationToken.');
-    const all = [...s.orders.values()]
-      .filter((o) => marketplaces.includes(o.seed.marketplaceId))
-      .filter((o) => (createdAfter ? o.seed.createdTime >= createdAfter : o.lastUpdatedTime >= updatedAfter!))
-      .filter((o) => !statuses || statuses.includes(o.status))
-      .filter((o) => !by || by.includes(o.seed.fulfilledBy))
-      .sort((a, b) => a.seed.createdTime.localeCompare(b.seed.createdTime));
+    // Without a requested bound the emulator answers every order up to its now: it does not hold
+    // back the last two minutes, and a seed's orders dated after the emulator's clock still count.
+    const asked = createdAfter ? q.createdBefore : q.lastUpdatedBefore;
+    const before = asked === undefined ? Number.POSITIVE_INFINITY : Date.parse(asked);
+    let all: OrderState[];
+    let start = 0;
+    let searchId: string;
+    if (q.paginationToken) {
+      // Pages are cut from the list the first page was cut from, so that orders changing between pages neither repeat nor vanish.
+      const m = /^([0-9a-f-]{36})\.(\d+)$/.exec(Buffer.from(q.paginationToken, 'base64url').toString());
+      const kept = m ? this.searches.get(m[1]) : undefined;
+      if (!m || !kept) return invalid('Invalid paginationToken.');
+      [searchId, all, start] = [m[1], kept, Number(m[2])];
+    } else {
+      const after = Date.parse((createdAfter ?? updatedAfter)!);
+      all = [...s.orders.values()]
+        .filter((o) => marketplaces.includes(o.seed.marketplaceId))
+        .filter((o) => {
+          const t = Date.parse(createdAfter ? o.seed.createdTime : o.lastUpdatedTime);
+          return t >= after && t <= before;
+        })
+        .filter((o) => !statuses || statuses.includes(o.status))
+        .filter((o) => !by || by.includes(o.seed.fulfilledBy))
+        .sort((a, b) => a.seed.createdTime.localeCompare(b.seed.createdTime));
+      searchId = randomUUID();
+    }
     const page = all.slice(start, start + max);
-    const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
-    return { status: 200, body: { orders: page.map((o) => this.orderJson(o, included)), ...(next && { pagination: { nextToken: next } }), [createdAfter ? 'createdBefore' : 'lastUpdatedBefore']: new Date(Date.now() - 120_000).toISOString().replace(/\.\d{3}Z$/, 'Z') } };
+    let next: string | undefined;
+    if (start + max < all.length) {
+      next = Buffer.from(`${searchId}.${start + max}`).toString('base64url');
+      this.searches.set(searchId, all);
+      if (this.searches.size > 50) this.searches.delete(this.searches.keys().next().value!);
+    } else this.searches.delete(searchId);
+    const bound = asked ?? this.isoNow();
+    return { status: 200, body: { orders: page.map((o) => this.orderJson(o, included)), ...(next && { pagination: { nextToken: next } }), [createdAfter ? 'createdBefore' : 'lastUpdatedBefore']: bound } };
   }
 
   private getOrder(req: Request, s: SellerState) {
@@ -377,12 +738,12 @@ export class AmazonEmulator {
       trackingNumber: p.trackingNumber,
       shipDate: p.shipDate,
       items: items.map((i) => ({ orderItemId: String(i.orderItemId), quantity: i.quantity as number })),
-      at: new Date().toISOString(),
+      at: this.isoNow(),
     };
     o.confirmations.push(c);
     for (const i of c.items) o.shipped.set(i.orderItemId, (o.shipped.get(i.orderItemId) ?? 0) + i.quantity);
     o.status = o.seed.items.every((i) => (o.shipped.get(i.orderItemId) ?? 0) >= i.quantity) ? 'SHIPPED' : 'PARTIALLY_SHIPPED';
-    o.lastUpdatedTime = c.at.replace(/\.\d{3}Z$/, 'Z');
+    this.touch(o);
     return { status: 204 };
   }
 
@@ -429,6 +790,7 @@ export class AmazonEmulator {
           if (c) c.quantity = v.quantity;
           else if (v.fulfillment_channel_code) l.channels.push({ code: v.fulfillment_channel_code, quantity: v.quantity });
         }
+        this.listingUpdated(s, sku);
       }
     }
     s.submissions.push({ sku, submissionId, patches: body.patches, at: new Date().toISOString() });
@@ -648,6 +1010,7 @@ export class AmazonEmulator {
                 const c = l.channels.find((x) => x.code === v.fulfillment_channel_code);
                 if (c) c.quantity = v.quantity;
               }
+              this.listingUpdated(s, l.sku);
             }
             accepted++;
           }

@@ -12,6 +12,19 @@ export const SeedOrderItem = z
   .object({ orderItemId: z.string().regex(/^\d{14}$/), sellerSku: z.string(), asin: z.string(), title: z.string().default('Item'), quantity: z.number().int().positive(), price: Money.optional() })
   .strict();
 
+export const Recipient = z
+  .object({
+    name: z.string().min(1),
+    addressLine1: z.string().min(1),
+    addressLine2: z.string().optional(),
+    city: z.string().min(1),
+    stateOrRegion: z.string().optional(),
+    postalCode: z.string().min(1),
+    countryCode: z.string().regex(/^[A-Z]{2}$/, 'a two-letter ISO 3166-1 country code'),
+    phone: z.string().optional(),
+  })
+  .strict();
+
 export const SeedOrder = z
   .object({
     orderId: z.string().regex(/^\d{3}-\d{7}-\d{7}$/),
@@ -22,18 +35,7 @@ export const SeedOrder = z
     lastUpdatedTime: z.iso.datetime().optional(),
     shipBy: z.iso.datetime().optional(),
     deliverBy: z.iso.datetime().optional(),
-    recipient: z
-      .object({
-        name: z.string(),
-        addressLine1: z.string(),
-        addressLine2: z.string().optional(),
-        city: z.string(),
-        stateOrRegion: z.string().optional(),
-        postalCode: z.string(),
-        countryCode: z.string(),
-        phone: z.string().optional(),
-      })
-      .strict(),
+    recipient: Recipient,
     buyer: z.object({ buyerName: z.string().optional(), buyerEmail: z.string().optional() }).strict().optional(),
     items: z.array(SeedOrderItem).min(1),
   })
@@ -107,6 +109,29 @@ export const Seed = z.object({ sellers: z.array(SeedSeller).min(1) }).strict();
 export type Seed = z.input<typeof Seed>;
 export type SeedSellerT = z.infer<typeof SeedSeller>;
 export type SeedOrderT = z.infer<typeof SeedOrder>;
+export type RecipientT = z.infer<typeof Recipient>;
+
+/**
+ * An order a buyer places while the emulator runs: a seed order whose creation time defaults to
+ * the emulator's now (its lastUpdatedTime is always the emulator's now: the order just appeared).
+ */
+export const NewOrder = SeedOrder.omit({ lastUpdatedTime: true }).partial({ createdTime: true });
+export type NewOrderInput = z.input<typeof NewOrder>;
+
+/** Many orders at once, for benches and load tests: one SKU each, synthetic recipients. */
+export const GenerateOrders = z
+  .object({
+    count: z.number().int().positive().max(1_000_000),
+    sku: z.string().min(1),
+    quantity: z.number().int().positive().default(1),
+    marketplaceId: z.string().optional(),
+    /** Creation time of the first order (default: the emulator's now). */
+    startTime: z.iso.datetime().optional(),
+    /** Seconds between consecutive orders' creation times. */
+    spacingSeconds: z.number().nonnegative().default(0),
+  })
+  .strict();
+export type GenerateOrdersInput = z.input<typeof GenerateOrders>;
 
 export function loadSeed(file: string): z.infer<typeof Seed> {
   const text = readFileSync(file, 'utf8');
@@ -137,12 +162,23 @@ export interface OrderState {
   lastUpdatedTime: string;
   shipped: Map<string, number>;
   confirmations: Confirmation[];
+  /** Where it ships now: the seed's recipient until the buyer changes the address. */
+  recipient: RecipientT;
+  /** Set when the order was cancelled while the emulator ran. */
+  cancellation?: { by: 'BUYER'; reason?: string; at: string };
+  addressChangedTime?: string;
+}
+
+export function orderState(o: SeedOrderT, lastUpdatedTime = o.lastUpdatedTime ?? o.createdTime): OrderState {
+  return { seed: o, status: o.status, lastUpdatedTime, shipped: new Map(), confirmations: [], recipient: o.recipient };
 }
 
 export interface SellerState {
   seed: SeedSellerT;
   orders: Map<string, OrderState>;
   listings: Map<string, z.infer<typeof SeedListing>>;
+  /** Quantity updates Amazon accepted per SKU (patch or feed), and when the last one was. */
+  listingUpdates: Map<string, { count: number; at: string }>;
   submissions: Array<{ sku: string; submissionId: string; patches: unknown; at: string }>;
   reports: Map<string, { reportId: string; reportType: string; marketplaceIds: string[]; createdTime: string; documentId: string }>;
   /** Feed documents: uploaded inputs and processing reports, by document id. */
@@ -153,8 +189,9 @@ export interface SellerState {
 export function sellerState(seed: SeedSellerT): SellerState {
   return {
     seed,
-    orders: new Map(seed.orders.map((o) => [o.orderId, { seed: o, status: o.status, lastUpdatedTime: o.lastUpdatedTime ?? o.createdTime, shipped: new Map(), confirmations: [] }])),
+    orders: new Map(seed.orders.map((o) => [o.orderId, orderState(o)])),
     listings: new Map(seed.listings.map((l) => [l.sku, structuredClone(l)])),
+    listingUpdates: new Map(),
     submissions: [],
     reports: new Map(),
     feedDocuments: new Map(),
