@@ -4,9 +4,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import pino from 'pino';
 import { AmazonEmulator } from '../sandbox/amazon/emulator.ts';
+import { realWarehouseClock, WarehouseSetupError, WarehouseSimulator, type AckMode } from '../sandbox/warehouse/index.ts';
 import { loadSeed } from '../sandbox/amazon/state.ts';
-import { decimalNumber, portNumber } from './options.ts';
+import { decimalNumber, portNumber, wholeNumber } from './options.ts';
+import { loadCheckedMappings } from './translate-command.ts';
 import { UsageError } from './usage-error.ts';
 import { requireInputFile } from './user-paths.ts';
 
@@ -60,4 +63,69 @@ export function registerSandboxCommand(program: Command): void {
       await emulator.stop();
       process.stdout.write(`${JSON.stringify({ msg: 'SP-API emulator stopped', calls: emulator.calls.length })}\n`);
     });
+  registerWarehouseCommand(sandbox);
+}
+
+/**
+ * `dockgate sandbox warehouse`: a 3PL for any partner of the mappings, over the same directory
+ * tree as the gateway's --partner-root (see docs/sandbox-warehouse.md).
+ */
+function registerWarehouseCommand(sandbox: Command): void {
+  const seconds = (flag: string) => decimalNumber(flag, { min: 0, max: 1e8, unit: 'seconds' });
+  const fraction = (flag: string) => decimalNumber(flag, { min: 0, max: 1, unit: 'a share between 0 and 1' });
+  sandbox
+    .command('warehouse')
+    .description("play a partner's warehouse over its directories: take ship orders, answer 997s, ship with tracking numbers, count stock")
+    .requiredOption('--partner <id>', 'the partner to play (mappings/partners)')
+    .requiredOption('--root <dir>', "the gateway's --partner-root: the partner's directories are under <dir>/<partner id> (created when missing)")
+    .option('--mappings <dir>', 'folder of mapping files (env DOCKGATE_MAPPINGS)', process.env.DOCKGATE_MAPPINGS ?? 'mappings')
+    .option('--ack <mode>', 'X12 partners: accept, reject (a share of sets, --reject-share) or none (never answer)', 'accept')
+    .option('--reject-share <p>', 'with --ack reject: the share of sets rejected', fraction('--reject-share'), 1)
+    .option('--ship-after <s>', 'seconds from taking an order to its shipment advice', seconds('--ship-after'), 60)
+    .option('--partial-share <p>', 'share of orders shipped in two advices (part of a line first)', fraction('--partial-share'), 0)
+    .option('--split-share <p>', 'share of orders shipped in two packages', fraction('--split-share'), 0)
+    .option('--inventory-every <s>', 'seconds between inventory counts (0: never)', seconds('--inventory-every'), 3600)
+    .option('--stock <n>', 'units of each warehouse item at the start', wholeNumber('--stock', { min: 0, max: 1e9, unit: 'units' }), 10_000)
+    .option('--seed <n>', 'seed of everything drawn at random', wholeNumber('--seed', { min: 0, max: 4_294_967_295 }), 1)
+    .option('--poll-seconds <n>', 'seconds between cycles', decimalNumber('--poll-seconds', { min: 0, aboveMin: true, max: 86_400, unit: 'seconds' }), 5)
+    .option('--once', 'run one cycle and exit')
+    .action(
+      async (o: { partner: string; root: string; mappings: string; ack: string; rejectShare: number; shipAfter: number; partialShare: number; splitShare: number; inventoryEvery: number; stock: number; seed: number; pollSeconds: number; once?: boolean }) => {
+        if (!['accept', 'reject', 'none'].includes(o.ack)) throw new UsageError(`--ack takes accept, reject or none, not ${JSON.stringify(o.ack)}`);
+        const mappings = loadCheckedMappings(o.mappings);
+        const log = pino({ base: { pid: process.pid } });
+        let simulator: WarehouseSimulator;
+        try {
+          simulator = new WarehouseSimulator({
+            mappings,
+            partner: o.partner,
+            root: o.root,
+            ack: o.ack as AckMode,
+            rejectShare: o.rejectShare,
+            shipAfterSeconds: o.shipAfter,
+            partialShare: o.partialShare,
+            splitShare: o.splitShare,
+            inventoryEverySeconds: o.inventoryEvery,
+            stock: o.stock,
+            seed: o.seed,
+            pollSeconds: o.pollSeconds,
+            clock: realWarehouseClock,
+            log,
+          });
+        } catch (e) {
+          if (e instanceof WarehouseSetupError || (e as Error).name === 'TranslationSetupError') throw new UsageError((e as Error).message);
+          throw e;
+        }
+        if (o.once) {
+          const r = await simulator.step();
+          log.info({ taken: r.taken, written: r.written.map((w) => w.name), shipped: r.shipped.length, problems: r.problems.length }, 'warehouse cycle done');
+          return;
+        }
+        const stop = new AbortController();
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+        log.info({ root: simulator.dir, ...simulator.directories }, 'warehouse simulator running');
+        await simulator.run(stop.signal);
+        log.info({ counters: simulator.status().counters }, 'warehouse simulator stopped');
+      },
+    );
 }
