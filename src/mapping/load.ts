@@ -168,6 +168,12 @@ export function loadMappings(dir: string): MappingCheck {
     const skus = mappings.skuTables.get(seller.skus);
     if (!skus) report(src, ['skus'], `skus: no sku-table with id '${seller.skus}'`, 'reference');
     else if (skus.seller !== seller.id) report(src, ['skus'], `skus: sku-table '${seller.skus}' belongs to seller '${skus.seller}', not '${seller.id}'`, 'reference');
+    if (seller.warehouse !== undefined) {
+      const w = mappings.partners.get(seller.warehouse);
+      if (!w) report(src, ['warehouse'], `warehouse: no partner with id '${seller.warehouse}'`, 'reference');
+      else if (!w.sellers.includes(seller.id)) report(src, ['warehouse'], `warehouse: partner '${w.id}' does not list seller '${seller.id}' under sellers`, 'reference');
+      else if (w.documents['ship-order']?.direction !== 'out') report(src, ['warehouse'], `warehouse: partner '${w.id}' takes no ship orders (documents.ship-order with direction: out)`, 'reference');
+    }
   }
   for (const table of mappings.skuTables.values()) {
     const src = sources.get(table)!;

@@ -26,6 +26,8 @@ export const SellerFile = z
       z.object({ secretsFile: z.string().min(1) }).strict(),
     ]),
     skus: Id,
+    /** The partner (warehouse) that gets this seller's orders; without it, the one partner listing the seller with an outbound ship-order document. */
+    warehouse: Id.optional(),
   })
   .strict();
 
@@ -156,6 +158,8 @@ export const PartnerFile = z
     sellers: z.array(Id).min(1),
     documents: z.partialRecord(z.enum(DOCUMENTS), z.object({ direction: z.enum(['in', 'out']), format: z.enum(['x12', 'csv', 'xml']), layout: Id.optional() }).strict()),
     acks: z.object({ required: z.boolean(), withinMinutes: z.number().int().positive() }).strict().optional(),
+    /** Ship orders to this partner: at most perFile orders per file (default: the gateway's ordersPerFile); changes: the layout can carry a change (940 W05-01 R). */
+    orders: z.object({ perFile: z.number().int().positive().max(10_000).optional(), changes: z.boolean().optional() }).strict().optional(),
     /** Carrier tables, later ones overriding earlier ones entry by entry, only where an entry says override: true. */
     carriers: z.union([Id, z.array(Id).min(1)]).transform((c) => (Array.isArray(c) ? c : [c])),
     stockStates: z.object({ sellable: z.array(z.string().min(1)).min(1), notSellable: z.array(z.string().min(1)).default([]) }).strict(),
