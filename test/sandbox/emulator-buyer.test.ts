@@ -195,6 +195,22 @@ test('over HTTP: generated orders are found by a search across pages', async () 
   });
 });
 
+test('orderClock: order and call times follow a Date clock the test moves while quotas and tokens keep real time', async () => {
+  let at = new Date('2027-03-01T10:00:00.250Z');
+  const orderClock = { now: () => at };
+  await withEmulator({ orderClock, timeScale: 1000 }, async (emu, adapter) => {
+    const a = adapter('acme');
+    emu.addOrder('acme', newOrder('114-5550006-0000006'));
+    at = new Date('2027-03-01T11:00:00Z');
+    const found = [];
+    // More searches than the burst of 20: refilled on real time at the time scale (on a clock standing still the emulator would answer 429 until the adapter gave up).
+    for (let i = 0; i < 22; i++) for await (const o of a.searchMfnOrders({ lastUpdatedAfter: new Date('2027-03-01T10:00:00Z') })) found.push(o.lastUpdatedTime);
+    assert.deepEqual(new Set(found), new Set(['2027-03-01T10:00:00Z']));
+    assert.equal(found.length, 22);
+    assert.ok(emu.callLog({ operations: ['searchOrders'] }).every((c) => c.at === '2027-03-01T11:00:00.000Z'));
+  });
+});
+
 test('over HTTP: bad input is 400 naming the field, an unknown seller or order 404', async () => {
   await withEmulator({}, async (emu) => {
     const cases: Array<[string, string, unknown, number, string | undefined, RegExp]> = [

@@ -54,6 +54,12 @@ export interface EmulatorOptions {
    * the adapter or the gateway; epoch milliseconds or a Date.
    */
   clock?: { now(): number | Date };
+  /**
+   * Where only the times the emulator shows come from (orders' changes, calls' arrival), when they should follow a test's clock but the
+   * rate buckets and tokens should not (a clock that stands still would never refill a bucket).
+   * Default: `clock`.
+   */
+  orderClock?: { now(): number | Date };
 }
 
 export interface RecordedCall {
@@ -169,6 +175,7 @@ export class AmazonEmulator {
   private readonly faults: FaultOptions;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly orderNow: () => number;
   private seq = 0;
   /** Orders made by generateOrders so far: their ids and item ids count up from here. */
   private generated = 0;
@@ -182,13 +189,15 @@ export class AmazonEmulator {
     this.timeScale = options.timeScale ?? 1;
     this.faults = options.faults ?? {};
     this.random = options.random ?? Math.random;
-    const clock = options.clock;
-    this.now = clock
-      ? () => {
-          const t = clock.now();
-          return typeof t === 'number' ? t : t.getTime();
-        }
-      : Date.now;
+    const millis = (c: { now(): number | Date } | undefined) =>
+      c
+        ? () => {
+            const t = c.now();
+            return typeof t === 'number' ? t : t.getTime();
+          }
+        : Date.now;
+    this.now = millis(options.clock);
+    this.orderNow = options.orderClock ? millis(options.orderClock) : this.now;
   }
 
   seller(id: string): SellerState | undefined {
@@ -205,7 +214,7 @@ export class AmazonEmulator {
 
   /** The emulator's now as Amazon writes times: ISO 8601 to the second (rounded down, so a watermark taken the same second still finds it). */
   private isoNow(): string {
-    return new Date(Math.floor(this.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    return new Date(Math.floor(this.orderNow() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
   }
 
   private sellerOrFail(sellerId: unknown): SellerState {
@@ -509,7 +518,7 @@ export class AmazonEmulator {
   }
 
   private record(operation: string, req: Request, status: number, response?: unknown, seller?: string): void {
-    this.calls.push({ at: new Date(this.now()).toISOString(), operation, method: req.method, path: req.path, query: req.query as RecordedCall['query'], body: req.method === 'GET' ? undefined : req.body, status, response, seller });
+    this.calls.push({ at: new Date(this.orderNow()).toISOString(), operation, method: req.method, path: req.path, query: req.query as RecordedCall['query'], body: req.method === 'GET' ? undefined : req.body, status, response, seller });
   }
 
   /** LWA: refresh token -> access token. */
