@@ -366,6 +366,31 @@ test('restart: a new simulator over the same root carries on with its orders and
   }
 });
 
+test('run(): cycles every poll-seconds on the injected clock until aborted, shipping on that clock', async () => {
+  const w = world('reno-wms');
+  try {
+    let t = T0;
+    const stop = new AbortController();
+    let sleeps = 0;
+    const clock = {
+      now: () => new Date(t),
+      sleep: async (ms: number) => {
+        t += ms;
+        if (++sleeps === 3) stop.abort();
+      },
+    };
+    const sim = w.sim({ clock, pollSeconds: 20, shipAfterSeconds: 40 });
+    w.deliver(MFN);
+    await sim.run(stop.signal);
+    assert.equal(sleeps, 3);
+    assert.equal(t - T0, 60_000);
+    assert.equal(w.written(/_945_/).length, 1, 'shipped at the third cycle (t + 40 s)');
+    assert.deepEqual(sim.status().held, []);
+  } finally {
+    w.close();
+  }
+});
+
 test('CLI: dockgate sandbox warehouse --once runs one cycle over the partner root', () => {
   const w = world('reno-wms');
   try {
