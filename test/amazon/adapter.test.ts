@@ -98,12 +98,15 @@ test('a hung connection times out and is retried; a seller whose answers never c
 });
 
 test('an expired access token is refreshed once and the call goes through', async () => {
-  // Tokens live 2 emulated seconds: 20 ms at a time scale of 100.
-  await withEmulator({ faults: { tokenLifetimeSeconds: 2 } }, async (emu, adapter) => {
+  // Tokens live 2 emulated seconds: 20 ms at a time scale of 100. Time is a shared manual clock
+  // that only the test moves, so a loaded machine cannot expire the token before the first call.
+  let t = Date.parse('2026-11-02T12:00:00Z');
+  const clock = { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  await withEmulator({ faults: { tokenLifetimeSeconds: 2 }, clock }, async (emu, adapter) => {
     const events: AdapterEvent[] = [];
-    const a = adapter('acme', { onEvent: (e) => events.push(e) });
+    const a = adapter('acme', { onEvent: (e) => events.push(e), clock });
     await a.getOrder('112-3456789-1234567');
-    await new Promise((r) => setTimeout(r, 50));
+    t += 50;
     await a.getOrder('112-3456789-1234567');
     assert.equal(events.filter((e) => e.type === 'token-refresh').length, 1);
     assert.equal(emu.calls.filter((c) => c.operation === 'lwaToken').length, 2);

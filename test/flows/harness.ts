@@ -81,12 +81,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const loaded = loadMappings(mappingsDir);
   if (loaded.problems.length) throw new Error(`mappings in ${mappingsDir}: ${loaded.problems.map((p) => p.message).join('; ')}`);
   const mappings = loaded.mappings;
-  const emulator = new AmazonEmulator({ seed: options.seed ?? sampleSeed(), timeScale: 1000, ...options.emulator });
+  const clock = options.clock ?? new TestClock();
+  // The emulator's order times (lastUpdatedTime, when calls arrived) follow the test's clock; its
+  // rate limits keep real time (a clock that stands still would never refill a bucket).
+  const emulator = new AmazonEmulator({ seed: options.seed ?? sampleSeed(), timeScale: 1000, orderClock: clock, ...options.emulator });
   const port = await emulator.start();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'dockgate-flow-'));
   const partnerRoot = options.partnerRoot ?? join(dataDir, 'partners');
   const store = openStore({ dataDir, retentionDays: 30 }) as GatewayStore;
-  const clock = options.clock ?? new TestClock();
   const logs: Array<Record<string, unknown>> = [];
   const log = pino({ level: 'debug' }, new Writable({ write(chunk, _e, cb) { for (const l of String(chunk).split('\n')) if (l) logs.push(JSON.parse(l)); cb(); } }));
   const dirs = (partner: string) => mappings.partners.get(partner)!.transport.directories;
