@@ -199,6 +199,9 @@ export class WarehouseSimulator {
     }
     this.shipDue(now, report);
     this.countInventory(now, report);
+    // An idle cycle changes nothing: the state file is not rewritten (the idle bench stays flat).
+    const changed = report.taken.length > 0 || report.problems.length > 0 || report.shipped.length > 0 || this.state.outbox.length > 0 || this.rng.state !== this.state.rng;
+    if (!changed) return report;
     this.state.rng = this.rng.state;
     saveState(this.stateFile, this.state);
     await this.flush(report);
