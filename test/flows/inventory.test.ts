@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ReceivedFile } from '../../src/flows/context.ts';
 import { checkInventoryFreshness, handlers, inventoryRoute, refreshChannels, retries } from '../../src/flows/inventory-to-amazon.ts';
+import { pollPartnerFiles } from '../../src/flows/inbound.ts';
 import { OutboxWorker } from '../../src/gateway/worker.ts';
 import { readPartnerDocuments, translator, type InboundDocument } from '../../src/mapping/translate.ts';
 import type { OrderRecord } from '../../src/store/work.ts';
@@ -353,6 +354,59 @@ test('held documents: an unknown item is an unmapped-sku exception, an unknown s
     assert.equal(state.context.mappingKey, 'stockStates');
     assert.equal(await h.store.work.inventory.lastSnapshot('reno-wms', 'acme'), null, 'nothing applied');
     assert.equal((await acmeJobs(h)).length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a patch Amazon refuses is an amazon-refused exception (job dead, nothing left pending); its retry publishes the SKU again; a superseded job publishes nothing', async () => {
+  const h = await startHarness();
+  try {
+    await refreshChannels(h.ctx, 'acme');
+    const mug = h.emulator.seller('acme')!.listings.get('MUG-12OZ-WHT')!;
+    h.emulator.seller('acme')!.listings.delete('MUG-12OZ-WHT');
+    await receive(h, 'reno-wms', edi());
+    const done = await drain(h);
+    const dead = done.find((r) => r.key.startsWith('publish-quantity:acme:MUG-12OZ-WHT:'));
+    assert.equal(dead?.outcome, 'dead');
+    const x = await h.store.work.exceptions.find('amazon-refused', 'MUG-12OZ-WHT', 'acme', null);
+    assert.ok(x, 'amazon-refused keyed by the SKU');
+    assert.match(x.message, /MUG-12OZ-WHT has no listing/);
+    assert.deepEqual(await h.store.work.inventory.quantity('acme', 'MUG-12OZ-WHT'), { seller: 'acme', sku: 'MUG-12OZ-WHT', accepted: null, acceptedAt: null, pending: null, pendingSince: null });
+    assert.equal(mfn(h, 'acme', 'TSHIRT-RED-M'), 118, 'the other SKUs went out');
+
+    h.emulator.seller('acme')!.listings.set('MUG-12OZ-WHT', mug);
+    assert.match(await retries['amazon-refused']!(h.ctx, x), /MUG-12OZ-WHT 43 queued again/);
+    await drain(h);
+    assert.equal(mfn(h, 'acme', 'MUG-12OZ-WHT'), 43);
+    assert.equal((await h.store.work.exceptions.get(x.id))?.state, 'resolved');
+    // Another flow's amazon-refused (a package) is left to that flow's retry.
+    assert.match(await retries['amazon-refused']!(h.ctx, { ...x, key: '17' }), /not about a published quantity/);
+
+    // Two snapshots before the worker runs: the first one's job finds a newer quantity pending and does nothing.
+    await receive(h, 'reno-wms', edi({ time: '0700', replace: [['QTY*33*120~', 'QTY*33*100~']] }));
+    await receive(h, 'reno-wms', edi({ time: '0800', replace: [['QTY*33*120~', 'QTY*33*90~']] }));
+    const patches = calls(h, 'patchListingsItem', 'TSHIRT-RED-M');
+    await drain(h);
+    assert.equal(calls(h, 'patchListingsItem', 'TSHIRT-RED-M') - patches, 1, 'only the newest quantity is patched');
+    assert.equal(mfn(h, 'acme', 'TSHIRT-RED-M'), 88);
+    assert.ok(h.logs.some((l) => l.msg === 'publish superseded: a newer quantity is pending (or none is)' && l.quantity === 98));
+  } finally {
+    await h.close();
+  }
+});
+
+test('end to end through the inbound step: the 846 dropped in the partner directory is taken, routed and published', async () => {
+  const h = await startHarness();
+  try {
+    writeFileSync(join(h.partnerDir('reno-wms', 'inbound'), 'RENO_846_77290.edi'), edi());
+    const summary = await pollPartnerFiles(h.ctx, 'reno-wms');
+    assert.equal(summary.failed, 0, JSON.stringify(summary));
+    await drain(h);
+    for (const [sku, q] of Object.entries(EXPECTED)) assert.equal(mfn(h, 'acme', sku), q, sku);
+    const last = await h.store.work.inventory.lastSnapshot('reno-wms', 'acme');
+    assert.equal(last?.asOf, SAMPLE_AS_OF);
+    assert.deepEqual((await h.store.work.inbound.forFile(last!.fileMessageId)).map((d) => [d.document, d.seller, d.state]), [['inventory', 'acme', 'processed'], ['inventory', 'northwind', 'processed']]);
   } finally {
     await h.close();
   }
