@@ -5,6 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { registerDemoCommand } from './demo-command.ts';
+import { registerExceptionsCommands } from './exceptions-command.ts';
+import { registerMessagesCommands } from './messages-command.ts';
+import { registerStartCommand } from './start-command.ts';
 import { registerMappingsCommands } from './mappings-commands.ts';
 import { registerSandboxCommand } from './sandbox-command.ts';
 import { registerSftpCommand } from './sftp-command.ts';
@@ -28,6 +31,9 @@ export function buildProgram(): Command {
   registerSandboxCommand(program);
   registerSftpCommand(program);
   registerDemoCommand(program);
+  registerStartCommand(program);
+  registerMessagesCommands(program);
+  registerExceptionsCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -69,10 +75,10 @@ export async function main(argv: string[]): Promise<number> {
 const printableLines = (message: string) => message.split('\n').map(printable).join('\n');
 
 /** Typed errors that mean the setup is wrong (exit 2) rather than the data. */
-const CONFIGURATION_ERRORS = new Set(['StoreKeyError']);
+const CONFIGURATION_ERRORS = new Set(['StoreKeyError', 'AmazonConfigError']);
 
 /** Typed failures of the data or the operation (exit 1), reported without a stack. */
-const KNOWN_FAILURES = new Set(['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError', 'TranslationSetupError', 'LayoutError', 'TransportError']);
+const KNOWN_FAILURES = new Set(['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError', 'TranslationSetupError', 'LayoutError', 'TransportError', 'AmazonApiError', 'PermanentError']);
 
 /** Node system errors caused by a path, port or permission the user chose. */
 const USER_SETUP_CODES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EACCES', 'EPERM', 'ELOOP', 'ENAMETOOLONG', 'EROFS', 'EADDRINUSE', 'EADDRNOTAVAIL']);

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isAlias, isMap, isNode, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
+import cron from 'node-cron';
 import { z } from 'zod';
 
 const Party = z
@@ -17,6 +18,66 @@ const Party = z
     isaId: z.string().min(1).max(15),
     /** GS02 / GS03, 2-15 characters. */
     gsId: z.string().min(2).max(15),
+  })
+  .strict();
+
+/** A schedule: every N seconds, or a cron expression (node-cron, 5 or 6 fields, seconds first when 6). */
+const Schedule = z.union([
+  z.number().int().min(1).max(86_400),
+  z
+    .string()
+    .max(120)
+    .refine((e) => cron.validate(e), 'a cron expression node-cron reads, e.g. "*/30 * * * * *" (6 fields, seconds first) or "*/5 * * * *"'),
+]);
+const Id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a short lower-case id');
+
+/**
+ * `dockgate start`: which mappings, partners and sellers, where Amazon is, how often each flow
+ * runs and the gateway's business settings (src/flows/context.ts GatewaySettings). Every
+ * field is optional: src/gateway/config.ts applies the flags, the environment and the defaults.
+ */
+const GatewaySection = z
+  .object({
+    /** The mappings folder (relative to this file). Default ./mappings. */
+    mappings: z.string().min(1).optional(),
+    /** Active partners and sellers (default: all in the mappings). */
+    partners: z.array(Id).optional(),
+    sellers: z.array(Id).optional(),
+    amazon: z
+      .object({
+        /** Every seller's SP-API calls go to this http://host:port (an emulator such as `dockgate sandbox amazon`). */
+        endpoint: z.string().min(1).optional(),
+        /** The emulator's --time-scale: our quota runs this many times faster. Only with an endpoint away from Amazon. */
+        timeScale: z.number().positive().max(100_000).optional(),
+        perSeller: z.record(Id, z.object({ endpoint: z.string().min(1) }).strict()).optional(),
+      })
+      .strict()
+      .optional(),
+    /** How often: seconds or a cron expression. partners override each partner file's transport.pollSeconds. */
+    schedules: z
+      .object({
+        /** The order poll of each seller. Default 120 s: searchOrders is 0.0056 rps with a burst of 20. */
+        orders: Schedule.optional(),
+        /** The checks: overdue acknowledgements, late orders, files not picked up, inventory freshness. Default 60 s. */
+        checks: Schedule.optional(),
+        partners: z.record(Id, Schedule).optional(),
+      })
+      .strict()
+      .optional(),
+    lateOrderLeadMinutes: z.number().int().positive().optional(),
+    inventoryFreshnessMinutes: z.number().int().positive().optional(),
+    feedThreshold: z.number().int().min(0).optional(),
+    ordersPerFile: z.number().int().positive().max(10_000).optional(),
+    ordersOverlapSeconds: z.number().int().min(0).optional(),
+    firstLookbackDays: z.number().int().positive().max(30).optional(),
+    notPickedUpMinutes: z.number().int().positive().optional(),
+    channelRefreshHours: z.number().int().positive().optional(),
+    leaseMs: z.number().int().min(1000).optional(),
+    secondLookMs: z.number().int().min(0).optional(),
+    /** Outbox jobs run at once. Default 4. */
+    workers: z.number().int().min(1).max(64).optional(),
+    /** Attempts of an outbox job before it is dead (with an exception). Default 10. */
+    maxAttempts: z.number().int().min(1).max(100).optional(),
   })
   .strict();
 
@@ -44,13 +105,19 @@ export const ConfigSchema = z
       .default({ retentionDays: 30, encryptionKeyEnv: 'DOCKGATE_STORE_KEY' }),
     /** Our own identity in X12 envelopes. */
     us: Party.default({ isaQualifier: 'ZZ', isaId: 'DOCKGATE', gsId: 'DOCKGATE' }),
-    /** Trading partners by short id (until mapping files carry them). */
+    /** The running gateway (`dockgate start`). */
+    gateway: GatewaySection.default({}),
+    /**
+     * Deprecated: the X12 identities of partners come from the partner mapping files (x12.us /
+     * x12.them). Read only when no mappings folder is found, with a warning.
+     */
     partners: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a short lower-case id'), PartnerConfig).default({}),
   })
   .strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type PartnerSettings = z.infer<typeof PartnerConfig>;
+export type GatewayFileSettings = z.infer<typeof GatewaySection>;
 
 export class ConfigError extends Error {
   constructor(
@@ -68,6 +135,8 @@ export interface LoadedConfig {
   config: Config;
   /** The file read, when there was one. */
   file?: string;
+  /** The folder relative paths of the file are read from (the file's folder, else the cwd). */
+  base?: string;
   /** dataDir resolved to an absolute path (relative to the config file's folder, or the cwd). */
   dataDir: string;
   /** The store key from the environment, when set. Never logged. */
@@ -80,6 +149,11 @@ export const ENVIRONMENT = {
   DOCKGATE_DATA_DIR: 'data directory (overrides dataDir)',
   DOCKGATE_RETENTION_DAYS: 'retention of documents with buyer personal data, in days (overrides store.retentionDays)',
   DOCKGATE_STORE_KEY: 'AES-256-GCM key for encryption at rest (64 hex characters or base64 of 32 bytes); name configurable',
+  DOCKGATE_MAPPINGS: 'the mappings folder (overrides gateway.mappings; default ./mappings)',
+  DOCKGATE_AMAZON_ENDPOINT: "http://host:port every seller's SP-API calls go to (overrides gateway.amazon.endpoint)",
+  DOCKGATE_AMAZON_TIME_SCALE: "the emulator's speed-up, applied to the adapter's quota (only with an endpoint away from Amazon's hosts)",
+  DOCKGATE_PARTNER_ROOT: "every partner's transport becomes a directory at <root>/<partner id> with the partner's own directory names",
+  DOCKGATE_POLL_SECONDS: 'every poll (orders and files) every N seconds (overrides the schedules)',
 } as const;
 
 /**
@@ -152,6 +226,12 @@ function locate(doc: Document, counter: LineCounter, path: (string | number)[]):
   return { line: pos.line, column: pos.col };
 }
 
+/**
+ * The load each Config object came from: commands that hand on only `loaded.config` (the X12
+ * commands' partner lookup) still find the file and its folder.
+ */
+export const LOADED_FROM = new WeakMap<Config, LoadedConfig>();
+
 /** Load configuration from a file (optional) and the environment. */
 export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
   const env = options.env ?? process.env;
@@ -191,5 +271,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
   }
   const dataDir = resolve(env.DOCKGATE_DATA_DIR ? cwd : base, merged.dataDir);
   const storeKey = env[merged.store.encryptionKeyEnv] || undefined;
-  return { config: merged, file, dataDir, storeKey };
+  const loaded: LoadedConfig = { config: merged, file, base, dataDir, storeKey };
+  LOADED_FROM.set(merged, loaded);
+  return loaded;
 }
