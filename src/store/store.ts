@@ -112,8 +112,18 @@ export interface PurgeResult {
   cutoff: string;
   /** The files whose raw bytes went (would go), oldest completion first. */
   files: PurgedFile[];
-  /** Raw files deleted (to delete): bytes shared by several files count once. */
+  /** Raw files deleted (to delete): bytes shared by several files count once. Order documents included. */
   blobs: string[];
+  /** Present when some went: the canonical documents of orders final since before the cutoff (they name the buyer). */
+  orderDocuments?: PurgedOrderDocument[];
+  /** Present when some went: outbox jobs done before the cutoff, deleted (to delete). */
+  doneJobs?: number;
+}
+
+export interface PurgedOrderDocument {
+  seller: string;
+  orderId: string;
+  sha256: string;
 }
 
 export interface BlobStore {
@@ -126,7 +136,14 @@ export interface BlobStore {
 
 export interface MessageStore {
   readonly blobs: BlobStore;
-  /** Control numbers per partner and kind, never reused (see ControlNumberSource). */
+  /**
+   * Control numbers per partner and kind, never reused (see ControlNumberSource). `next` is
+   * synchronous (the X12 writer draws while it writes). In the gateway, draw the numbers of a
+   * file inside the `transaction(fn)` that records that file (and enqueues its delivery): then a
+   * rollback takes back the numbers with the file that used them, and a committed file always
+   * holds the numbers it was written with. A number drawn outside while a transaction is open is
+   * never handed out again, whatever that transaction does.
+   */
   readonly controlNumbers: ControlNumberSource;
   /** The number `controlNumbers.next` would hand out, without consuming it. */
   peekControlNumber(partner: string, kind: ControlNumberKind): number;

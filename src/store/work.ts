@@ -392,11 +392,13 @@ export interface InboundDocumentsRepo {
 /** What the message log offers inside a work transaction, plus the outbound status axes. */
 export interface MessageTracking {
   recordFile(record: FileRecord): Promise<number>;
-  setStatus(id: number, status: string, reason?: string, completed?: boolean): Promise<void>;
+  /** `now` (ISO): when it happened, by the flow's clock (retention counts a completion from it); default: the system time. */
+  setStatus(id: number, status: string, reason?: string, completed?: boolean, now?: string): Promise<void>;
   setContainsPii(id: number, containsPii: boolean): Promise<void>;
   /** Outbound axes; each change is a message_events row ("delivery: pending -> delivered"). */
   setValidation(id: number, state: ValidationState, now: string, reason?: string): Promise<void>;
-  setDelivery(id: number, state: DeliveryState, now: string, reason?: string): Promise<void>;
+  /** `remoteDir`: the directory on the partner's server it was put in (the not-picked-up check looks there). */
+  setDelivery(id: number, state: DeliveryState, now: string, reason?: string, remoteDir?: string): Promise<void>;
   /** `dueAt` with 'awaiting': when it becomes overdue. */
   setAcknowledgement(id: number, state: AckState, now: string, reason?: string, dueAt?: string): Promise<void>;
   axes(id: number): Promise<MessageAxes | null>;

@@ -1,9 +1,22 @@
 /**
- * The SQLite message store (better-sqlite3): WAL, numbered migrations with a ledger, one
- * transaction per recorded file, control numbers handed out inside IMMEDIATE transactions so
- * that concurrent processes never receive the same number.
+ * The SQLite message store and gateway store (better-sqlite3): WAL, numbered migrations with a
+ * ledger, one transaction per recorded file, control numbers handed out inside IMMEDIATE
+ * transactions so that concurrent processes never receive the same number, and the durable work
+ * (orders, packages, quantities, outbox, exceptions, cursors, locks) in transactions serialised
+ * with every other write of this connection.
+ *
+ * Writes on this connection. better-sqlite3 is synchronous, but `transaction(fn)` holds BEGIN
+ * IMMEDIATE across the awaits of `fn`: anything else written on the connection meanwhile would
+ * land inside that transaction (and go with its rollback). So every write — a transaction, each
+ * `work` call made outside one, recordFile / setStatus / setContainsPii / purgeExpired — waits its
+ * turn in one promise chain (the mutex), and code running inside `fn` (known through an
+ * AsyncLocalStorage) writes directly on the open transaction instead of queueing behind it.
+ * BEGIN IMMEDIATE itself is retried asynchronously while another connection holds the write
+ * lock, so two stores in one process (or a busy second process) never block the event loop on
+ * SQLite's busy handler while the holder needs it to finish.
  */
 import Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +24,19 @@ import { fileURLToPath } from 'node:url';
 import type { ControlNumberKind, ControlNumberSource } from '../../x12/outbound.ts';
 import { FileBlobStore } from '../blob-store.ts';
 import { DuplicateInterchangeError, StoreError, type HeldInterchange } from '../errors.ts';
-import type { DiagnosticsSummary, FileRecord, MessageNode, MessageRow, MessageStore, PurgedFile, PurgeResult, Trace } from '../store.ts';
+import type { DiagnosticsSummary, FileRecord, MessageNode, MessageRow, PurgedFile, PurgedOrderDocument, PurgeResult, Trace } from '../store.ts';
+import type { GatewayStore, InventoryRepo, OrdersRepo, PackagesRepo, Work } from '../work.ts';
+import { SqliteCursors } from './cursors.ts';
+import { SqliteExceptions } from './exceptions.ts';
+import { SqliteInboundDocuments } from './inbound-documents.ts';
+import { SqliteInventory } from './inventory.ts';
+import { SqliteJobs } from './jobs.ts';
+import { SqliteLocks } from './locks.ts';
+import { namedQueries } from './named-sql.ts';
+import { SqliteOrders } from './orders.ts';
+import { SqlitePackages } from './packages.ts';
+import { isoTime } from './states.ts';
+import { SqliteTracking } from './tracking.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -20,6 +45,37 @@ const CONTROL_MAX: Record<ControlNumberKind, number> = { ISA13: 999_999_999, GS0
 
 export class MigrationError extends StoreError {
   override name = 'MigrationError';
+}
+
+/** A transaction used wrongly: nested, used after it ended, on a read-only store. */
+export class TransactionError extends StoreError {
+  override name = 'TransactionError';
+}
+
+/** The connection's busy wait, outside BEGIN IMMEDIATE (which is retried without blocking). */
+const BUSY_TIMEOUT_MS = 10_000;
+/** How long BEGIN IMMEDIATE is retried while another connection holds the write lock. */
+const BEGIN_TIMEOUT_MS = 30_000;
+
+const retentionSql = namedQueries('retention.sql');
+
+/** One open `transaction(fn)`: `active` turns false when it commits or rolls back. */
+interface OpenTransaction {
+  active: boolean;
+}
+
+/** The repositories of `w`, refusing use once their transaction ended (a promise fn left running). */
+function guarded<T extends object>(repo: T, tx: OpenTransaction, name: string): T {
+  return new Proxy(repo, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        if (!tx.active) throw new TransactionError(`work.${name}.${String(key)} was called after its transaction ended: use store.work, or a new transaction`);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
 
 /** A received ISA13 as compared: digits without leading zeros (as migration 0002 computes it). */
@@ -120,10 +176,23 @@ export interface SqliteStoreOptions {
   readOnly?: boolean;
 }
 
-export class SqliteMessageStore implements MessageStore {
+export class SqliteMessageStore implements GatewayStore {
   readonly blobs: FileBlobStore;
   readonly controlNumbers: ControlNumberSource;
+  /** Each call its own transaction, in turn with every other write (see the top of this file). */
+  readonly work: Work;
   private readonly db: Database.Database;
+  /** The repositories on the connection, without transactions of their own. */
+  private readonly raw: Work;
+  private readonly jobsRepo: SqliteJobs;
+  /** The mutex: every write outside an open transaction chains here. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private closed = false;
+  private readonly inside = new AsyncLocalStorage<OpenTransaction>();
+  private current: OpenTransaction | null = null;
+  /** Control numbers drawn by code outside the open transaction: never handed out again, even if it rolls back. */
+  private drawnOutside: Array<{ partner: string; kind: ControlNumberKind; last: number }> = [];
 
   constructor(private readonly options: SqliteStoreOptions) {
     const dbPath = join(options.dataDir, 'dockgate.sqlite');
@@ -159,11 +228,167 @@ export class SqliteMessageStore implements MessageStore {
          RETURNING last`,
       );
     this.controlNumbers = {
+      // Synchronous (the X12 writer draws while it writes). Drawn inside the open transaction
+      // (by its fn), it commits or rolls back with the file that uses it; drawn by other code
+      // while a transaction is open, it lands in that transaction too (one connection), so it is
+      // remembered and written again should that transaction roll back.
       next: (partner: string, kind: ControlNumberKind): number => {
         if (options.readOnly) throw new StoreError('the store was opened read-only: no control number can be consumed');
         const take = this.db.transaction(() => (nextStatement().get(partner, kind, CONTROL_MAX[kind]) as { last: number }).last);
-        return take.immediate();
+        const last = take.immediate();
+        if (this.current && !this.inOpenTransaction()) this.drawnOutside.push({ partner, kind, last });
+        return last;
       },
+    };
+    this.jobsRepo = new SqliteJobs(this.db);
+    this.raw = {
+      // Owned by their helpers; cast until each class implements its interface.
+      orders: new SqliteOrders(this.db) as unknown as OrdersRepo,
+      packages: new SqlitePackages(this.db) as unknown as PackagesRepo,
+      inventory: new SqliteInventory(this.db) as unknown as InventoryRepo,
+      jobs: this.jobsRepo,
+      exceptions: new SqliteExceptions(this.db),
+      cursors: new SqliteCursors(this.db),
+      locks: new SqliteLocks(this.db),
+      inbound: new SqliteInboundDocuments(this.db),
+      messages: new SqliteTracking(this.db, {
+        recordFile: (record) => this.recordFileNow(record),
+        setStatus: (id, status, reason, completed, now) => this.setStatusNow(id, status, reason, completed, now),
+        setContainsPii: (id, containsPii) => this.setContainsPiiNow(id, containsPii),
+      }),
+    };
+    this.work = this.outside(this.raw);
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** Is the caller running inside the open transaction's fn? */
+  private inOpenTransaction(): boolean {
+    const t = this.inside.getStore();
+    return t !== undefined && t.active && t === this.current;
+  }
+
+  /** Run `fn` after every write queued before it (the mutex). */
+  private serialised<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError('the store is closed'));
+    this.queued++;
+    const run = this.chain.then(fn);
+    this.chain = run.then(
+      () => this.queued--,
+      () => this.queued--,
+    );
+    return run;
+  }
+
+  /**
+   * BEGIN IMMEDIATE, retried without blocking the event loop while another connection holds the
+   * write lock (its holder may be this very process, awaiting something before its COMMIT).
+   */
+  private async begin(): Promise<void> {
+    if (this.options.readOnly) throw new TransactionError('the store was opened read-only: nothing can be written');
+    const deadline = Date.now() + BEGIN_TIMEOUT_MS;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+      this.db.pragma('busy_timeout = 0');
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') throw e;
+        if (Date.now() > deadline) throw new StoreError(`the database stayed locked by another connection for ${BEGIN_TIMEOUT_MS / 1000} s`, { code });
+      } finally {
+        this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  private rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    const drawn = this.drawnOutside;
+    this.drawnOutside = [];
+    if (drawn.length === 0) return;
+    // Numbers other code drew during the transaction went with its rollback: written again, so
+    // that they are never handed out twice.
+    const keep = this.db.prepare('INSERT INTO control_numbers (partner, kind, last) VALUES (?, ?, ?) ON CONFLICT (partner, kind) DO UPDATE SET last = max(last, excluded.last)');
+    this.db.transaction(() => {
+      for (const d of drawn) keep.run(d.partner, d.kind, d.last);
+    }).immediate();
+  }
+
+  /** One unit of writing in its own transaction, in turn; directly when already inside the open one. */
+  private async write<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (this.inOpenTransaction()) return fn();
+    // Read-only (the CLI's lists): reads run as they are; a write fails in SQLite, naming the readonly database.
+    if (this.options.readOnly) return fn();
+    return this.serialised(async () => {
+      await this.begin();
+      try {
+        const result = await fn();
+        this.db.exec('COMMIT');
+        this.drawnOutside = [];
+        return result;
+      } catch (e) {
+        this.rollback();
+        throw e;
+      }
+    });
+  }
+
+  async transaction<T>(fn: (w: Work) => Promise<T>): Promise<T> {
+    if (this.inside.getStore()?.active) {
+      throw new TransactionError('store.transaction() was called inside a transaction: use the Work given to the outer one (SQLite has one transaction per connection)');
+    }
+    return this.serialised(async () => {
+      await this.begin();
+      const tx: OpenTransaction = { active: true };
+      this.current = tx;
+      try {
+        const w: Work = {
+          orders: guarded(this.raw.orders, tx, 'orders'),
+          packages: guarded(this.raw.packages, tx, 'packages'),
+          inventory: guarded(this.raw.inventory, tx, 'inventory'),
+          jobs: guarded(this.raw.jobs, tx, 'jobs'),
+          exceptions: guarded(this.raw.exceptions, tx, 'exceptions'),
+          cursors: guarded(this.raw.cursors, tx, 'cursors'),
+          locks: guarded(this.raw.locks, tx, 'locks'),
+          inbound: guarded(this.raw.inbound, tx, 'inbound'),
+          messages: guarded(this.raw.messages, tx, 'messages'),
+        };
+        const result = await this.inside.run(tx, () => fn(w));
+        this.db.exec('COMMIT');
+        this.drawnOutside = [];
+        return result;
+      } catch (e) {
+        this.rollback();
+        throw e;
+      } finally {
+        tx.active = false;
+        this.current = null;
+      }
+    });
+  }
+
+  /** `store.work`: every method of every repository as its own transaction (or inside the open one). */
+  private outside(raw: Work): Work {
+    const wrap = <R extends object>(repo: R): R =>
+      new Proxy(repo, {
+        get: (target, key) => {
+          const value = Reflect.get(target, key, target) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => this.write(() => (value as (...a: unknown[]) => unknown).apply(target, args));
+        },
+      });
+    return {
+      orders: wrap(raw.orders),
+      packages: wrap(raw.packages),
+      inventory: wrap(raw.inventory),
+      jobs: wrap(raw.jobs),
+      exceptions: wrap(raw.exceptions),
+      cursors: wrap(raw.cursors),
+      locks: wrap(raw.locks),
+      inbound: wrap(raw.inbound),
+      messages: wrap(raw.messages),
     };
   }
 
@@ -174,6 +399,11 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async recordFile(record: FileRecord): Promise<number> {
+    return this.write(() => this.recordFileNow(record));
+  }
+
+  /** recordFile on the connection as it stands (its own savepoint inside an open transaction). */
+  private recordFileNow(record: FileRecord): number {
     if (!this.blobs.has(record.sha256)) throw new StoreError(`file ${record.fileName}: its bytes (${record.sha256}) are not in the raw-file store`, { sha256: record.sha256 });
     const now = new Date().toISOString();
     const insert = this.db.prepare(
@@ -277,12 +507,21 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async setContainsPii(id: number, containsPii: boolean): Promise<void> {
+    return this.write(() => this.setContainsPiiNow(id, containsPii));
+  }
+
+  private setContainsPiiNow(id: number, containsPii: boolean): void {
     const r = this.db.prepare('UPDATE messages SET contains_pii = ?, updated_at = ? WHERE id = ?').run(containsPii ? 1 : 0, new Date().toISOString(), id);
     if (r.changes === 0) throw new StoreError(`no message ${id}`, { id });
   }
 
-  async setStatus(id: number, status: string, reason?: string, completed = false): Promise<void> {
-    const now = new Date().toISOString();
+  /** `now` (ISO): when it happened by the caller's clock; default the system time. */
+  async setStatus(id: number, status: string, reason?: string, completed = false, now?: string): Promise<void> {
+    return this.write(() => this.setStatusNow(id, status, reason, completed, now === undefined ? undefined : isoTime(now, 'now')));
+  }
+
+  private setStatusNow(id: number, status: string, reason?: string, completed = false, at?: string): void {
+    const now = at ?? new Date().toISOString();
     this.db.transaction(() => {
       const before = this.db.prepare('SELECT status FROM messages WHERE id = ?').get(id) as { status: string } | undefined;
       if (!before) throw new StoreError(`no message ${id}`, { id });
@@ -327,49 +566,89 @@ export class SqliteMessageStore implements MessageStore {
     return (rows as Row[]).map(toMessage);
   }
 
+  /**
+   * Retention (see README "Retention"): raw files with buyer data completed before the cutoff,
+   * the canonical order documents (with the buyer's address) of orders final before it, and the
+   * outbox rows done before it. Dead jobs stay: they wait for a person.
+   */
   async purgeExpired(now = new Date(), options: { dryRun?: boolean } = {}): Promise<PurgeResult> {
     const cutoff = new Date(now.getTime() - this.options.retentionDays * 86_400_000).toISOString();
     const stamp = now.toISOString();
     const dryRun = options.dryRun ?? false;
-    const expiredWhere = 'contains_pii = 1 AND completed_at IS NOT NULL AND completed_at < ?';
-    // A blob goes only when every message that refers to it is an expired PII document.
-    const choose = () => {
-      const expired = this.db
-        .prepare(`SELECT id, partner, file_name, blob_sha256, completed_at FROM messages WHERE kind = 'file' AND purged_at IS NULL AND ${expiredWhere} ORDER BY completed_at, id`)
-        .all(cutoff) as Array<{ id: number; partner: string | null; file_name: string | null; blob_sha256: string; completed_at: string }>;
-      const kept = this.db.prepare(`SELECT 1 FROM messages WHERE blob_sha256 = ? AND purged_at IS NULL AND NOT (${expiredWhere}) LIMIT 1`);
-      const files: PurgedFile[] = [];
-      const blobs = new Set<string>();
-      const verdict = new Map<string, boolean>();
-      for (const m of expired) {
-        if (!verdict.has(m.blob_sha256)) verdict.set(m.blob_sha256, !kept.get(m.blob_sha256, cutoff));
-        if (!verdict.get(m.blob_sha256)) continue;
-        files.push({ id: m.id, partner: m.partner, fileName: m.file_name, sha256: m.blob_sha256, completedAt: m.completed_at });
-        blobs.add(m.blob_sha256);
+    if (dryRun) return this.choosePurge(cutoff, true);
+    if (this.inOpenTransaction()) throw new TransactionError('purgeExpired runs outside a transaction (it checkpoints the WAL after its own)');
+    return this.serialised(async () => {
+      await this.begin();
+      let result: PurgeResult;
+      try {
+        result = this.choosePurge(cutoff, false);
+        const markMessage = this.db.prepare('UPDATE messages SET purged_at = ?, updated_at = ? WHERE id = ?');
+        const event = this.db.prepare("INSERT INTO message_events (message_id, at, from_status, to_status, reason) SELECT id, ?, status, status, 'raw file purged by retention policy' FROM messages WHERE id = ?");
+        for (const f of result.files) {
+          markMessage.run(stamp, stamp, f.id);
+          event.run(stamp, f.id);
+          this.redactTree(f.id);
+        }
+        const markBlob = this.db.prepare('UPDATE blobs SET purged_at = ? WHERE sha256 = ?');
+        for (const b of result.blobs) markBlob.run(stamp, b);
+        const doneJobs = this.jobsRepo.deleteDoneBefore(cutoff, false);
+        if (doneJobs) result.doneJobs = doneJobs;
+        this.db.exec('COMMIT');
+      } catch (e) {
+        this.rollback();
+        throw e;
       }
-      return { dryRun, cutoff, files, blobs: [...blobs] };
-    };
-    if (dryRun) return choose();
-    const purge = this.db.transaction(() => {
-      const chosen = choose();
-      const markMessage = this.db.prepare('UPDATE messages SET purged_at = ?, updated_at = ? WHERE id = ?');
-      const event = this.db.prepare("INSERT INTO message_events (message_id, at, from_status, to_status, reason) SELECT id, ?, status, status, 'raw file purged by retention policy' FROM messages WHERE id = ?");
-      for (const f of chosen.files) {
-        markMessage.run(stamp, stamp, f.id);
-        event.run(stamp, f.id);
-        this.redactTree(f.id);
-      }
-      const markBlob = this.db.prepare('UPDATE blobs SET purged_at = ? WHERE sha256 = ?');
-      for (const b of chosen.blobs) markBlob.run(stamp, b);
-      return chosen;
+      // Earlier page images (with the redacted text) live on in the WAL until it is checkpointed
+      // and emptied. Best effort: a reader holding an old snapshot delays it to a later purge.
+      if (result.files.length) this.db.pragma('wal_checkpoint(TRUNCATE)');
+      // Bytes go after the rows say so; a failed deletion is retried by the next run below.
+      const leftovers = this.db.prepare('SELECT sha256 FROM blobs WHERE purged_at IS NOT NULL').all() as Array<{ sha256: string }>;
+      for (const b of leftovers) this.blobs.remove(b.sha256);
+      // Order documents have no blobs row: one still on disk is chosen again by the next run.
+      for (const d of result.orderDocuments ?? []) this.blobs.remove(d.sha256);
+      return result;
     });
-    const result = purge.immediate();
-    // Earlier page images (with the redacted text) live on in the WAL until it is checkpointed
-    // and emptied. Best effort: a reader holding an old snapshot delays it to a later purge.
-    if (result.files.length) this.db.pragma('wal_checkpoint(TRUNCATE)');
-    // Bytes go after the rows say so; a failed deletion is retried by the next run below.
-    const leftovers = this.db.prepare('SELECT sha256 FROM blobs WHERE purged_at IS NOT NULL').all() as Array<{ sha256: string }>;
-    for (const b of leftovers) this.blobs.remove(b.sha256);
+  }
+
+  /** What a purge at `cutoff` takes. A blob goes only when nothing unexpired refers to it. */
+  private choosePurge(cutoff: string, dryRun: boolean): PurgeResult {
+    const expiredWhere = 'contains_pii = 1 AND completed_at IS NOT NULL AND completed_at < ?';
+    const expired = this.db
+      .prepare(`SELECT id, partner, file_name, blob_sha256, completed_at FROM messages WHERE kind = 'file' AND purged_at IS NULL AND ${expiredWhere} ORDER BY completed_at, id`)
+      .all(cutoff) as Array<{ id: number; partner: string | null; file_name: string | null; blob_sha256: string; completed_at: string }>;
+    const kept = this.db.prepare(`SELECT 1 FROM messages WHERE blob_sha256 = ? AND purged_at IS NULL AND NOT (${expiredWhere}) LIMIT 1`);
+    const hasOrders = !!this.db.prepare(retentionSql.ordersTableExists).get();
+    const keptByOrder = hasOrders ? this.db.prepare(retentionSql.documentKeptByOrder) : null;
+    const files: PurgedFile[] = [];
+    const blobs = new Set<string>();
+    const verdict = new Map<string, boolean>();
+    for (const m of expired) {
+      if (!verdict.has(m.blob_sha256)) verdict.set(m.blob_sha256, !kept.get(m.blob_sha256, cutoff) && !keptByOrder?.get({ sha: m.blob_sha256, cutoff }));
+      if (!verdict.get(m.blob_sha256)) continue;
+      files.push({ id: m.id, partner: m.partner, fileName: m.file_name, sha256: m.blob_sha256, completedAt: m.completed_at });
+      blobs.add(m.blob_sha256);
+    }
+    const result: PurgeResult = { dryRun, cutoff, files, blobs: [...blobs] };
+    if (hasOrders) {
+      // Orders in a final state (confirmed, cancelled, cancel-sent) since before the cutoff: the
+      // ShipOrder document kept for them names the buyer and serves nothing any more.
+      const documents: PurgedOrderDocument[] = [];
+      const rows = this.db.prepare(retentionSql.expiredOrderDocuments).all({ cutoff }) as Array<{ seller: string; order_id: string; document_sha256: string }>;
+      for (const r of rows) {
+        if (blobs.has(r.document_sha256) || !this.blobs.has(r.document_sha256)) continue;
+        if (kept.get(r.document_sha256, cutoff) || keptByOrder!.get({ sha: r.document_sha256, cutoff })) continue;
+        documents.push({ seller: r.seller, orderId: r.order_id, sha256: r.document_sha256 });
+      }
+      const unique = new Set(documents.map((d) => d.sha256));
+      if (documents.length) {
+        result.orderDocuments = documents;
+        result.blobs.push(...unique);
+      }
+    }
+    if (dryRun) {
+      const doneJobs = this.jobsRepo.deleteDoneBefore(cutoff, true);
+      if (doneJobs) result.doneJobs = doneJobs;
+    }
     return result;
   }
 
@@ -397,7 +676,17 @@ export class SqliteMessageStore implements MessageStore {
     this.db.prepare(`UPDATE message_events SET reason = ? WHERE from_status IS NULL AND reason IS NOT NULL AND message_id IN (${tree})`).run(REDACTED, fileId);
   }
 
+  /** Closes at once when nothing is queued; else after the writes queued before it. */
   async close(): Promise<void> {
-    this.db.close();
+    if (this.closed) return;
+    if (this.queued === 0) {
+      this.closed = true;
+      this.db.close();
+      return;
+    }
+    await this.serialised(async () => {
+      this.db.close();
+    });
+    this.closed = true;
   }
 }

@@ -1,0 +1,208 @@
+/**
+ * The exception queue (ExceptionsRepo) on SQLite. A cause (kind, seller, partner, key) has at most
+ * one unresolved row (a partial unique index of migration 0003): seeing it again bumps that row's
+ * count and adds the business key affected to its refs, so one unmapped SKU on 50 orders is one
+ * exception listing the 50 orders. Once resolved, the same cause seen again opens a new row.
+ */
+import type Database from 'better-sqlite3';
+import { StoreError } from '../errors.ts';
+import {
+  EXCEPTION_KINDS,
+  EXCEPTION_SEVERITIES,
+  EXCEPTION_STATES,
+  type ExceptionContext,
+  type ExceptionKind,
+  type ExceptionRecord,
+  type ExceptionSeverity,
+  type ExceptionsRepo,
+  type ExceptionState,
+  type RaiseException,
+} from '../work.ts';
+import { namedQueries } from './named-sql.ts';
+import { isoTime, oneOf } from './states.ts';
+
+const q = namedQueries('exceptions.sql');
+
+/** Refs kept per exception, most recent last: enough to act on, bounded for a cause seen for months. */
+export const MAX_REFS = 500;
+
+/**
+ * How bad each kind is when the flow raising it does not say. Errors stop a business outcome
+ * (an order not sent, a confirmation refused, an acknowledgement missing); warnings say
+ * something is drifting (stock reports late, a file not yet taken, a short shipment).
+ */
+export const DEFAULT_SEVERITY: Partial<Record<ExceptionKind, ExceptionSeverity>> = {
+  'unmapped-sku': 'error',
+  'unmapped-carrier': 'error',
+  'unsendable-text': 'error',
+  'mapping-problem': 'error',
+  'ack-overdue': 'error',
+  'ack-rejected': 'error',
+  'not-picked-up': 'warning',
+  'order-late': 'error',
+  'order-cancel-after-ship': 'error',
+  'order-change-unsupported': 'error',
+  'short-ship': 'warning',
+  'over-ship': 'error',
+  'inventory-stale': 'warning',
+  'feed-error': 'error',
+  'amazon-refused': 'error',
+  'partner-data-rejected': 'error',
+  'unknown-document': 'warning',
+  'file-failed': 'error',
+  'delivery-failed': 'error',
+  'seller-unavailable': 'error',
+  'partner-unavailable': 'error',
+};
+
+export function defaultSeverity(kind: ExceptionKind): ExceptionSeverity {
+  return DEFAULT_SEVERITY[kind] ?? 'error';
+}
+
+interface ExceptionRow {
+  id: number;
+  kind: string;
+  severity: string;
+  seller: string | null;
+  partner: string | null;
+  key: string;
+  message: string;
+  context: string;
+  refs: string;
+  owner: string | null;
+  state: string;
+  note: string | null;
+  first_seen: string;
+  last_seen: string;
+  count: number;
+  resolved_at: string | null;
+}
+
+function toException(r: ExceptionRow): ExceptionRecord {
+  return {
+    id: r.id,
+    kind: r.kind as ExceptionKind,
+    severity: r.severity as ExceptionSeverity,
+    seller: r.seller,
+    partner: r.partner,
+    key: r.key,
+    message: r.message,
+    context: JSON.parse(r.context) as ExceptionContext,
+    refs: JSON.parse(r.refs) as string[],
+    owner: r.owner,
+    state: r.state as ExceptionState,
+    note: r.note,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    count: r.count,
+    resolvedAt: r.resolved_at,
+  };
+}
+
+/** Add `ref` as the most recent, once, keeping the last MAX_REFS. */
+function withRef(refs: string[], ref: string | undefined): string[] {
+  if (ref === undefined) return refs;
+  const out = refs.filter((r) => r !== ref);
+  out.push(ref);
+  return out.length > MAX_REFS ? out.slice(out.length - MAX_REFS) : out;
+}
+
+export class SqliteExceptions implements ExceptionsRepo {
+  constructor(private readonly db: Database.Database) {}
+
+  async raise(x: RaiseException): Promise<ExceptionRecord> {
+    const kind = oneOf(EXCEPTION_KINDS, x.kind, 'exception kind');
+    const now = isoTime(x.now, 'now');
+    // A savepoint: a caller that catches a failure here keeps its transaction whole.
+    return this.db.transaction(() => {
+      const open = this.db.prepare(q.findOpen).get({ kind, seller: x.seller ?? null, partner: x.partner ?? null, key: x.key }) as ExceptionRow | undefined;
+      if (open) {
+        const severity = x.severity ? oneOf(EXCEPTION_SEVERITIES, x.severity, 'severity') : open.severity;
+        return toException(
+          this.db.prepare(q.bump).get({
+            id: open.id,
+            now,
+            message: x.message,
+            context: x.context ? JSON.stringify(x.context) : open.context,
+            refs: JSON.stringify(withRef(JSON.parse(open.refs) as string[], x.ref)),
+            severity,
+          }) as ExceptionRow,
+        );
+      }
+      return toException(
+        this.db.prepare(q.insert).get({
+          kind,
+          severity: x.severity ? oneOf(EXCEPTION_SEVERITIES, x.severity, 'severity') : defaultSeverity(kind),
+          seller: x.seller ?? null,
+          partner: x.partner ?? null,
+          key: x.key,
+          message: x.message,
+          context: JSON.stringify(x.context ?? {}),
+          refs: JSON.stringify(withRef([], x.ref)),
+          now,
+        }) as ExceptionRow,
+      );
+    })();
+  }
+
+  async get(id: number): Promise<ExceptionRecord | null> {
+    const r = this.db.prepare(q.byId).get(id) as ExceptionRow | undefined;
+    return r ? toException(r) : null;
+  }
+
+  async find(kind: ExceptionKind, key: string, seller?: string | null, partner?: string | null): Promise<ExceptionRecord | null> {
+    const r = this.db.prepare(q.findOpen).get({ kind: oneOf(EXCEPTION_KINDS, kind, 'exception kind'), key, seller: seller ?? null, partner: partner ?? null }) as ExceptionRow | undefined;
+    return r ? toException(r) : null;
+  }
+
+  async list(filter: { states?: ExceptionState[]; kind?: ExceptionKind; seller?: string; partner?: string; limit?: number }): Promise<ExceptionRecord[]> {
+    const rows = this.db.prepare(q.list).all({
+      states: filter.states ? JSON.stringify(filter.states.map((s) => oneOf(EXCEPTION_STATES, s, 'exception state'))) : null,
+      kind: filter.kind ? oneOf(EXCEPTION_KINDS, filter.kind, 'exception kind') : null,
+      seller: filter.seller ?? null,
+      partner: filter.partner ?? null,
+      limit: filter.limit ?? 1000,
+    }) as ExceptionRow[];
+    return rows.map(toException);
+  }
+
+  private existing(id: number): ExceptionRow {
+    const r = this.db.prepare(q.byId).get(id) as ExceptionRow | undefined;
+    if (!r) throw new StoreError(`no exception ${id}`, { id });
+    return r;
+  }
+
+  async assign(id: number, owner: string, now: string): Promise<void> {
+    isoTime(now, 'now');
+    this.existing(id);
+    this.db.prepare(q.assign).run({ id, owner });
+  }
+
+  async acknowledge(id: number, now: string): Promise<void> {
+    isoTime(now, 'now');
+    this.existing(id);
+    this.db.prepare(q.acknowledge).run({ id });
+  }
+
+  /** Resolving a resolved exception changes nothing (its first note and time stay). */
+  async resolve(id: number, note: string, now: string): Promise<void> {
+    this.existing(id);
+    this.db.prepare(q.resolve).run({ id, note, now: isoTime(now, 'now') });
+  }
+
+  async resolveCause(kind: ExceptionKind, key: string, seller: string | null, partner: string | null, note: string, now: string): Promise<boolean> {
+    const open = this.db.prepare(q.findOpen).get({ kind: oneOf(EXCEPTION_KINDS, kind, 'exception kind'), key, seller, partner }) as ExceptionRow | undefined;
+    if (!open) return false;
+    return this.db.prepare(q.resolve).run({ id: open.id, note, now: isoTime(now, 'now') }).changes === 1;
+  }
+
+  async dropRef(id: number, ref: string, note: string, now: string): Promise<void> {
+    const at = isoTime(now, 'now');
+    this.db.transaction(() => {
+      const r = this.existing(id);
+      const refs = (JSON.parse(r.refs) as string[]).filter((x) => x !== ref);
+      this.db.prepare(q.setRefs).run({ id, refs: JSON.stringify(refs) });
+      if (refs.length === 0) this.db.prepare(q.resolve).run({ id, note, now: at });
+    })();
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Leases on named scheduled jobs (LocksRepo) on SQLite: a job never overlaps itself, across
+ * processes sharing the store, and a holder that died loses its lock when the lease runs out.
+ */
+import type Database from 'better-sqlite3';
+import type { LocksRepo } from '../work.ts';
+import { namedQueries } from './named-sql.ts';
+import { isoTime } from './states.ts';
+
+const q = namedQueries('locks.sql');
+
+export class SqliteLocks implements LocksRepo {
+  constructor(private readonly db: Database.Database) {}
+
+  /** Free, expired, or already ours (the lease is extended): true; held by another: false. */
+  async acquire(name: string, owner: string, now: string, leaseMs: number): Promise<boolean> {
+    const at = isoTime(now, 'now');
+    const leaseUntil = new Date(Date.parse(at) + leaseMs).toISOString();
+    return this.db.prepare(q.acquire).run({ name, owner, now: at, leaseUntil }).changes === 1;
+  }
+
+  /** Only the holder releases; releasing a lock someone else took over changes nothing. */
+  async release(name: string, owner: string): Promise<void> {
+    this.db.prepare(q.release).run({ name, owner });
+  }
+}

@@ -1,0 +1,528 @@
+/**
+ * The durable-work contract, backend-neutral: what every GatewayStore (SQLite now, PostgreSQL
+ * later) must do with transactions, the outbox, the exception queue, locks, cursors, the
+ * documents of received files and the status axes of outbound messages. A backend's test file
+ * calls `workContract(name, open)` with a function opening a fresh, empty store.
+ *
+ * Time is always passed in (`now`), never read from the system clock, so nothing here waits.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { FileRecord } from '../../src/store/store.ts';
+import type { GatewayStore, Work } from '../../src/store/work.ts';
+
+const T0 = Date.parse('2026-03-01T00:00:00.000Z');
+/** The contract's clock: T0 plus `ms`. */
+export const at = (ms = 0): string => new Date(T0 + ms).toISOString();
+const MIN = 60_000;
+
+/** A promise and the functions that settle it: the test decides when a transaction goes on. */
+function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Let every other ready task run (not a timed wait). */
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** An outbound file with one interchange, group and set, its bytes in the store's blob store. */
+export async function recordOutbound(store: GatewayStore, w: Work | null, partner = 'acme-3pl', fileName = 'out-1.edi'): Promise<{ fileId: number; groupId: number }> {
+  const blob = await store.blobs.putBuffer(Buffer.from(`ISA*...${fileName}~`));
+  const record: FileRecord = {
+    direction: 'out',
+    partner,
+    fileName,
+    sha256: blob.sha256,
+    size: blob.size,
+    status: 'queued',
+    containsPii: true,
+    children: [{ kind: 'interchange', control: '000000101', status: 'sent', children: [{ kind: 'group', control: '101', docType: 'OW', status: 'sent', children: [{ kind: 'set', control: '0001', docType: '940', status: 'sent' }] }] }],
+  };
+  const fileId = w ? await w.messages.recordFile(record) : await store.recordFile(record);
+  const trace = store.trace(fileId)!;
+  const interchange = trace.children[0];
+  const group = store.trace(interchange.id)!.children[0];
+  return { fileId, groupId: group.id };
+}
+
+export function workContract(name: string, open: () => Promise<GatewayStore>): void {
+  const t = (title: string, fn: (store: GatewayStore) => Promise<void>) =>
+    test(`${name}: ${title}`, async () => {
+      const store = await open();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+  // ---------------------------------------------------------------- transactions
+
+  t('a transaction commits everything it wrote, or nothing when fn throws', async (store) => {
+    await assert.rejects(
+      store.transaction(async (w) => {
+        await w.jobs.enqueue({ kind: 'deliver-file', key: 'deliver:1', payload: { messageId: 1 } }, at());
+        await w.exceptions.raise({ kind: 'unmapped-sku', key: 'SKU-1', seller: 'acme', message: 'no mapping', now: at() });
+        await w.cursors.set('orders:acme', at(), at());
+        await w.locks.acquire('poll:acme', 'me', at(), MIN);
+        throw new Error('boom after the writes');
+      }),
+      /boom after the writes/,
+    );
+    assert.equal(await store.work.jobs.byKey('deliver:1'), null, 'the job was rolled back');
+    assert.equal(await store.work.exceptions.find('unmapped-sku', 'SKU-1', 'acme'), null, 'the exception was rolled back');
+    assert.equal(await store.work.cursors.get('orders:acme'), null, 'the cursor was rolled back');
+    assert.equal(await store.work.locks.acquire('poll:acme', 'someone-else', at(), MIN), true, 'the lock was rolled back');
+
+    const out = await store.transaction(async (w) => {
+      const { job } = await w.jobs.enqueue({ kind: 'deliver-file', key: 'deliver:1', payload: { messageId: 1 } }, at());
+      await w.cursors.set('orders:acme', at(5), at());
+      return job.id;
+    });
+    assert.equal((await store.work.jobs.get(out))?.key, 'deliver:1');
+    assert.equal(await store.work.cursors.get('orders:acme'), at(5));
+  });
+
+  t('a rolled-back transaction takes its message-log writes with it', async (store) => {
+    let fileId = 0;
+    await assert.rejects(
+      store.transaction(async (w) => {
+        fileId = (await recordOutbound(store, w)).fileId;
+        await w.messages.setDelivery(fileId, 'pending', at());
+        await w.jobs.enqueue({ kind: 'deliver-file', key: `deliver:${fileId}`, payload: { messageId: fileId } }, at());
+        throw new Error('crash before commit');
+      }),
+      /crash before commit/,
+    );
+    assert.ok(fileId > 0);
+    assert.equal(store.get(fileId), null, 'the file row went with the rollback');
+    assert.equal(await store.work.jobs.byKey(`deliver:${fileId}`), null);
+  });
+
+  t('transaction inside a transaction is refused with a clear error, and the outer one still commits', async (store) => {
+    await store.transaction(async (w) => {
+      await assert.rejects(
+        store.transaction(async () => undefined),
+        (e: Error) => /inside a transaction/.test(e.message),
+      );
+      await w.cursors.set('c', 'outer', at());
+    });
+    assert.equal(await store.work.cursors.get('c'), 'outer');
+  });
+
+  t('concurrent transactions are serialised: no lost update, no interleaving', async (store) => {
+    await store.work.cursors.set('counter', '0', at());
+    const trail: string[] = [];
+    const bump = (who: string) =>
+      store.transaction(async (w) => {
+        trail.push(`${who}:begin`);
+        const n = Number(await w.cursors.get('counter'));
+        await tick();
+        await tick();
+        await w.cursors.set('counter', String(n + 1), at());
+        trail.push(`${who}:end`);
+      });
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map(bump));
+    assert.equal(await store.work.cursors.get('counter'), '5', 'every increment kept');
+    for (let i = 0; i < trail.length; i += 2) {
+      assert.equal(trail[i].split(':')[1], 'begin');
+      assert.equal(trail[i + 1], `${trail[i].split(':')[0]}:end`, `transactions interleaved: ${trail.join(' ')}`);
+    }
+  });
+
+  t('store.work and the message-log writes wait for an open transaction instead of landing in it', async (store) => {
+    const release = deferred();
+    const opened = deferred();
+    const tx = store.transaction(async (w) => {
+      await w.cursors.set('k', 'inside', at());
+      opened.resolve();
+      await release.promise;
+      throw new Error('rolled back on purpose');
+    });
+    await opened.promise;
+    let written = false;
+    const outside = store.work.cursors.set('other', 'outside', at()).then(() => (written = true));
+    const blob = await store.blobs.putBuffer(Buffer.from('a received file'));
+    const recorded = store.recordFile({ direction: 'in', partner: 'acme-3pl', fileName: 'in-1.csv', sha256: blob.sha256, size: blob.size, status: 'received', children: [] });
+    await tick();
+    await tick();
+    assert.equal(written, false, 'the outside write waits for the open transaction');
+    release.resolve();
+    await assert.rejects(tx, /rolled back on purpose/);
+    await outside;
+    const fileId = await recorded;
+    assert.equal(await store.work.cursors.get('k'), null, 'the transaction rolled back');
+    assert.equal(await store.work.cursors.get('other'), 'outside', 'the outside write did not go with the rollback');
+    assert.equal(store.get(fileId)?.fileName, 'in-1.csv', 'the file recorded outside did not go with the rollback');
+  });
+
+  t('the Work of a transaction refuses use after the transaction ended', async (store) => {
+    let kept: Work | null = null;
+    await store.transaction(async (w) => {
+      kept = w;
+    });
+    await assert.rejects(kept!.cursors.set('late', 'x', at()), /after its transaction ended/);
+    assert.equal(await store.work.cursors.get('late'), null);
+  });
+
+  t('control numbers drawn in a rolled-back transaction come back; one drawn outside during it is never handed out again', async (store) => {
+    const first = store.peekControlNumber('acme-3pl', 'ISA13');
+    await assert.rejects(
+      store.transaction(async () => {
+        assert.equal(store.controlNumbers.next('acme-3pl', 'ISA13'), first);
+        throw new Error('no file');
+      }),
+    );
+    assert.equal(store.peekControlNumber('acme-3pl', 'ISA13'), first, 'the file that would have used it was never recorded');
+
+    const opened = deferred();
+    const release = deferred();
+    const tx = store.transaction(async () => {
+      opened.resolve();
+      await release.promise;
+      throw new Error('rolled back');
+    });
+    await opened.promise;
+    const outside = store.controlNumbers.next('acme-3pl', 'ISA13');
+    release.resolve();
+    await assert.rejects(tx, /rolled back/);
+    assert.ok(store.controlNumbers.next('acme-3pl', 'ISA13') > outside, 'the number drawn outside is not handed out again');
+  });
+
+  // ---------------------------------------------------------------- jobs
+
+  t('jobs: enqueue is idempotent by key', async (store) => {
+    const a = await store.work.jobs.enqueue({ kind: 'deliver-file', key: 'deliver:7', partner: 'acme-3pl', payload: { messageId: 7 } }, at());
+    assert.equal(a.created, true);
+    assert.equal(a.job.state, 'pending');
+    assert.equal(a.job.attempts, 0);
+    assert.equal(a.job.nextAttemptAt, at());
+    assert.deepEqual(a.job.payload, { messageId: 7 });
+    const b = await store.work.jobs.enqueue({ kind: 'deliver-file', key: 'deliver:7', partner: 'acme-3pl', payload: { messageId: 999 } }, at(5));
+    assert.equal(b.created, false);
+    assert.equal(b.job.id, a.job.id);
+    assert.deepEqual(b.job.payload, { messageId: 7 }, 'the first payload stays');
+    assert.equal((await store.work.jobs.list({})).length, 1);
+    await assert.rejects(store.work.jobs.enqueue({ kind: 'no-such-kind' as never, key: 'x', payload: {} }, at()), /not one of/);
+  });
+
+  t('jobs: claim leases ready jobs oldest first, counts the attempt, skips future and leased ones, filters by kind', async (store) => {
+    const jobs = store.work.jobs;
+    await jobs.enqueue({ kind: 'deliver-file', key: 'k3', payload: {}, notBefore: at(3000) }, at());
+    await jobs.enqueue({ kind: 'confirm-package', key: 'k1', payload: {}, notBefore: at(1000) }, at());
+    await jobs.enqueue({ kind: 'deliver-file', key: 'k2', payload: {}, notBefore: at(2000) }, at());
+    await jobs.enqueue({ kind: 'deliver-file', key: 'later', payload: {}, notBefore: at(60 * MIN) }, at());
+    assert.equal(await jobs.readyCount(at(5000)), 3);
+    assert.equal(await jobs.nextReadyAt(), at(1000));
+
+    const claimed = await jobs.claim({ owner: 'w1', now: at(5000), leaseMs: MIN, limit: 10 });
+    assert.deepEqual(claimed.map((j) => j.key), ['k1', 'k2', 'k3'], 'oldest first, the future one left');
+    for (const j of claimed) {
+      assert.equal(j.leaseOwner, 'w1');
+      assert.equal(j.leaseUntil, at(5000 + MIN));
+      assert.equal(j.attempts, 1);
+    }
+    assert.deepEqual(await jobs.claim({ owner: 'w2', now: at(5000), leaseMs: MIN, limit: 10 }), [], 'leased jobs are not claimed twice');
+    assert.equal(await jobs.readyCount(at(5000)), 0);
+    assert.equal(await jobs.nextReadyAt(), at(5000 + MIN), 'the leases run out first');
+
+    await jobs.enqueue({ kind: 'publish-quantity', key: 'q', payload: {} }, at(6000));
+    await jobs.enqueue({ kind: 'deliver-file', key: 'd', payload: {} }, at(6000));
+    const onlyQuantities = await jobs.claim({ owner: 'w2', now: at(7000), leaseMs: MIN, limit: 10, kinds: ['publish-quantity'] });
+    assert.deepEqual(onlyQuantities.map((j) => j.key), ['q']);
+    const limited = await jobs.claim({ owner: 'w2', now: at(7000), leaseMs: MIN, limit: 1 });
+    assert.deepEqual(limited.map((j) => j.key), ['d']);
+    assert.deepEqual(await jobs.claim({ owner: 'w2', now: at(7000), leaseMs: MIN, limit: 0 }), []);
+  });
+
+  t('jobs: an expired lease is taken again; the first owner is then refused everything', async (store) => {
+    const jobs = store.work.jobs;
+    const { job } = await jobs.enqueue({ kind: 'confirm-package', key: 'pkg:1', payload: { packageId: 1 } }, at());
+    const [mine] = await jobs.claim({ owner: 'crashed', now: at(), leaseMs: MIN, limit: 1 });
+    assert.equal(mine.id, job.id);
+    assert.deepEqual(await jobs.claim({ owner: 'w2', now: at(MIN - 1), leaseMs: MIN, limit: 1 }), [], 'still leased');
+    const [retaken] = await jobs.claim({ owner: 'w2', now: at(MIN), leaseMs: MIN, limit: 1 });
+    assert.equal(retaken.id, job.id, 'taken again when the lease ran out');
+    assert.equal(retaken.attempts, 2);
+    assert.equal(retaken.leaseOwner, 'w2');
+
+    assert.equal(await jobs.complete(job.id, 'crashed', at(MIN + 1)), false);
+    assert.equal(await jobs.retry(job.id, 'crashed', 'late', at(2 * MIN), at(MIN + 1)), false);
+    assert.equal(await jobs.fail(job.id, 'crashed', 'late', at(MIN + 1)), false);
+    assert.equal(await jobs.release(job.id, 'crashed', at(MIN + 1)), false);
+    assert.equal(await jobs.extendLease(job.id, 'crashed', at(10 * MIN)), false);
+    assert.equal((await jobs.get(job.id))?.leaseOwner, 'w2', 'the refused calls changed nothing');
+
+    assert.equal(await jobs.complete(job.id, 'w2', at(MIN + 2)), true);
+    const done = (await jobs.get(job.id))!;
+    assert.equal(done.state, 'done');
+    assert.equal(done.doneAt, at(MIN + 2));
+    assert.equal(done.leaseOwner, null);
+    assert.equal(await jobs.complete(job.id, 'w2', at(MIN + 3)), false, 'done once');
+    assert.deepEqual(await jobs.claim({ owner: 'w3', now: at(100 * MIN), leaseMs: MIN, limit: 5 }), [], 'a done job is never claimed');
+    assert.equal((await jobs.list({ state: 'done' })).length, 1);
+  });
+
+  t('jobs: retry, release, extendLease, fail and revive', async (store) => {
+    const jobs = store.work.jobs;
+    const { job } = await jobs.enqueue({ kind: 'publish-feed', key: 'feed:acme:1', seller: 'acme', payload: {} }, at());
+    await jobs.claim({ owner: 'w', now: at(), leaseMs: MIN, limit: 1 });
+    assert.equal(await jobs.retry(job.id, 'w', 'HTTP 503', at(5 * MIN), at(1000)), true);
+    let j = (await jobs.get(job.id))!;
+    assert.equal(j.state, 'pending');
+    assert.equal(j.lastError, 'HTTP 503');
+    assert.equal(j.nextAttemptAt, at(5 * MIN));
+    assert.equal(j.leaseOwner, null);
+    assert.deepEqual(await jobs.claim({ owner: 'w', now: at(5 * MIN - 1), leaseMs: MIN, limit: 1 }), [], 'not before its next attempt');
+    [j] = await jobs.claim({ owner: 'w', now: at(5 * MIN), leaseMs: MIN, limit: 1 });
+    assert.equal(j.attempts, 2);
+
+    assert.equal(await jobs.release(job.id, 'w', at(5 * MIN + 1)), true);
+    j = (await jobs.get(job.id))!;
+    assert.equal(j.attempts, 1, 'a released attempt does not count');
+    assert.equal(j.leaseOwner, null);
+
+    [j] = await jobs.claim({ owner: 'w', now: at(6 * MIN), leaseMs: MIN, limit: 1 });
+    assert.equal(await jobs.extendLease(job.id, 'w', at(20 * MIN)), true);
+    assert.deepEqual(await jobs.claim({ owner: 'other', now: at(10 * MIN), leaseMs: MIN, limit: 1 }), [], 'the extended lease holds');
+
+    assert.equal(await jobs.fail(job.id, 'w', 'HTTP 400 InvalidInput', at(11 * MIN)), true);
+    j = (await jobs.get(job.id))!;
+    assert.equal(j.state, 'dead');
+    assert.equal(j.lastError, 'HTTP 400 InvalidInput');
+    assert.deepEqual(await jobs.claim({ owner: 'w', now: at(100 * MIN), leaseMs: MIN, limit: 1 }), [], 'a dead job is never claimed');
+    assert.equal((await jobs.list({ state: 'dead', seller: 'acme' })).length, 1);
+    assert.equal(await jobs.nextReadyAt(), null);
+
+    assert.equal(await jobs.revive(job.id, at(200 * MIN)), true);
+    assert.equal(await jobs.revive(job.id, at(200 * MIN)), false, 'only a dead job is revived');
+    [j] = await jobs.claim({ owner: 'w', now: at(200 * MIN), leaseMs: MIN, limit: 1 });
+    assert.equal(j.id, job.id);
+    assert.equal(j.attempts, 1, 'a revived job starts counting again');
+  });
+
+  // ---------------------------------------------------------------- exceptions
+
+  t('exceptions: one cause is one row, counted, with its refs deduplicated, most recent last', async (store) => {
+    const x = store.work.exceptions;
+    const first = await x.raise({ kind: 'unmapped-sku', seller: 'acme', key: 'SKU-9', message: 'SKU-9 has no warehouse item', ref: 'order-1', context: { mappingFile: 'sellers/acme.yaml' }, now: at() });
+    assert.equal(first.count, 1);
+    assert.equal(first.state, 'open');
+    assert.equal(first.severity, 'error');
+    const second = await x.raise({ kind: 'unmapped-sku', seller: 'acme', key: 'SKU-9', message: 'SKU-9 still unmapped', ref: 'order-2', context: { mappingFile: 'sellers/acme.yaml', mappingKey: 'skus.SKU-9' }, now: at(MIN) });
+    const third = await x.raise({ kind: 'unmapped-sku', seller: 'acme', key: 'SKU-9', message: 'SKU-9 still unmapped', ref: 'order-1', now: at(2 * MIN) });
+    assert.equal(second.id, first.id);
+    assert.equal(third.id, first.id);
+    assert.equal(third.count, 3);
+    assert.deepEqual(third.refs, ['order-2', 'order-1'], 'deduplicated, most recent last');
+    assert.equal(third.firstSeen, at());
+    assert.equal(third.lastSeen, at(2 * MIN));
+    assert.equal(third.message, 'SKU-9 still unmapped', 'the message is refreshed');
+    assert.deepEqual(third.context, { mappingFile: 'sellers/acme.yaml', mappingKey: 'skus.SKU-9' }, 'the context is kept when not given again');
+
+    const otherSeller = await x.raise({ kind: 'unmapped-sku', seller: 'northwind', key: 'SKU-9', message: 'm', now: at() });
+    const otherKind = await x.raise({ kind: 'unmapped-carrier', seller: 'acme', key: 'SKU-9', message: 'm', now: at() });
+    const noSeller = await x.raise({ kind: 'unmapped-sku', key: 'SKU-9', message: 'm', now: at() });
+    const noSellerAgain = await x.raise({ kind: 'unmapped-sku', key: 'SKU-9', message: 'm', now: at(1) });
+    assert.equal(new Set([first.id, otherSeller.id, otherKind.id, noSeller.id]).size, 4, 'seller and kind are part of the cause');
+    assert.equal(noSellerAgain.id, noSeller.id, 'no seller is a cause too');
+    assert.equal(noSellerAgain.count, 2);
+    assert.equal((await x.find('unmapped-sku', 'SKU-9', 'acme'))?.id, first.id);
+    assert.equal((await x.find('unmapped-sku', 'SKU-9'))?.id, noSeller.id);
+    assert.equal(await x.find('unmapped-sku', 'SKU-8', 'acme'), null);
+    await assert.rejects(x.raise({ kind: 'made-up' as never, key: 'k', message: 'm', now: at() }), /not one of/);
+  });
+
+  t('exceptions: default severity by kind, an explicit one wins', async (store) => {
+    const x = store.work.exceptions;
+    for (const kind of ['ack-overdue', 'amazon-refused', 'file-failed', 'partner-data-rejected', 'order-late'] as const) {
+      assert.equal((await x.raise({ kind, key: 'k', message: 'm', now: at() })).severity, 'error', kind);
+    }
+    for (const kind of ['inventory-stale', 'not-picked-up'] as const) {
+      assert.equal((await x.raise({ kind, key: 'k', message: 'm', now: at() })).severity, 'warning', kind);
+    }
+    assert.equal((await x.raise({ kind: 'short-ship', key: 'o', message: 'm', severity: 'critical', now: at() })).severity, 'critical');
+  });
+
+  t('exceptions: refs are capped, keeping the most recent', async (store) => {
+    const last = await store.transaction(async (w) => {
+      let r = null;
+      for (let i = 0; i < 520; i++) r = await w.exceptions.raise({ kind: 'unmapped-sku', seller: 'acme', key: 'SKU-X', message: 'm', ref: `order-${i}`, now: at(i) });
+      return r!;
+    });
+    assert.equal(last.count, 520);
+    assert.equal(last.refs.length, 500);
+    assert.equal(last.refs[0], 'order-20');
+    assert.equal(last.refs.at(-1), 'order-519');
+  });
+
+  t('exceptions: assign, acknowledge, resolve; the same cause raised after resolving is a new row', async (store) => {
+    const x = store.work.exceptions;
+    const e = await x.raise({ kind: 'ack-overdue', partner: 'acme-3pl', key: 'group 101', message: 'no 997', now: at() });
+    await x.assign(e.id, 'dana', at(1));
+    await x.acknowledge(e.id, at(2));
+    let got = (await x.get(e.id))!;
+    assert.equal(got.owner, 'dana');
+    assert.equal(got.state, 'acknowledged');
+    const bumped = await x.raise({ kind: 'ack-overdue', partner: 'acme-3pl', key: 'group 101', message: 'still no 997', now: at(3) });
+    assert.equal(bumped.id, e.id);
+    assert.equal(bumped.state, 'acknowledged', 'seen again while someone is on it: still theirs');
+    assert.deepEqual((await x.list({ states: ['open'] })).map((r) => r.id), []);
+    assert.deepEqual((await x.list({ states: ['open', 'acknowledged'], partner: 'acme-3pl' })).map((r) => r.id), [e.id]);
+
+    await x.resolve(e.id, 'the 997 came late', at(4));
+    got = (await x.get(e.id))!;
+    assert.equal(got.state, 'resolved');
+    assert.equal(got.note, 'the 997 came late');
+    assert.equal(got.resolvedAt, at(4));
+    assert.equal(await x.find('ack-overdue', 'group 101', null, 'acme-3pl'), null);
+
+    const again = await x.raise({ kind: 'ack-overdue', partner: 'acme-3pl', key: 'group 101', message: 'overdue again', now: at(5) });
+    assert.notEqual(again.id, e.id, 'a new row');
+    assert.equal(again.count, 1);
+    assert.equal(again.state, 'open');
+    assert.equal((await x.get(e.id))!.state, 'resolved', 'the old one stays resolved');
+    assert.deepEqual((await x.list({ kind: 'ack-overdue' })).map((r) => r.id), [e.id, again.id]);
+    await assert.rejects(x.assign(999_999, 'dana', at()), /no exception 999999/);
+  });
+
+  t('exceptions: resolveCause and dropRef (resolved when no ref is left)', async (store) => {
+    const x = store.work.exceptions;
+    assert.equal(await x.resolveCause('unmapped-carrier', 'FEDX', null, 'acme-3pl', 'fixed', at()), false, 'nothing to resolve');
+    const c = await x.raise({ kind: 'unmapped-carrier', partner: 'acme-3pl', key: 'FEDX', message: 'm', now: at() });
+    assert.equal(await x.resolveCause('unmapped-carrier', 'FEDX', null, 'acme-3pl', 'mapping fixed', at(1)), true);
+    assert.equal((await x.get(c.id))!.state, 'resolved');
+
+    const s = await x.raise({ kind: 'unmapped-sku', seller: 'acme', key: 'SKU-1', message: 'm', ref: 'o1', now: at() });
+    await x.raise({ kind: 'unmapped-sku', seller: 'acme', key: 'SKU-1', message: 'm', ref: 'o2', now: at(1) });
+    await x.dropRef(s.id, 'o1', 'o1 released', at(2));
+    let got = (await x.get(s.id))!;
+    assert.deepEqual(got.refs, ['o2']);
+    assert.equal(got.state, 'open');
+    await x.dropRef(s.id, 'o2', 'every order released', at(3));
+    got = (await x.get(s.id))!;
+    assert.deepEqual(got.refs, []);
+    assert.equal(got.state, 'resolved');
+    assert.equal(got.note, 'every order released');
+  });
+
+  // ---------------------------------------------------------------- locks, cursors, inbound documents
+
+  t('locks: free, held by another, ours (extended), expired, released only by the holder', async (store) => {
+    const l = store.work.locks;
+    assert.equal(await l.acquire('poll:acme-3pl', 'a', at(), MIN), true);
+    assert.equal(await l.acquire('poll:acme-3pl', 'b', at(1000), MIN), false, 'held by a');
+    assert.equal(await l.acquire('poll:acme-3pl', 'a', at(30_000), MIN), true, 'ours: extended to 30 s + 1 min');
+    assert.equal(await l.acquire('poll:acme-3pl', 'b', at(MIN + 1000), MIN), false, 'the extension holds past the first lease');
+    assert.equal(await l.acquire('poll:acme-3pl', 'b', at(MIN + 30_000), MIN), true, 'expired: taken over');
+    await l.release('poll:acme-3pl', 'a');
+    assert.equal(await l.acquire('poll:acme-3pl', 'a', at(MIN + 31_000), MIN), false, 'a cannot release what b holds');
+    await l.release('poll:acme-3pl', 'b');
+    assert.equal(await l.acquire('poll:acme-3pl', 'a', at(MIN + 32_000), MIN), true);
+    assert.equal(await l.acquire('other-lock', 'b', at(MIN + 32_000), MIN), true, 'locks are by name');
+  });
+
+  t('cursors: unset, set, replaced', async (store) => {
+    const c = store.work.cursors;
+    assert.equal(await c.get('orders:acme:ATVPDKIKX0DER'), null);
+    await c.set('orders:acme:ATVPDKIKX0DER', '2026-02-28T00:00:00.000Z', at());
+    await c.set('orders:northwind:ATVPDKIKX0DER', 'x', at());
+    await c.set('orders:acme:ATVPDKIKX0DER', '2026-03-01T00:00:00.000Z', at(1));
+    assert.equal(await c.get('orders:acme:ATVPDKIKX0DER'), '2026-03-01T00:00:00.000Z');
+    assert.equal(await c.get('orders:northwind:ATVPDKIKX0DER'), 'x');
+  });
+
+  t('inbound documents: recorded per file in order, states changed, unknown states refused', async (store) => {
+    const blob = await store.blobs.putBuffer(Buffer.from('ISA*945...'));
+    const fileId = await store.recordFile({ direction: 'in', partner: 'acme-3pl', fileName: '945-1.edi', sha256: blob.sha256, size: blob.size, status: 'received', children: [] });
+    const docs = store.work.inbound;
+    await docs.add({ fileMessageId: fileId, index: 1, where: 'set 945 0002 (line 20)', document: 'shipment-advice', seller: 'northwind', key: 'order-B', state: 'held', reason: 'unmapped carrier FEDX', at: at() });
+    await docs.add({ fileMessageId: fileId, index: 0, where: 'set 945 0001 (line 3)', document: 'shipment-advice', seller: 'acme', key: 'order-A', state: 'processed', reason: null, at: at() });
+    let got = await docs.forFile(fileId);
+    assert.deepEqual(got.map((d) => [d.index, d.seller, d.state]), [[0, 'acme', 'processed'], [1, 'northwind', 'held']]);
+    assert.equal(got[1].where, 'set 945 0002 (line 20)');
+    await docs.setState(fileId, 1, 'processed', null, at(MIN));
+    got = await docs.forFile(fileId);
+    assert.equal(got[1].state, 'processed');
+    assert.equal(got[1].reason, null);
+    assert.equal(got[1].at, at(MIN));
+    await assert.rejects(docs.setState(fileId, 1, 'finished' as never, null, at()), /not one of/);
+    await assert.rejects(docs.setState(fileId, 7, 'processed', null, at()), /no document 7/);
+    assert.deepEqual(await docs.forFile(fileId + 1000), []);
+  });
+
+  // ---------------------------------------------------------------- message axes
+
+  t('message axes: each transition is written with its time and an event; overdue and delivered queries', async (store) => {
+    const { fileId, groupId } = await store.transaction(async (w) => {
+      const ids = await recordOutbound(store, w);
+      await w.messages.setValidation(ids.fileId, 'valid', at());
+      await w.messages.setDelivery(ids.fileId, 'pending', at());
+      return ids;
+    });
+    const m = store.work.messages;
+    assert.deepEqual(await m.axes(fileId), { validation: 'valid', delivery: 'pending', deliveredAt: null, acknowledgement: null, acknowledgedAt: null, ackDueAt: null });
+    assert.deepEqual(await m.deliveredUnconfirmed('acme-3pl'), []);
+
+    await m.setDelivery(fileId, 'delivered', at(MIN), 'put to /in as 940-1.edi', '/in');
+    await m.setAcknowledgement(groupId, 'awaiting', at(MIN), undefined, at(61 * MIN));
+    let axes = (await m.axes(fileId))!;
+    assert.equal(axes.delivery, 'delivered');
+    assert.equal(axes.deliveredAt, at(MIN));
+    assert.deepEqual(await m.deliveredUnconfirmed('acme-3pl'), [{ id: fileId, fileName: 'out-1.edi', deliveredAt: at(MIN), remoteDir: '/in' }]);
+    assert.deepEqual(await m.deliveredUnconfirmed('northwind-3pl'), []);
+    assert.equal((await m.axes(groupId))!.ackDueAt, at(61 * MIN));
+
+    assert.deepEqual(await m.ackOverdue(at(61 * MIN)), [], 'due at 61 min: not overdue at 61 min');
+    assert.deepEqual(await m.ackOverdue(at(61 * MIN + 1)), [{ id: groupId, partner: 'acme-3pl', kind: 'group', control: '101', dueAt: at(61 * MIN) }]);
+    await m.setAcknowledgement(groupId, 'overdue', at(62 * MIN), 'no 997 within 60 minutes');
+    assert.deepEqual(await m.ackOverdue(at(100 * MIN)), [], 'marked overdue: reported once');
+    await m.setAcknowledgement(groupId, 'accepted', at(70 * MIN), '997 AK9*A');
+    axes = (await m.axes(groupId))!;
+    assert.equal(axes.acknowledgement, 'accepted');
+    assert.equal(axes.acknowledgedAt, at(70 * MIN));
+
+    await m.setDelivery(fileId, 'picked-up', at(80 * MIN), 'gone from /in');
+    assert.deepEqual(await m.deliveredUnconfirmed('acme-3pl'), [], 'picked up');
+    assert.equal((await m.axes(fileId))!.deliveredAt, at(MIN), 'the delivery time stays');
+
+    const fileEvents = store.trace(fileId)!.events.map((e) => `${e.fromStatus} -> ${e.toStatus}${e.reason ? ` (${e.reason})` : ''}`);
+    assert.deepEqual(fileEvents.slice(1), [
+      'validation: none -> validation: valid',
+      'delivery: none -> delivery: pending',
+      'delivery: pending -> delivery: delivered (put to /in as 940-1.edi)',
+      'delivery: delivered -> delivery: picked-up (gone from /in)',
+    ]);
+    const groupEvents = store.trace(groupId)!.events.map((e) => `${e.fromStatus} -> ${e.toStatus}`);
+    assert.deepEqual(groupEvents.slice(1), ['acknowledgement: none -> acknowledgement: awaiting', 'acknowledgement: awaiting -> acknowledgement: overdue', 'acknowledgement: overdue -> acknowledgement: accepted']);
+    const eventTimes = store.trace(groupId)!.events.slice(1).map((e) => e.at);
+    assert.deepEqual(eventTimes, [at(MIN), at(62 * MIN), at(70 * MIN)]);
+
+    await assert.rejects(m.setDelivery(fileId, 'lost' as never, at()), /not one of/);
+    await assert.rejects(m.setAcknowledgement(fileId, 'awaiting', at()), /becomes overdue/, 'awaiting needs a due time');
+    await assert.rejects(m.setValidation(999_999, 'valid', at()), /no message 999999/);
+    assert.equal(await m.axes(999_999), null);
+  });
+
+  t('message tracking: received files left unprocessed are found again; setStatus takes the flow clock', async (store) => {
+    const put = async (name: string, partner = 'acme-3pl') => {
+      const blob = await store.blobs.putBuffer(Buffer.from(`bytes of ${name}`));
+      return { id: await store.recordFile({ direction: 'in', partner, fileName: name, sha256: blob.sha256, size: blob.size, status: 'received', children: [] }), sha256: blob.sha256 };
+    };
+    const a = await put('a.edi');
+    const b = await put('b.edi');
+    const c = await put('c.edi');
+    await put('other.edi', 'northwind-3pl');
+    await store.transaction(async (w) => {
+      await w.messages.setStatus(b.id, 'processed', 'two documents', true, at(5 * MIN));
+      await w.messages.setStatus(c.id, 'received-name-reused', 'same name, new bytes');
+    });
+    assert.deepEqual(await store.work.messages.unprocessedReceived('acme-3pl'), [
+      { id: a.id, fileName: 'a.edi', sha256: a.sha256 },
+      { id: c.id, fileName: 'c.edi', sha256: store.get(c.id)!.blobSha256! },
+    ]);
+    assert.equal(store.get(b.id)!.completedAt, at(5 * MIN), 'completed at the time the flow gave');
+    assert.equal(store.get(b.id)!.status, 'processed');
+  });
+}
