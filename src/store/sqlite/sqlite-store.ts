@@ -25,7 +25,7 @@ import type { ControlNumberKind, ControlNumberSource } from '../../x12/outbound.
 import { FileBlobStore } from '../blob-store.ts';
 import { DuplicateInterchangeError, StoreError, type HeldInterchange } from '../errors.ts';
 import type { DiagnosticsSummary, FileRecord, MessageNode, MessageRow, PurgedFile, PurgedOrderDocument, PurgeResult, Trace } from '../store.ts';
-import type { GatewayStore, InventoryRepo, OrdersRepo, PackagesRepo, Work } from '../work.ts';
+import type { GatewayStore, Work } from '../work.ts';
 import { SqliteCursors } from './cursors.ts';
 import { SqliteExceptions } from './exceptions.ts';
 import { SqliteInboundDocuments } from './inbound-documents.ts';
@@ -242,10 +242,9 @@ export class SqliteMessageStore implements GatewayStore {
     };
     this.jobsRepo = new SqliteJobs(this.db);
     this.raw = {
-      // Owned by their helpers; cast until each class implements its interface.
-      orders: new SqliteOrders(this.db) as unknown as OrdersRepo,
-      packages: new SqlitePackages(this.db) as unknown as PackagesRepo,
-      inventory: new SqliteInventory(this.db) as unknown as InventoryRepo,
+      orders: new SqliteOrders(this.db),
+      packages: new SqlitePackages(this.db),
+      inventory: new SqliteInventory(this.db),
       jobs: this.jobsRepo,
       exceptions: new SqliteExceptions(this.db),
       cursors: new SqliteCursors(this.db),
