@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { CursorsRepo } from '../work.ts';
 import { namedQueries } from './named-sql.ts';
+import { prepared } from './statements.ts';
 import { isoTime } from './states.ts';
 
 const q = namedQueries('cursors.sql');
@@ -10,11 +11,11 @@ export class SqliteCursors implements CursorsRepo {
   constructor(private readonly db: Database.Database) {}
 
   async get(name: string): Promise<string | null> {
-    const r = this.db.prepare(q.get).get(name) as { value: string } | undefined;
+    const r = prepared(this.db, q.get).get(name) as { value: string } | undefined;
     return r ? r.value : null;
   }
 
   async set(name: string, value: string, now: string): Promise<void> {
-    this.db.prepare(q.set).run({ name, value, now: isoTime(now, 'now') });
+    prepared(this.db, q.set).run({ name, value, now: isoTime(now, 'now') });
   }
 }

@@ -19,6 +19,7 @@ import {
   type RaiseException,
 } from '../work.ts';
 import { namedQueries } from './named-sql.ts';
+import { prepared } from './statements.ts';
 import { isoTime, oneOf } from './states.ts';
 
 const q = namedQueries('exceptions.sql');
@@ -115,11 +116,11 @@ export class SqliteExceptions implements ExceptionsRepo {
     const now = isoTime(x.now, 'now');
     // A savepoint: a caller that catches a failure here keeps its transaction whole.
     return this.db.transaction(() => {
-      const open = this.db.prepare(q.findOpen).get({ kind, seller: x.seller ?? null, partner: x.partner ?? null, key: x.key }) as ExceptionRow | undefined;
+      const open = prepared(this.db, q.findOpen).get({ kind, seller: x.seller ?? null, partner: x.partner ?? null, key: x.key }) as ExceptionRow | undefined;
       if (open) {
         const severity = x.severity ? oneOf(EXCEPTION_SEVERITIES, x.severity, 'severity') : open.severity;
         return toException(
-          this.db.prepare(q.bump).get({
+          prepared(this.db, q.bump).get({
             id: open.id,
             now,
             message: x.message,
@@ -130,7 +131,7 @@ export class SqliteExceptions implements ExceptionsRepo {
         );
       }
       return toException(
-        this.db.prepare(q.insert).get({
+        prepared(this.db, q.insert).get({
           kind,
           severity: x.severity ? oneOf(EXCEPTION_SEVERITIES, x.severity, 'severity') : defaultSeverity(kind),
           seller: x.seller ?? null,
@@ -146,17 +147,17 @@ export class SqliteExceptions implements ExceptionsRepo {
   }
 
   async get(id: number): Promise<ExceptionRecord | null> {
-    const r = this.db.prepare(q.byId).get(id) as ExceptionRow | undefined;
+    const r = prepared(this.db, q.byId).get(id) as ExceptionRow | undefined;
     return r ? toException(r) : null;
   }
 
   async find(kind: ExceptionKind, key: string, seller?: string | null, partner?: string | null): Promise<ExceptionRecord | null> {
-    const r = this.db.prepare(q.findOpen).get({ kind: oneOf(EXCEPTION_KINDS, kind, 'exception kind'), key, seller: seller ?? null, partner: partner ?? null }) as ExceptionRow | undefined;
+    const r = prepared(this.db, q.findOpen).get({ kind: oneOf(EXCEPTION_KINDS, kind, 'exception kind'), key, seller: seller ?? null, partner: partner ?? null }) as ExceptionRow | undefined;
     return r ? toException(r) : null;
   }
 
   async list(filter: { states?: ExceptionState[]; kind?: ExceptionKind; seller?: string; partner?: string; limit?: number }): Promise<ExceptionRecord[]> {
-    const rows = this.db.prepare(q.list).all({
+    const rows = prepared(this.db, q.list).all({
       states: filter.states ? JSON.stringify(filter.states.map((s) => oneOf(EXCEPTION_STATES, s, 'exception state'))) : null,
       kind: filter.kind ? oneOf(EXCEPTION_KINDS, filter.kind, 'exception kind') : null,
       seller: filter.seller ?? null,
@@ -167,7 +168,7 @@ export class SqliteExceptions implements ExceptionsRepo {
   }
 
   private existing(id: number): ExceptionRow {
-    const r = this.db.prepare(q.byId).get(id) as ExceptionRow | undefined;
+    const r = prepared(this.db, q.byId).get(id) as ExceptionRow | undefined;
     if (!r) throw new StoreError(`no exception ${id}`, { id });
     return r;
   }
@@ -175,25 +176,25 @@ export class SqliteExceptions implements ExceptionsRepo {
   async assign(id: number, owner: string, now: string): Promise<void> {
     isoTime(now, 'now');
     this.existing(id);
-    this.db.prepare(q.assign).run({ id, owner });
+    prepared(this.db, q.assign).run({ id, owner });
   }
 
   async acknowledge(id: number, now: string): Promise<void> {
     isoTime(now, 'now');
     this.existing(id);
-    this.db.prepare(q.acknowledge).run({ id });
+    prepared(this.db, q.acknowledge).run({ id });
   }
 
   /** Resolving a resolved exception changes nothing (its first note and time stay). */
   async resolve(id: number, note: string, now: string): Promise<void> {
     this.existing(id);
-    this.db.prepare(q.resolve).run({ id, note, now: isoTime(now, 'now') });
+    prepared(this.db, q.resolve).run({ id, note, now: isoTime(now, 'now') });
   }
 
   async resolveCause(kind: ExceptionKind, key: string, seller: string | null, partner: string | null, note: string, now: string): Promise<boolean> {
-    const open = this.db.prepare(q.findOpen).get({ kind: oneOf(EXCEPTION_KINDS, kind, 'exception kind'), key, seller, partner }) as ExceptionRow | undefined;
+    const open = prepared(this.db, q.findOpen).get({ kind: oneOf(EXCEPTION_KINDS, kind, 'exception kind'), key, seller, partner }) as ExceptionRow | undefined;
     if (!open) return false;
-    return this.db.prepare(q.resolve).run({ id: open.id, note, now: isoTime(now, 'now') }).changes === 1;
+    return prepared(this.db, q.resolve).run({ id: open.id, note, now: isoTime(now, 'now') }).changes === 1;
   }
 
   async dropRef(id: number, ref: string, note: string, now: string): Promise<void> {
@@ -201,8 +202,8 @@ export class SqliteExceptions implements ExceptionsRepo {
     this.db.transaction(() => {
       const r = this.existing(id);
       const refs = (JSON.parse(r.refs) as string[]).filter((x) => x !== ref);
-      this.db.prepare(q.setRefs).run({ id, refs: JSON.stringify(refs) });
-      if (refs.length === 0) this.db.prepare(q.resolve).run({ id, note, now: at });
+      prepared(this.db, q.setRefs).run({ id, refs: JSON.stringify(refs) });
+      if (refs.length === 0) prepared(this.db, q.resolve).run({ id, note, now: at });
     })();
   }
 }

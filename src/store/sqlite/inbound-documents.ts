@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
 import { INBOUND_DOCUMENT_STATES, type InboundDocumentRecord, type InboundDocumentsRepo, type InboundDocumentState } from '../work.ts';
 import { namedQueries } from './named-sql.ts';
+import { prepared } from './statements.ts';
 import { isoTime, oneOf } from './states.ts';
 
 const q = namedQueries('inbound-documents.sql');
@@ -24,7 +25,7 @@ export class SqliteInboundDocuments implements InboundDocumentsRepo {
 
   /** A document recorded again at the same place (the file reprocessed) replaces the first record. */
   async add(d: InboundDocumentRecord): Promise<void> {
-    this.db.prepare(q.add).run({
+    prepared(this.db, q.add).run({
       fileMessageId: d.fileMessageId,
       index: d.index,
       where: d.where,
@@ -38,7 +39,7 @@ export class SqliteInboundDocuments implements InboundDocumentsRepo {
   }
 
   async forFile(fileMessageId: number): Promise<InboundDocumentRecord[]> {
-    return (this.db.prepare(q.forFile).all(fileMessageId) as DocumentRow[]).map((r) => ({
+    return (prepared(this.db, q.forFile).all(fileMessageId) as DocumentRow[]).map((r) => ({
       fileMessageId: r.file_message_id,
       index: r.idx,
       where: r.where_text,
@@ -52,7 +53,7 @@ export class SqliteInboundDocuments implements InboundDocumentsRepo {
   }
 
   async setState(fileMessageId: number, index: number, state: InboundDocumentState, reason: string | null, at: string): Promise<void> {
-    const r = this.db.prepare(q.setState).run({ fileMessageId, index, state: oneOf(INBOUND_DOCUMENT_STATES, state, 'inbound document state'), reason, at: isoTime(at, 'at') });
+    const r = prepared(this.db, q.setState).run({ fileMessageId, index, state: oneOf(INBOUND_DOCUMENT_STATES, state, 'inbound document state'), reason, at: isoTime(at, 'at') });
     if (r.changes === 0) throw new StoreError(`no document ${index} recorded for file ${fileMessageId}`, { fileMessageId, index });
   }
 }

@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { JOB_KINDS, JOB_STATES, type JobKind, type JobRecord, type JobsRepo, type JobState, type NewJob } from '../work.ts';
 import { namedQueries } from './named-sql.ts';
+import { prepared } from './statements.ts';
 import { isoTime, oneOf } from './states.ts';
 
 const q = namedQueries('jobs.sql');
@@ -53,7 +54,7 @@ export class SqliteJobs implements JobsRepo {
 
   async enqueue(job: NewJob, now: string): Promise<{ job: JobRecord; created: boolean }> {
     const at = isoTime(now, 'now');
-    const inserted = this.db.prepare(q.insert).get({
+    const inserted = prepared(this.db, q.insert).get({
       kind: oneOf(JOB_KINDS, job.kind, 'job kind'),
       key: job.key,
       seller: job.seller ?? null,
@@ -63,14 +64,14 @@ export class SqliteJobs implements JobsRepo {
       now: at,
     }) as JobRow | undefined;
     if (inserted) return { job: toJob(inserted), created: true };
-    return { job: toJob(this.db.prepare(q.byKey).get(job.key) as JobRow), created: false };
+    return { job: toJob(prepared(this.db, q.byKey).get(job.key) as JobRow), created: false };
   }
 
   async claim(options: { owner: string; now: string; leaseMs: number; limit: number; kinds?: JobKind[] }): Promise<JobRecord[]> {
     if (options.limit <= 0) return [];
     const now = isoTime(options.now, 'now');
     const kinds = options.kinds ? JSON.stringify(options.kinds.map((k) => oneOf(JOB_KINDS, k, 'job kind'))) : null;
-    const rows = this.db.prepare(q.claim).all({
+    const rows = prepared(this.db, q.claim).all({
       owner: options.owner,
       now,
       leaseUntil: new Date(Date.parse(now) + options.leaseMs).toISOString(),
@@ -82,37 +83,37 @@ export class SqliteJobs implements JobsRepo {
   }
 
   async complete(id: number, owner: string, now: string): Promise<boolean> {
-    return this.db.prepare(q.complete).run({ id, owner, now: isoTime(now, 'now') }).changes === 1;
+    return prepared(this.db, q.complete).run({ id, owner, now: isoTime(now, 'now') }).changes === 1;
   }
 
   async retry(id: number, owner: string, error: string, nextAttemptAt: string, now: string): Promise<boolean> {
-    return this.db.prepare(q.retry).run({ id, owner, error, nextAttemptAt: isoTime(nextAttemptAt, 'nextAttemptAt'), now: isoTime(now, 'now') }).changes === 1;
+    return prepared(this.db, q.retry).run({ id, owner, error, nextAttemptAt: isoTime(nextAttemptAt, 'nextAttemptAt'), now: isoTime(now, 'now') }).changes === 1;
   }
 
   async fail(id: number, owner: string, error: string, now: string): Promise<boolean> {
-    return this.db.prepare(q.fail).run({ id, owner, error, now: isoTime(now, 'now') }).changes === 1;
+    return prepared(this.db, q.fail).run({ id, owner, error, now: isoTime(now, 'now') }).changes === 1;
   }
 
   async release(id: number, owner: string, now: string): Promise<boolean> {
-    return this.db.prepare(q.release).run({ id, owner, now: isoTime(now, 'now') }).changes === 1;
+    return prepared(this.db, q.release).run({ id, owner, now: isoTime(now, 'now') }).changes === 1;
   }
 
   async extendLease(id: number, owner: string, leaseUntil: string): Promise<boolean> {
-    return this.db.prepare(q.extendLease).run({ id, owner, leaseUntil: isoTime(leaseUntil, 'leaseUntil') }).changes === 1;
+    return prepared(this.db, q.extendLease).run({ id, owner, leaseUntil: isoTime(leaseUntil, 'leaseUntil') }).changes === 1;
   }
 
   async get(id: number): Promise<JobRecord | null> {
-    const r = this.db.prepare(q.byId).get(id) as JobRow | undefined;
+    const r = prepared(this.db, q.byId).get(id) as JobRow | undefined;
     return r ? toJob(r) : null;
   }
 
   async byKey(key: string): Promise<JobRecord | null> {
-    const r = this.db.prepare(q.byKey).get(key) as JobRow | undefined;
+    const r = prepared(this.db, q.byKey).get(key) as JobRow | undefined;
     return r ? toJob(r) : null;
   }
 
   async list(filter: { kind?: JobKind; state?: JobState; seller?: string; partner?: string; limit?: number }): Promise<JobRecord[]> {
-    const rows = this.db.prepare(q.list).all({
+    const rows = prepared(this.db, q.list).all({
       kind: filter.kind ? oneOf(JOB_KINDS, filter.kind, 'job kind') : null,
       state: filter.state ? oneOf(JOB_STATES, filter.state, 'job state') : null,
       seller: filter.seller ?? null,
@@ -123,20 +124,20 @@ export class SqliteJobs implements JobsRepo {
   }
 
   async readyCount(now: string): Promise<number> {
-    return (this.db.prepare(q.readyCount).get({ now: isoTime(now, 'now') }) as { n: number }).n;
+    return (prepared(this.db, q.readyCount).get({ now: isoTime(now, 'now') }) as { n: number }).n;
   }
 
   async nextReadyAt(): Promise<string | null> {
-    return (this.db.prepare(q.nextReadyAt).get() as { at: string | null }).at;
+    return (prepared(this.db, q.nextReadyAt).get() as { at: string | null }).at;
   }
 
   async revive(id: number, now: string): Promise<boolean> {
-    return this.db.prepare(q.revive).run({ id, now: isoTime(now, 'now') }).changes === 1;
+    return prepared(this.db, q.revive).run({ id, now: isoTime(now, 'now') }).changes === 1;
   }
 
   /** Retention: done jobs completed before `cutoff` (dead ones stay: they wait for a person). */
   deleteDoneBefore(cutoff: string, dryRun: boolean): number {
-    if (dryRun) return (this.db.prepare(q.countDoneBefore).get(cutoff) as { n: number }).n;
-    return this.db.prepare(q.deleteDoneBefore).run(cutoff).changes;
+    if (dryRun) return (prepared(this.db, q.countDoneBefore).get(cutoff) as { n: number }).n;
+    return prepared(this.db, q.deleteDoneBefore).run(cutoff).changes;
   }
 }

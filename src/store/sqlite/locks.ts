@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { LocksRepo } from '../work.ts';
 import { namedQueries } from './named-sql.ts';
+import { prepared } from './statements.ts';
 import { isoTime } from './states.ts';
 
 const q = namedQueries('locks.sql');
@@ -16,11 +17,11 @@ export class SqliteLocks implements LocksRepo {
   async acquire(name: string, owner: string, now: string, leaseMs: number): Promise<boolean> {
     const at = isoTime(now, 'now');
     const leaseUntil = new Date(Date.parse(at) + leaseMs).toISOString();
-    return this.db.prepare(q.acquire).run({ name, owner, now: at, leaseUntil }).changes === 1;
+    return prepared(this.db, q.acquire).run({ name, owner, now: at, leaseUntil }).changes === 1;
   }
 
   /** Only the holder releases; releasing a lock someone else took over changes nothing. */
   async release(name: string, owner: string): Promise<void> {
-    this.db.prepare(q.release).run({ name, owner });
+    prepared(this.db, q.release).run({ name, owner });
   }
 }

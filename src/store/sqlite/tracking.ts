@@ -18,6 +18,7 @@ import {
   type ValidationState,
 } from '../work.ts';
 import { namedQueries } from './named-sql.ts';
+import { prepared } from './statements.ts';
 import { isoTime, oneOf } from './states.ts';
 
 const q = namedQueries('tracking.sql');
@@ -64,7 +65,7 @@ export class SqliteTracking implements MessageTracking {
   }
 
   private row(id: number): AxesRow {
-    const r = this.db.prepare(q.axesOf).get(id) as AxesRow | undefined;
+    const r = prepared(this.db, q.axesOf).get(id) as AxesRow | undefined;
     if (!r) throw new StoreError(`no message ${id}`, { id });
     return r;
   }
@@ -73,7 +74,7 @@ export class SqliteTracking implements MessageTracking {
   private change(id: number, axis: string, before: string | null, state: string, now: string, reason: string | undefined, update: () => void): void {
     this.db.transaction(() => {
       update();
-      if (before !== state) this.db.prepare(q.axisEvent).run({ id, now, from: `${axis}: ${before ?? 'none'}`, to: `${axis}: ${state}`, reason: reason ?? null });
+      if (before !== state) prepared(this.db, q.axisEvent).run({ id, now, from: `${axis}: ${before ?? 'none'}`, to: `${axis}: ${state}`, reason: reason ?? null });
     })();
   }
 
@@ -81,7 +82,7 @@ export class SqliteTracking implements MessageTracking {
     const s = oneOf(VALIDATION_STATES, state, 'validation state');
     const at = isoTime(now, 'now');
     const r = this.row(id);
-    this.change(id, 'validation', r.validation, s, at, reason, () => this.db.prepare(q.setValidation).run({ id, state: s, now: at }));
+    this.change(id, 'validation', r.validation, s, at, reason, () => prepared(this.db, q.setValidation).run({ id, state: s, now: at }));
   }
 
   /** `remoteDir`: where on the partner's server it was put (the not-picked-up check looks there). */
@@ -89,7 +90,7 @@ export class SqliteTracking implements MessageTracking {
     const s = oneOf(DELIVERY_STATES, state, 'delivery state');
     const at = isoTime(now, 'now');
     const r = this.row(id);
-    this.change(id, 'delivery', r.delivery, s, at, reason, () => this.db.prepare(q.setDelivery).run({ id, state: s, now: at, remoteDir: remoteDir ?? null }));
+    this.change(id, 'delivery', r.delivery, s, at, reason, () => prepared(this.db, q.setDelivery).run({ id, state: s, now: at, remoteDir: remoteDir ?? null }));
   }
 
   async setAcknowledgement(id: number, state: AckState, now: string, reason?: string, dueAt?: string): Promise<void> {
@@ -101,12 +102,12 @@ export class SqliteTracking implements MessageTracking {
       throw new StoreError(`message ${id}: awaiting an acknowledgement needs the time it becomes overdue`, { id });
     }
     this.change(id, 'acknowledgement', r.ack_state, s, at, reason, () =>
-      this.db.prepare(q.setAcknowledgement).run({ id, state: s, now: at, verdict: VERDICTS.has(s) ? 1 : 0, dueAt: dueAt === undefined ? null : isoTime(dueAt, 'dueAt') }),
+      prepared(this.db, q.setAcknowledgement).run({ id, state: s, now: at, verdict: VERDICTS.has(s) ? 1 : 0, dueAt: dueAt === undefined ? null : isoTime(dueAt, 'dueAt') }),
     );
   }
 
   async axes(id: number): Promise<MessageAxes | null> {
-    const r = this.db.prepare(q.axesOf).get(id) as AxesRow | undefined;
+    const r = prepared(this.db, q.axesOf).get(id) as AxesRow | undefined;
     if (!r) return null;
     return {
       validation: r.validation as ValidationState | null,
@@ -119,17 +120,17 @@ export class SqliteTracking implements MessageTracking {
   }
 
   async ackOverdue(now: string, limit = 1000): Promise<Array<{ id: number; partner: string | null; kind: string; control: string | null; dueAt: string }>> {
-    const rows = this.db.prepare(q.ackOverdue).all({ now: isoTime(now, 'now'), limit }) as Array<{ id: number; partner: string | null; kind: string; control: string | null; ack_due_at: string }>;
+    const rows = prepared(this.db, q.ackOverdue).all({ now: isoTime(now, 'now'), limit }) as Array<{ id: number; partner: string | null; kind: string; control: string | null; ack_due_at: string }>;
     return rows.map((r) => ({ id: r.id, partner: r.partner, kind: r.kind, control: r.control, dueAt: r.ack_due_at }));
   }
 
   async deliveredUnconfirmed(partner: string, limit = 1000): Promise<Array<{ id: number; fileName: string; deliveredAt: string; remoteDir: string | null }>> {
-    const rows = this.db.prepare(q.deliveredUnconfirmed).all({ partner, limit }) as Array<{ id: number; file_name: string; delivered_at: string; remote_dir: string | null }>;
+    const rows = prepared(this.db, q.deliveredUnconfirmed).all({ partner, limit }) as Array<{ id: number; file_name: string; delivered_at: string; remote_dir: string | null }>;
     return rows.map((r) => ({ id: r.id, fileName: r.file_name, deliveredAt: r.delivered_at, remoteDir: r.remote_dir }));
   }
 
   async unprocessedReceived(partner: string, limit = 1000): Promise<Array<{ id: number; fileName: string; sha256: string }>> {
-    const rows = this.db.prepare(q.unprocessedReceived).all({ partner, limit }) as Array<{ id: number; file_name: string; blob_sha256: string }>;
+    const rows = prepared(this.db, q.unprocessedReceived).all({ partner, limit }) as Array<{ id: number; file_name: string; blob_sha256: string }>;
     return rows.map((r) => ({ id: r.id, fileName: r.file_name, sha256: r.blob_sha256 }));
   }
 }
