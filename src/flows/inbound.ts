@@ -34,6 +34,13 @@ import { shipmentAdviceRoute } from './shipment-to-amazon.ts';
 
 const FLOW = 'inbound';
 
+/**
+ * A file whose processing threw is taken up again by the next polls, this many times in all
+ * (its file-failed exception counts the failures); after that only `exceptions retry` does, so
+ * a file that fails every time does not fail every minute.
+ */
+export const FAILED_FILE_ATTEMPTS = 3;
+
 /** Where each document a partner sends goes. A function, not a table: the route modules import this one back (retries). */
 function routeFor(document: DocumentName): DocumentRoute | undefined {
   if (document === 'shipment-advice') return shipmentAdviceRoute;
@@ -89,6 +96,17 @@ const head = async (stream: Readable, max: number): Promise<Buffer> => {
   stream.destroy();
   return Buffer.concat(chunks).subarray(0, max);
 };
+
+/** A stored file's size, counted as it streams (not held whole); 0 when its bytes cannot be read (processing then says why). */
+async function blobSize(ctx: GatewayContext, sha256: string): Promise<number> {
+  let size = 0;
+  try {
+    for await (const c of (await ctx.store.blobs.open(sha256)) as AsyncIterable<Buffer>) size += c.length;
+  } catch {
+    return 0;
+  }
+  return size;
+}
 
 /** X12 by its envelope: ISA first (after a BOM and blanks), then the element separator it declares (not a letter or digit). */
 export function looksLikeX12(start: Buffer): boolean {
@@ -185,11 +203,25 @@ export async function pollPartnerFiles(ctx: GatewayContext, partnerId: string): 
   if (!partner) throw new Error(`inbound poll: no partner '${partnerId}' in the mappings`);
   const log = ctx.log.child({ flow: FLOW, partner: partnerId });
 
+  // Files that failed in an earlier poll (a passing cause: a disk, a lock): again, up to FAILED_FILE_ATTEMPTS in all.
+  for (const x of await ctx.store.work.exceptions.list({ kind: 'file-failed', partner: partnerId, states: ['open', 'acknowledged'] })) {
+    if (x.count >= FAILED_FILE_ATTEMPTS) continue;
+    for (const ref of x.refs) {
+      const id = fileOfRef(ref);
+      const m = id === null ? null : ctx.store.get(id);
+      if (!m || m.status !== 'failed' || !m.blobSha256) continue;
+      counts.recovered++;
+      log.info({ event: 'inbound.retry-failed', messageId: m.id, file: m.fileName, failures: x.count }, 'processing a file that failed before, again');
+      const size = await blobSize(ctx, m.blobSha256);
+      count(counts, await processSafely(ctx, partner, { messageId: m.id, partner: partnerId, name: m.fileName ?? `file-${m.id}`, sha256: m.blobSha256, size }, counts));
+    }
+  }
+
   // A crash between taking a file and processing it left it 'received': its bytes are in the store.
   for (const left of await ctx.store.work.messages.unprocessedReceived(partnerId)) {
     counts.recovered++;
     log.info({ event: 'inbound.recover', messageId: left.id, file: left.fileName }, 'processing a file taken before a crash');
-    const size = (await ctx.store.blobs.read(left.sha256).catch(() => null))?.length ?? 0;
+    const size = await blobSize(ctx, left.sha256);
     const state = await processSafely(ctx, partner, { messageId: left.id, partner: partnerId, name: left.fileName, sha256: left.sha256, size }, counts);
     count(counts, state);
   }
@@ -475,6 +507,12 @@ async function route(ctx: GatewayContext, file: ReceivedFile, document: Document
   outcome.states.push(state);
 }
 
+/**
+ * A diagnostic as an exception tells it: without the excerpt it found (the exception queue
+ * outlives the file's retention, and the excerpt may quote a ship-to).
+ */
+const told = (d: Diagnostic): string => formatDiagnostic({ ...d, found: undefined });
+
 /** Where a located diagnostic points: line, segment and element. */
 function located(d: Diagnostic): string {
   const l = d.location;
@@ -500,7 +538,7 @@ async function processX12(ctx: GatewayContext, partner: PartnerFile, file: Recei
   if (envelopeErrors.length) {
     const first = envelopeErrors[0];
     outcome.fileProblems.push(...envelopeErrors.slice(0, 3).map((d) => `${located(d)}: ${formatDiagnostic(d)}`));
-    await rejectData(ctx, file, located(first), formatDiagnostic(first), {
+    await rejectData(ctx, file, located(first), told(first), {
       diagnostics: envelopeErrors.slice(0, 10).map((d) => ({ code: d.code, line: d.location.line, segment: d.location.segmentId, element: d.location.element, message: d.message })),
       errors: envelopeErrors.length,
     });
@@ -532,7 +570,7 @@ async function processX12(ctx: GatewayContext, partner: PartnerFile, file: Recei
     const reason = errors.slice(0, 3).map((d) => `${located(d)}: ${formatDiagnostic(d)}`).join('; ');
     outcome.documents.push(bySet.get(s.id) ?? (ACK_SETS.has(s.id) ? 'acknowledgement' : `x12-${s.id}`));
     outcome.states.push('rejected');
-    await rejectData(ctx, file, `${where}, ${located(errors[0])}`, formatDiagnostic(errors[0]), {
+    await rejectData(ctx, file, `${where}, ${located(errors[0])}`, told(errors[0]), {
       set: s.id,
       control: s.control,
       diagnostics: errors.slice(0, 10).map((d) => ({ code: d.code, line: d.location.line, segment: d.location.segmentId, element: d.location.element, message: d.message })),
@@ -618,7 +656,7 @@ export async function reprocessFile(ctx: GatewayContext, fileMessageId: number):
   if (!m.blobSha256 || m.purgedAt || !ctx.store.blobs.has(m.blobSha256)) throw new Error(`${m.fileName ?? `file ${fileMessageId}`}: its bytes are no longer stored (purged by retention): the partner must send it again`);
   const partner = m.partner ? ctx.mappings.partners.get(m.partner) : undefined;
   if (!partner) throw new Error(`${m.fileName}: partner ${m.partner ?? '(none)'} is not in the mappings`);
-  const size = (await ctx.store.blobs.read(m.blobSha256)).length;
+  const size = await blobSize(ctx, m.blobSha256);
   const counts: Counts = { recovered: 0, taken: 0, again: 0, waiting: 0, refused: 0, processed: 0, held: 0, rejected: 0, failed: 0, documents: 0 };
   const state = await processSafely(ctx, partner, { messageId: fileMessageId, partner: partner.id, name: m.fileName ?? `file-${fileMessageId}`, sha256: m.blobSha256, size }, counts);
   return `${m.fileName} (message ${fileMessageId}): ${state}`;

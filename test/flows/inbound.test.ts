@@ -217,7 +217,7 @@ test('crash recovery: a file recorded as received but not processed (the gateway
   }
 });
 
-test('a file whose processing fails is failed with a file-failed exception, the others go on; its retry processes it', async () => {
+test('a file whose processing fails is failed with a file-failed exception, the others go on; the next polls try it again, three times in all; the exception\'s retry processes it', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dockgate-failed-'));
   try {
     const h = await startHarness({ dataDir });
@@ -238,11 +238,12 @@ test('a file whose processing fails is failed with a file-failed exception, the 
       const [x] = await h.store.work.exceptions.list({ kind: 'file-failed' });
       assert.deepEqual([x.key, x.refs, x.context.file], [`file:${recA.messageId}`, [`file:${recA.messageId}`], { name: '945-lost.edi', messageId: recA.messageId }]);
       assert.match(x.message, /945-lost\.edi from reno-wms could not be processed: .*no stored file/);
-      // Not taken up by every poll (it failed, it is not 'received'): the exception's retry takes it.
-      await pollPartnerFiles(h.ctx, RENO);
+      // The next polls take it up again, three failures in all; then only the exception's retry does.
+      for (const expected of [1, 1, 0]) assert.equal((await pollPartnerFiles(h.ctx, RENO)).counts.recovered, expected);
+      assert.equal((await h.store.work.exceptions.get(x.id))!.count, 3);
       assert.equal(h.store.get(recA.messageId)!.status, 'failed');
       renameSync(`${path}.aside`, path);
-      const line = await retries['file-failed']!(h.ctx, x);
+      const line = await retries['file-failed']!(h.ctx, (await h.store.work.exceptions.get(x.id))!);
       assert.match(line, /945-lost\.edi .*processed/);
       assert.equal(h.store.get(recA.messageId)!.status, 'processed');
       assert.equal((await h.store.work.exceptions.get(x.id))!.state, 'resolved');
