@@ -194,7 +194,6 @@ async function writeAndQueue(ctx: GatewayContext, w: Work, partner: PartnerFile,
   const x12 = t.layout.format === 'x12';
   const name = await nameFor(ctx, w, partner, written.isa13);
   const read = x12 ? await validateFile(written.bytes, { file: name }) : null;
-  const sets = read ? read.interchanges.flatMap((ic) => ic.groups.flatMap((g) => g.sets.map((s) => ({ group: g.header.control, set: s.control })))) : [];
   // A change or cancel goes after the files that carried the order before, while those are still on their way.
   const after = new Set<number>();
   for (const o of outcomes) {
@@ -213,14 +212,18 @@ async function writeAndQueue(ctx: GatewayContext, w: Work, partner: PartnerFile,
     awaitsAcknowledgement: x12 && (partner.acks?.required ?? false),
     after: pending,
   });
-  // The ok documents are the file's sets, in order.
+  // The ok documents are the file's sets, in order. Read back on this transaction's connection
+  // (recordFile inserted them just now, file order being id order), down the tree by parent.
+  const setIds: number[] = [];
+  if (read) {
+    const below = (id: number, kind: string) => (ctx.store.trace(id)?.children ?? []).filter((c) => c.kind === kind).map((c) => c.id);
+    for (const ic of below(messageId, 'interchange')) for (const g of below(ic, 'group')) setIds.push(...below(g, 'set'));
+  }
   let k = 0;
   for (const o of outcomes) {
     if (o.result.status !== 'ok') continue;
     o.fileMessageId = messageId;
-    const s = sets[k++];
-    // Read back on this transaction's connection: the rows were inserted just now by recordFile.
-    o.setMessageId = s ? (ctx.store.findSent(partner.id, s.group, s.set)?.id ?? null) : null;
+    o.setMessageId = setIds[k++] ?? null;
   }
   return { outcomes, file: { messageId, name, ...(written.isa13 !== undefined && { control: written.isa13 }) } };
 }

@@ -69,15 +69,26 @@ const toRevision = (r: RevisionRow): OrderRevisionRecord => ({
 });
 
 export class SqliteOrders implements OrdersRepo {
+  /** Prepared once per connection: the orders flow runs these for every order of every poll. */
+  private readonly statements = new Map<string, Database.Statement>();
   constructor(private readonly db: Database.Database) {}
 
+  private st(name: string): Database.Statement {
+    let s = this.statements.get(name);
+    if (!s) {
+      s = this.db.prepare(q()[name]);
+      this.statements.set(name, s);
+    }
+    return s;
+  }
+
   async get(seller: string, orderId: string): Promise<OrderRecord | null> {
-    const row = this.db.prepare(q().get).get(seller, orderId) as Row | undefined;
+    const row = this.st('get').get(seller, orderId) as Row | undefined;
     return row ? toRecord(row) : null;
   }
 
   async put(order: OrderRecord): Promise<void> {
-    this.db.prepare(q().put).run({
+    this.st('put').run({
       seller: order.seller,
       orderId: order.orderId,
       marketplaceId: order.marketplaceId,
@@ -98,7 +109,7 @@ export class SqliteOrders implements OrdersRepo {
   }
 
   async list(filter: { seller?: string; partner?: string; states?: OrderState[]; limit?: number }): Promise<OrderRecord[]> {
-    const rows = this.db.prepare(q().list).all({
+    const rows = this.st('list').all({
       seller: filter.seller ?? null,
       partner: filter.partner ?? null,
       states: filter.states ? JSON.stringify(filter.states.map((s) => oneOf(ORDER_STATES, s, 'order state'))) : null,
@@ -108,11 +119,11 @@ export class SqliteOrders implements OrdersRepo {
   }
 
   async dueBefore(before: string, limit?: number): Promise<OrderRecord[]> {
-    return (this.db.prepare(q().dueBefore).all({ before: isoTime(before, 'before'), limit: limit ?? -1 }) as Row[]).map(toRecord);
+    return (this.st('dueBefore').all({ before: isoTime(before, 'before'), limit: limit ?? -1 }) as Row[]).map(toRecord);
   }
 
   async addRevision(r: OrderRevisionRecord): Promise<void> {
-    this.db.prepare(q().addRevision).run({
+    this.st('addRevision').run({
       seller: r.seller,
       orderId: r.orderId,
       revision: r.revision,
@@ -124,14 +135,14 @@ export class SqliteOrders implements OrdersRepo {
   }
 
   async revisions(seller: string, orderId: string): Promise<OrderRevisionRecord[]> {
-    return (this.db.prepare(q().revisions).all(seller, orderId) as RevisionRow[]).map(toRevision);
+    return (this.st('revisions').all(seller, orderId) as RevisionRow[]).map(toRevision);
   }
 
   async bySetMessage(setMessageId: number): Promise<OrderRecord[]> {
-    return (this.db.prepare(q().bySetMessage).all(setMessageId) as Row[]).map(toRecord);
+    return (this.st('bySetMessage').all(setMessageId) as Row[]).map(toRecord);
   }
 
   async byFileMessage(fileMessageId: number): Promise<OrderRecord[]> {
-    return (this.db.prepare(q().byFileMessage).all(fileMessageId) as Row[]).map(toRecord);
+    return (this.st('byFileMessage').all(fileMessageId) as Row[]).map(toRecord);
   }
 }
