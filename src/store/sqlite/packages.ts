@@ -5,8 +5,9 @@
 import type Database from 'better-sqlite3';
 import type { PackageRecord, PackageState, PackagesRepo } from '../work.ts';
 import { namedQueries } from './named-sql.ts';
+import { prepared } from './statements.ts';
 
-const q = () => namedQueries('packages.sql');
+const q = namedQueries('packages.sql');
 
 interface Row {
   id: number;
@@ -57,7 +58,7 @@ export class SqlitePackages implements PackagesRepo {
 
   async add(p: Omit<PackageRecord, 'id' | 'createdAt' | 'updatedAt' | 'confirmedAt' | 'lagSeconds'>, now: string): Promise<{ record: PackageRecord; created: boolean }> {
     // Insert-or-keep in one statement: two processes adding the same package get one row.
-    const inserted = this.db.prepare(q().insert).run({
+    const inserted = prepared(this.db, q.insert).run({
       seller: p.seller,
       orderId: p.orderId,
       marketplaceId: p.marketplaceId,
@@ -73,33 +74,33 @@ export class SqlitePackages implements PackagesRepo {
       state: p.state,
       now,
     });
-    const row = this.db.prepare(q().byKey).get(p.seller, p.orderId, p.trackingNumber) as Row;
+    const row = prepared(this.db, q.byKey).get(p.seller, p.orderId, p.trackingNumber) as Row;
     return { record: toRecord(row), created: inserted.changes === 1 };
   }
 
   async get(id: number): Promise<PackageRecord | null> {
-    const row = this.db.prepare(q().byId).get(id) as Row | undefined;
+    const row = prepared(this.db, q.byId).get(id) as Row | undefined;
     return row ? toRecord(row) : null;
   }
 
   async forOrder(seller: string, orderId: string): Promise<PackageRecord[]> {
-    return (this.db.prepare(q().forOrder).all(seller, orderId) as Row[]).map(toRecord);
+    return (prepared(this.db, q.forOrder).all(seller, orderId) as Row[]).map(toRecord);
   }
 
   /** With `confirmedAt`, the confirmation time and the tracking lag (confirmedAt - shippedAt) are set too. */
   async setState(id: number, state: PackageState, now: string, confirmedAt?: string): Promise<void> {
     if (confirmedAt === undefined) {
-      this.db.prepare(q().setState).run({ id, state, now });
+      prepared(this.db, q.setState).run({ id, state, now });
       return;
     }
-    const row = this.db.prepare(q().byId).get(id) as Row | undefined;
+    const row = prepared(this.db, q.byId).get(id) as Row | undefined;
     if (!row) return;
     const lagSeconds = Math.round((Date.parse(confirmedAt) - Date.parse(row.shipped_at)) / 1000);
-    this.db.prepare(q().setConfirmed).run({ id, state, now, confirmedAt, lagSeconds: Number.isFinite(lagSeconds) ? lagSeconds : null });
+    prepared(this.db, q.setConfirmed).run({ id, state, now, confirmedAt, lagSeconds: Number.isFinite(lagSeconds) ? lagSeconds : null });
   }
 
   async list(filter: { seller?: string; states?: PackageState[]; limit?: number }): Promise<PackageRecord[]> {
-    const rows = this.db.prepare(q().list).all({
+    const rows = prepared(this.db, q.list).all({
       seller: filter.seller ?? null,
       states: filter.states ? JSON.stringify(filter.states) : null,
       limit: filter.limit ?? -1,
