@@ -268,7 +268,8 @@ function holdsOf(ctx: GatewayContext, partner: PartnerFile, order: OrderRecord, 
       kind: 'mapping-problem',
       severity: 'error',
       key: `ship-order:${order.orderId}`,
-      message: `order ${order.orderId}: the ${partner.id} ship-order layout cannot write it: ${result.problems.map((p) => p.message).join('; ')}`,
+      // Diagnostics quote the element they found ("found 'Jane Doe ...'"): the buyer's data stays out of the exception.
+      message: `order ${order.orderId}: the ${partner.id} ship-order layout cannot write it: ${result.problems.map((p) => p.message.replace(/found '[^']*'/g, 'found (value withheld)')).join('; ')}`,
       context: { mappingFile: ctx.mappings.files.get(partner) ?? partner.id, mappingKey: `documents.ship-order.layout`, where: result.problems[0]?.where },
     });
   }

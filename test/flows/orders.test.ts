@@ -306,3 +306,30 @@ test('messages resend: the orders of a ship-order file go again in a new file un
     await h.close();
   }
 });
+
+test('unsendable text holds the order (keyed by order, no buyer text in the exception); a corrected address on Amazon releases it', async () => {
+  const h = await harness();
+  try {
+    const id = '114-0000000-0000005';
+    h.emulator.addOrder('acme', { orderId: id, marketplaceId: 'ATVPDKIKX0DER', recipient: { name: '☃☃', addressLine1: '1 Elm St', city: 'Portland', stateOrRegion: 'OR', postalCode: '97201', countryCode: 'US' }, items: [{ orderItemId: '44400000000005', sellerSku: 'SOCKS-6PK', asin: 'B0ACME0004', quantity: 1 }] });
+    const s = await pollOrders(h.ctx, 'acme');
+    assert.deepEqual([s.counts.queued, s.counts.held], [2, 1]);
+    const [x] = await h.store.work.exceptions.list({ kind: 'unsendable-text' });
+    assert.deepEqual([x.key, x.refs, x.context.mappingKey, x.context.where], [id, [id], 'textPolicy', 'shipTo.name']);
+    assert.match(x.context.mappingFile!, /partners\/reno-wms\.yaml$/);
+    assert.ok(!JSON.stringify(x).includes('☃'));
+    assert.equal((await h.store.work.orders.get('acme', id))!.state, 'held');
+
+    h.clock.advance(60_000);
+    h.emulator.changeAddress('acme', id, { name: 'Zhang Wei', addressLine1: '1 Elm St', city: 'Portland', stateOrRegion: 'OR', postalCode: '97201', countryCode: 'US' });
+    const again = await pollOrders(h.ctx, 'acme');
+    assert.deepEqual([again.counts.queued, again.counts.held ?? 0], [1, 0]);
+    assert.equal((await h.store.work.exceptions.get(x.id))!.state, 'resolved');
+    await drain(h);
+    const files = delivered(h);
+    assert.deepEqual(await warehouseReads(h, files[1]), [{ status: 'ok', orderId: id, purpose: 'new', city: 'Portland' }]);
+    assert.match(bytesOf(h, files[1]).toString('latin1'), /N1\*ST\*Zhang Wei/);
+  } finally {
+    await h.close();
+  }
+});
