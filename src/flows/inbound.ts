@@ -544,6 +544,16 @@ async function processX12(ctx: GatewayContext, partner: PartnerFile, file: Recei
     });
     return;
   }
+  // An interchange from someone else than this partner (a misrouted file, a wrong ISA05/06) is not its data.
+  const them = partner.x12?.them;
+  const strangers = them ? result.interchanges.filter((ic) => ic.header.senderId.trim() !== them.id || ic.header.senderQualifier.trim() !== them.qualifier) : [];
+  if (strangers.length) {
+    const h = strangers[0].header;
+    const message = `ISA05/06 is ${h.senderQualifier.trim()}/${h.senderId.trim()}, partner ${partner.id} sends as ${them!.qualifier}/${them!.id}: not read as its documents`;
+    outcome.fileProblems.push(`line ${h.isa.line} ISA-06: ${message}`);
+    await rejectData(ctx, file, `line ${h.isa.line} ISA-06`, message, { sender: `${h.senderQualifier.trim()}:${h.senderId.trim()}`, expected: `${them!.qualifier}:${them!.id}` });
+    return;
+  }
   if (received.duplicate) {
     // A resend of interchanges already received: their documents went to their routes the first time.
     outcome.notes.push('a resent interchange: its documents were handled when it was first received');

@@ -294,3 +294,20 @@ test('X12 is read with the separators its ISA declares; a 997 received is settle
     await h.close();
   }
 });
+
+test('an interchange from another sender than the partner (a misrouted file) is rejected, never routed as the partner\'s documents', async () => {
+  const h = await startHarness();
+  try {
+    h.clock.set('2026-11-25T00:00:00Z');
+    drop(h, RENO, '945-other.edi', Buffer.from(acme945(951).toString('latin1').replace('*ZZ*RENOWMS        *', '*ZZ*OTHERWMS       *'), 'latin1'));
+    const run = await pollPartnerFiles(h.ctx, RENO);
+    assert.deepEqual([run.counts.rejected, run.failed], [1, 0]);
+    const [x] = await h.store.work.exceptions.list({ kind: 'partner-data-rejected' });
+    assert.equal(x.context.where, 'line 1 ISA-06');
+    assert.match(x.message, /ISA05\/06 is ZZ\/OTHERWMS, partner reno-wms sends as ZZ\/RENOWMS/);
+    assert.deepEqual(await h.store.work.packages.forOrder('acme', ACME_ORDER), []);
+    assert.deepEqual(await h.store.work.jobs.list({ kind: 'confirm-package' }), []);
+  } finally {
+    await h.close();
+  }
+});
