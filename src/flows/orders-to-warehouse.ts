@@ -571,10 +571,10 @@ export async function pollOrders(ctx: GatewayContext, sellerId: string): Promise
     while (outgoing.length >= per || (all && outgoing.length > 0)) await sendBatch(ctx, partner, outgoing.splice(0, per), counts);
   };
   const watermarks: Array<{ cursor: string; value: string }> = [];
+  let unavailable: Error | undefined;
   for (const marketplace of seller!.marketplaces) {
     const cursor = `orders:${sellerId}:${marketplace}`;
     const { from, watermark } = await searchFrom(ctx, cursor);
-    const cause = `orders:${marketplace}`;
     let highest = watermark;
     try {
       const search = ctx.amazon(sellerId).searchMfnOrders({ lastUpdatedAfter: from, marketplaceIds: [marketplace], statuses: [...SEARCHED_STATUSES], buyerData: true });
@@ -592,27 +592,35 @@ export async function pollOrders(ctx: GatewayContext, sellerId: string): Promise
       await flush(false);
     } catch (e) {
       if (!(e instanceof AmazonApiError || e instanceof AmazonConfigError)) throw e;
+      ctx.log.error({ event: 'orders-search-failed', seller: sellerId, marketplace, err: e.message }, 'orders search failed; searched again next poll');
+      summary.failed++;
+      // What was handled stays handled; this marketplace's watermark stays, so the next poll sees the rest.
+      if (e instanceof AmazonConfigError || e.kind === 'auth' || e.retryable) {
+        // The seller is unreachable: the gateway makes that its seller-unavailable exception (and resolves it on the next good run).
+        unavailable ??= e;
+        if (e instanceof AmazonConfigError || e.kind === 'auth') break;
+        continue;
+      }
       await ctx.store.work.exceptions.raise({
-        kind: 'seller-unavailable',
+        kind: 'amazon-refused',
         severity: 'error',
         seller: sellerId,
-        key: cause,
-        message: `seller ${sellerId}: searching orders in ${marketplace} failed: ${e.message}`,
-        context: { details: { operation: 'searchOrders', ...(e instanceof AmazonApiError && { code: e.code, status: e.status }) } },
+        key: `searchOrders:${marketplace}`,
+        message: `seller ${sellerId}: Amazon refused the orders search in ${marketplace}: ${e.message}`,
+        context: { details: { operation: 'searchOrders', code: e.code, ...(e.status !== undefined && { status: e.status }) } },
         now: nowIso(ctx),
       });
-      ctx.log.error({ event: 'orders-search-failed', seller: sellerId, marketplace, err: e.message }, 'orders search failed; retried next poll');
-      summary.failed++;
-      // What was handled stays handled; the watermark stays where it was, so the next poll sees the rest.
       continue;
     }
-    await ctx.store.work.exceptions.resolveCause('seller-unavailable', cause, sellerId, null, 'searchOrders answered again', nowIso(ctx));
+    await ctx.store.work.exceptions.resolveCause('amazon-refused', `searchOrders:${marketplace}`, sellerId, null, 'searchOrders answered again', nowIso(ctx));
     if (highest && highest !== watermark) watermarks.push({ cursor, value: highest });
   }
   await flush(true);
   // Only after every order found was sent or held: a crash before this searches the same window again, and dedupe makes that harmless.
   for (const m of watermarks) await ctx.store.work.cursors.set(m.cursor, m.value, nowIso(ctx));
-  ctx.log.info({ event: 'orders-polled', seller: sellerId, partner: partner.id, ...counts }, 'orders poll done');
+  ctx.log.info({ event: 'orders-polled', seller: sellerId, partner: partner.id, ...counts, failed: summary.failed }, 'orders poll done');
+  // After the orders found were sent and the good marketplaces' watermarks moved.
+  if (unavailable) throw unavailable;
   return summary;
 }
 

@@ -333,3 +333,14 @@ test('unsendable text holds the order (keyed by order, no buyer text in the exce
     await h.close();
   }
 });
+
+test('a seller whose credentials are missing: the poll throws for the gateway (its seller-unavailable exception), nothing is recorded', async () => {
+  const h = await harness({ env: { ACME_LWA_REFRESH_TOKEN: '' } });
+  try {
+    await assert.rejects(pollOrders(h.ctx, 'acme'), (e: Error) => e.name === 'AmazonConfigError');
+    assert.deepEqual(await h.store.work.orders.list({}), []);
+    assert.equal(await h.store.work.cursors.get('orders:acme:ATVPDKIKX0DER'), null, 'the watermark stays');
+  } finally {
+    await h.close();
+  }
+});
