@@ -5,16 +5,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
-import { validateFile } from '../x12/validate-file.ts';
 import { requireKnownPartner, resolvePartner } from './partners.ts';
 import { requireInputFiles, requireOutputFile } from './user-paths.ts';
 import { fileVerdict, humanFile, JsonReportWriter } from './validate-report.ts';
 import { printable } from './terminal-text.ts';
 import { allDiagnostics } from '../x12/result.ts';
-import { openConfiguredStore, recordAcknowledgementResults, recordReceivedFile, recordTa1Result, validateAndStore } from './record.ts';
-import type { TransactionSet } from '../x12/envelope.ts';
-import type { SetResult } from '../x12/result.ts';
-import { parseAcknowledgement, parseTa1, type AckReport } from '../x12/ack/index.ts';
+import { isDuplicateReceipt, recordAcknowledgementResults, recordReceivedFile, recordTa1Result, ta1sOf, validateLocalX12 } from '../tracking/acknowledgements.ts';
+import { openConfiguredStore } from './record.ts';
 import { acknowledgementsFor } from './ack-output.ts';
 import { convertToJson, jsonToX12 } from './json-output.ts';
 
@@ -45,16 +42,8 @@ export function registerX12Commands(program: Command): void {
       const report = opts.json ? new JsonReportWriter(process.stdout, strict) : null;
       try {
         for (const file of files) {
-          // Acknowledgements received are read while their sets are at hand (segments are not kept).
-          const acks: AckReport[] = [];
-          const options = {
-            isDuplicateInterchange: store ? (q: string, id: string, control: string) => store.hasInterchange(q, id, control) : undefined,
-            onSet: (set: TransactionSet, r: SetResult) => {
-              if ((set.id === '997' || set.id === '999') && !r.diagnostics.some((d) => d.level === 'error')) acks.push(parseAcknowledgement(set));
-            },
-          };
           // With --record the file is read once: validated and stored as it streams.
-          const { result, blob } = store ? await validateAndStore(store, file, options) : { result: await validateFile(file, { ...options, file }), blob: undefined };
+          const { result, blob, acks } = await validateLocalX12(store, file);
           let partnerId = '';
           if (store) {
             const first = result.interchanges[0]?.header;
@@ -70,13 +59,13 @@ export function registerX12Commands(program: Command): void {
           else write(`${humanFile(result, strict, opts.info ?? false)}\n`);
           if (store) {
             // A resent (duplicate) interchange changes nothing a second time.
-            const duplicate = allDiagnostics(result).some((d) => d.code === 'isa.duplicate');
+            const duplicate = isDuplicateReceipt(result);
             for (const report of duplicate ? [] : acks) {
               const lines = await recordAcknowledgementResults(store, partnerId, report);
               if (!opts.json) write(`${lines.map((l) => `  ${printable(l)}`).join('\n')}\n`);
             }
-            for (const ta1 of duplicate ? [] : result.interchanges.flatMap((ic) => ic.ta1)) {
-              const line = await recordTa1Result(store, partnerId, parseTa1(ta1));
+            for (const ta1 of duplicate ? [] : ta1sOf(result)) {
+              const line = await recordTa1Result(store, partnerId, ta1);
               if (!opts.json) write(`  ${printable(line)}\n`);
             }
           }
