@@ -1,14 +1,14 @@
 /**
- * `dockgate demo`: the main job on embedded defaults. Until the flows exist it shows the X12
- * engine on the files in samples/x12: validate each file (recording it in the data
- * directory), print the acknowledgements an inbound file earns, and prove the JSON round trip;
- * then the example partners in mappings/ translate the partner samples both ways.
+ * `dockgate demo`: the main job on embedded defaults. The X12 engine on the files in
+ * samples/x12 (validate and record each, the acknowledgements an inbound file earns, the JSON
+ * round trip), the example partners in mappings/ translating their samples both ways, and then
+ * the gateway itself running two cycles against the SP-API emulator and a simulated warehouse.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.ts';
+import { loadConfig, type LoadedConfig } from '../config/config.ts';
 import { allDiagnostics } from '../x12/result.ts';
 import { validateFile } from '../x12/validate-file.ts';
 import { acknowledgementsFor } from './ack-output.ts';
@@ -20,12 +20,15 @@ import { loadMappings } from '../mapping/index.ts';
 import { mfnQuantities, skuIndex } from '../mapping/resolve.ts';
 import { readPartner, translator, writePartner, type DocumentName } from '../mapping/translate.ts';
 import { parseCanonical, type InventorySnapshot } from '../model/index.ts';
-import { AmazonAdapter } from '../amazon/index.ts';
-import { emptyReport, receiveAndConfirm, sendOrders } from '../flows/order-to-confirmation.ts';
+import { flows } from '../flows/index.ts';
+import { resolveGatewayConfig } from '../gateway/config.ts';
+import { gatewayLogger } from '../gateway/context.ts';
+import { runGatewayOnce } from '../gateway/start.ts';
 import { AmazonEmulator } from '../sandbox/amazon/emulator.ts';
 import { loadSeed } from '../sandbox/amazon/state.ts';
-import { DirectoryTransport } from '../transport/directory.ts';
-import type { MessageStore } from '../store/store.ts';
+import { WarehouseSimulator } from '../sandbox/warehouse/index.ts';
+import { openStore } from '../store/index.ts';
+import type { GatewayStore } from '../store/work.ts';
 
 const SAMPLES = fileURLToPath(new URL('../../samples/x12/', import.meta.url));
 const PARTNER_SAMPLES = fileURLToPath(new URL('../../samples/partners/', import.meta.url));
@@ -44,42 +47,75 @@ const INBOUND: Array<[string, DocumentName, string]> = [
 
 const SEED = fileURLToPath(new URL('../../samples/sandbox/amazon-seed.yaml', import.meta.url));
 
+/** The sample sellers' credentials for the emulator (it accepts any well-formed LWA values). */
+const DEMO_CREDENTIALS: Record<string, string> = {
+  ACME_LWA_CLIENT_ID: 'amzn1.application-oa2-client.demo',
+  ACME_LWA_CLIENT_SECRET: 'demo-secret',
+  ACME_LWA_REFRESH_TOKEN: 'Atzr|acme-sandbox-refresh-token',
+  NORTHWIND_LWA_CLIENT_ID: 'amzn1.application-oa2-client.demo',
+  NORTHWIND_LWA_CLIENT_SECRET: 'demo-secret',
+  NORTHWIND_LWA_REFRESH_TOKEN: 'Atzr|northwind-sandbox-refresh-token',
+};
+
 /**
- * Step 5: the main path against the local SP-API emulator: acme's unshipped orders out as Reno's
- * 940 into a directory standing in for Reno's SFTP server, Reno's 945 and 846 back from it,
- * confirmed and published to Amazon. Returns the number of unexpected outcomes.
+ * Step 5: the gateway itself, as `dockgate start --once` runs it, against the local SP-API
+ * emulator and a simulated Reno warehouse (dockgate sandbox warehouse) over a partner root in the
+ * demo's own data directory: cycle 1 sends the sellers' unshipped MFN orders as 940s; the
+ * warehouse answers 997s, ships (945) and counts stock (846); cycle 2 settles the 997s, confirms
+ * every package to Amazon and publishes MFN quantities. Returns the number of unexpected outcomes.
  */
-async function roundTrip(out: (s: string) => void, store: MessageStore, dataDir: string): Promise<number> {
-  const { mappings } = loadMappings(MAPPINGS);
+async function gatewayRun(out: (s: string) => void, loaded: LoadedConfig): Promise<number> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const demoDir = join(loaded.dataDir, `demo-${stamp}`);
+  mkdirSync(demoDir, { recursive: true });
+  const mappingsDir = MAPPINGS;
+  const partnerRoot = join(demoDir, 'partners');
   const emulator = new AmazonEmulator({ seed: loadSeed(SEED), timeScale: 100 });
   const port = await emulator.start();
-  const exchange = mkdtempSync(join(dataDir, 'demo-reno-sftp-'));
-  for (const d of ['inbound', 'outbound']) mkdirSync(join(exchange, d), { recursive: true });
-  const amazon = new AmazonAdapter(
-    { id: 'acme', sellingPartnerId: 'A1ACMEBRANDS01', region: 'na', marketplaces: ['ATVPDKIKX0DER', 'A2EUQ1WTGCTBG2'], credentials: { clientId: 'demo', clientSecret: 'demo', refreshToken: 'Atzr|acme-sandbox-refresh-token' } },
-    { endpoint: { port }, timeScale: 100, timeoutMs: 5000 },
-  );
-  const ctx = { mappings, partnerId: 'reno-wms', sellerId: 'acme', amazon, transport: new DirectoryTransport(exchange), store, since: new Date('2026-11-01T00:00:00Z') };
-  const report = emptyReport();
+  const logFile = join(demoDir, 'gateway.log');
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  const log = gatewayLogger({ level: 'info', destination: logStream });
+  const env = { ...process.env, ...DEMO_CREDENTIALS };
+  let unexpected = 0;
   try {
-    out(`   SP-API emulator on 127.0.0.1:${port}; Reno's SFTP stand-in: ${relative(process.cwd(), exchange)}`);
-    await sendOrders(ctx, report);
-    out(`   ${report.ordersSent.length} unshipped MFN order(s) of acme -> ${report.orderFile ?? 'no file'} delivered to Reno (${report.ordersSent.join(', ')})`);
-    // Each demo run is a new day at Reno: its files get new names (the store remembers files by name and bytes).
-    const day = new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15);
-    copyFileSync(join(PARTNER_SAMPLES, 'reno-wms/945-shipment-advice.edi'), join(exchange, 'outbound', `RENO_945_${day}.edi`));
-    copyFileSync(join(PARTNER_SAMPLES, 'reno-wms/846-inventory.edi'), join(exchange, 'outbound', `RENO_846_${day}.edi`));
-    await receiveAndConfirm(ctx, report);
-    out(`   Reno's files taken, recorded, archived: ${report.filesTaken.join(', ')}`);
-    for (const c of report.confirmed) out(`   confirmShipment ${c.orderId} package ${c.packageId} tracking ${c.trackingNumber}: ${c.outcome}`);
-    out(`   MFN quantities: ${report.quantities.map((q) => `${q.sellerSku} ${q.quantity} (${q.outcome})`).join(', ')}`);
-    for (const p of report.problems) out(`   PROBLEM: ${p}`);
-    const order = emulator.seller('acme')!.orders.get('112-3456789-1234567')!;
-    out(`   Amazon now shows order 112-3456789-1234567 as ${order.status}`);
-    return report.problems.length + (report.confirmed.length === 0 ? 1 : 0) + (order.status === 'SHIPPED' ? 0 : 1);
+    const config = resolveGatewayConfig({ ...loaded, dataDir: demoDir }, { mappings: mappingsDir, partnerRoot, amazonEndpoint: `http://127.0.0.1:${port}`, amazonTimeScale: '100' }, {});
+    // The simulator renames each file into place: the two looks of the completeness check need not be seconds apart here.
+    config.settings.secondLookMs = 200;
+    // The sample seed's orders were placed in November 2026: the first search looks back far enough to find them.
+    config.settings.firstLookbackDays = 3650;
+    const { mappings } = loadMappings(mappingsDir);
+    const warehouse = new WarehouseSimulator({ mappings, partner: 'reno-wms', root: partnerRoot, shipAfterSeconds: 0, inventoryEverySeconds: 1, seed: 1 });
+    out(`   SP-API emulator on 127.0.0.1:${port}; Reno's SFTP stand-in: ${relative(process.cwd(), join(partnerRoot, 'reno-wms'))}; log: ${relative(process.cwd(), logFile)}`);
+    const cycle = async (n: number) => {
+      const { code, result } = await runGatewayOnce(config, flows, { log, env });
+      const done = result.jobs.filter((j) => j.outcome === 'done');
+      const byKind = (k: string) => done.filter((j) => j.kind === k).length;
+      out(`   gateway cycle ${n} (dockgate start --once): ${byKind('deliver-file')} file(s) delivered, ${byKind('confirm-package')} package(s) confirmed, ${byKind('publish-quantity') + byKind('publish-feed')} quantity publication(s); exit ${code}`);
+      for (const f of result.failures) out(`     ${f}`);
+      return code;
+    };
+    if ((await cycle(1)) !== 0) unexpected++;
+    const w = await warehouse.step();
+    out(`   Reno (simulated) took ${w.taken.length} file(s) with ${w.ordersReceived.length} order(s); wrote ${w.written.map((f) => `${f.kind} ${f.name}`).join(', ') || 'nothing'}`);
+    if ((await cycle(2)) !== 0) unexpected++;
+    for (const o of emulator.orders().filter((x) => x.fulfilledBy === 'MERCHANT')) {
+      const tracking = o.confirmations.map((c) => `${c.carrierCode} ${c.trackingNumber}`).join(', ');
+      out(`   Amazon: ${o.seller} order ${o.orderId} ${o.status}${tracking ? ` (${tracking})` : ''}`);
+      if (o.status !== 'SHIPPED') unexpected++;
+    }
+    out(`   Amazon MFN quantities: ${emulator.listings().filter((l) => l.quantityUpdates > 0).map((l) => `${l.seller} ${l.sku} ${l.mfnQuantity}`).join(', ') || 'none published'}`);
+    const store = openStore({ dataDir: demoDir, encryptionKey: loaded.storeKey, readOnly: true }) as GatewayStore;
+    try {
+      const open = await store.work.exceptions.list({ states: ['open'] });
+      out(`   exceptions open: ${open.length}${open.map((x) => `\n     [${x.kind}] ${x.message}`).join('')}`);
+    } finally {
+      await store.close();
+    }
+    out(`   Look around: DOCKGATE_DATA_DIR=${relative(process.cwd(), demoDir) || '.'} npx dockgate messages list   |   ... npx dockgate exceptions list`);
+    return unexpected;
   } finally {
-    amazon.close();
     await emulator.stop();
+    await new Promise<void>((r) => logStream.end(r));
   }
 }
 
@@ -146,11 +182,11 @@ export function registerDemoCommand(program: Command): void {
           else if ((errors.length > 0) !== /(^|\/)bad-/.test(file)) unexpected++;
           await recordReceivedFile(store, name, result, 'demo');
         }
-        out('\n5. The main path against the local SP-API emulator (Amazon -> 940 -> Reno -> 945 / 846 -> Amazon):');
-        unexpected += await roundTrip(out, store, loaded.dataDir);
       } finally {
         await store.close();
       }
+      out('\n5. The gateway against the local SP-API emulator and a simulated warehouse (Amazon -> 940 -> Reno -> 997 / 945 / 846 -> Amazon):');
+      unexpected += await gatewayRun(out, loaded);
       const inbound = files.find((f) => f.endsWith('acme-945-shipment-advice.edi'));
       const broken = files.find((f) => f.endsWith('bad-945.edi'));
       for (const file of [inbound, broken]) {
