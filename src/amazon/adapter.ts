@@ -91,6 +91,9 @@ class LocalAgent extends https.Agent {
   }
 }
 
+/** The code of the error a call made under an expired restricted data token throws. */
+export const RDT_EXPIRED = 'RestrictedDataTokenExpired';
+
 interface Raw {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -204,6 +207,11 @@ export class AmazonAdapter {
       }
       const first = (body as { errors?: Array<{ code?: string; message?: string; details?: string }> } | undefined)?.errors?.[0] ?? {};
       const code = first.code ?? `HTTP${res.statusCode}`;
+      if (res.statusCode === 403 && /access token.*expired/i.test(first.details ?? '') && params.restricted_data_token) {
+        // The token that expired is the restricted data token (it stands in for the access token
+        // on this call): refreshing the LWA token would not help; its caller takes a new one.
+        throw new AmazonApiError(`${operation}: 403 ${code}: the restricted data token expired`, operation, 'auth', 403, RDT_EXPIRED, first.details);
+      }
       if (res.statusCode === 403 && /access token.*expired/i.test(first.details ?? '') && !refreshed) {
         // An expired access token is refreshed once, and the call is made again (not counted as a retry).
         refreshed = true;
@@ -244,19 +252,28 @@ export class AmazonAdapter {
    */
   async *searchMfnOrders(options: { lastUpdatedAfter: Date; statuses?: string[]; includedData?: string[]; marketplaceIds?: string[]; buyerData?: boolean }): AsyncGenerator<AmazonOrder> {
     let token: string | undefined;
-    const rdt = options.buyerData ? await this.restrictedDataToken([{ method: 'GET', path: '/orders/2026-01-01/orders', dataElements: ['buyerInfo', 'shippingAddress'] }]) : undefined;
+    const takeRdt = () => this.restrictedDataToken([{ method: 'GET', path: '/orders/2026-01-01/orders', dataElements: ['buyerInfo', 'shippingAddress'] }]);
+    let rdt = options.buyerData ? await takeRdt() : undefined;
+    // A restricted data token lives an hour: a long search (thousands of orders at the published
+    // quota) outlives it, and the page it expired on is asked again under a new one.
+    const page = async (query: Record<string, unknown>) => {
+      try {
+        return await this.call('searchOrders', { ...(rdt && { restricted_data_token: rdt }), query });
+      } catch (e) {
+        if (!(e instanceof AmazonApiError) || e.code !== RDT_EXPIRED) throw e;
+        rdt = await takeRdt();
+        return this.call('searchOrders', { restricted_data_token: rdt, query });
+      }
+    };
     do {
-      const r = await this.call('searchOrders', {
-        ...(rdt && { restricted_data_token: rdt }),
-        query: {
-          lastUpdatedAfter: options.lastUpdatedAfter.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          marketplaceIds: options.marketplaceIds ?? this.seller.marketplaces,
-          fulfilledBy: ['MERCHANT'],
-          fulfillmentStatuses: options.statuses ?? ['UNSHIPPED', 'PARTIALLY_SHIPPED'],
-          includedData: options.includedData ?? ['RECIPIENT', 'FULFILLMENT'],
-          maxResultsPerPage: 100,
-          ...(token && { paginationToken: token }),
-        },
+      const r = await page({
+        lastUpdatedAfter: options.lastUpdatedAfter.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        marketplaceIds: options.marketplaceIds ?? this.seller.marketplaces,
+        fulfilledBy: ['MERCHANT'],
+        fulfillmentStatuses: options.statuses ?? ['UNSHIPPED', 'PARTIALLY_SHIPPED'],
+        includedData: options.includedData ?? ['RECIPIENT', 'FULFILLMENT'],
+        maxResultsPerPage: 100,
+        ...(token && { paginationToken: token }),
       });
       const body = r.body as { orders: AmazonOrder[]; pagination?: { nextToken?: string } };
       for (const o of body.orders) yield o;

@@ -270,3 +270,23 @@ test('buyer data comes under a restricted data token', async () => {
     assert.deepEqual((rdt.body as { restrictedResources: unknown }).restrictedResources, [{ method: 'GET', path: '/orders/2026-01-01/orders', dataElements: ['buyerInfo', 'shippingAddress'] }]);
   });
 });
+
+test('a search that outlives its restricted data token asks the page again under a new one', async () => {
+  // Tokens (access and restricted) live an hour: 36 s of this manual clock at a time scale of 100.
+  let t = Date.parse('2026-11-02T12:00:00Z');
+  const clock = { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  await withEmulator({ clock }, async (emu, adapter) => {
+    emu.generateOrders('acme', { count: 250, sku: 'TSHIRT-RED-M', startTime: '2026-11-02T10:00:00Z' });
+    const a = adapter('acme', { clock });
+    const seen: string[] = [];
+    for await (const o of a.searchMfnOrders({ lastUpdatedAfter: new Date('2026-11-02T09:00:00Z'), buyerData: true })) {
+      if (seen.length === 0) t += 40_000; // the first page's token expires before the second page
+      seen.push(o.orderId);
+      assert.ok(o.recipient?.deliveryAddress?.name, `order ${o.orderId} came with its ship-to`);
+    }
+    assert.equal(new Set(seen).size, seen.length, 'no order twice');
+    assert.equal(seen.filter((id) => id.startsWith('902-')).length, 250, 'every generated order');
+    assert.equal(emu.calls.filter((c) => c.operation === 'createRestrictedDataToken' && c.status === 200).length, 2);
+    assert.deepEqual(emu.calls.filter((c) => c.operation === 'searchOrders').map((c) => c.status), [200, 403, 200, 200]);
+  });
+});
