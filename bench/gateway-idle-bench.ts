@@ -90,6 +90,17 @@ interface Sample {
   processes: number;
 }
 
+/** The commit the run measured, and whether the tree had other changes (several people work in it). */
+function revision(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: root }).toString().trim() !== '';
+    return `${head}${dirty ? ' with uncommitted changes in src/' : ''}`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'dockgate-bench-idle-'));
   const emulator = new AmazonEmulator({ seed: loadSeed(join(root, 'samples/sandbox/amazon-seed.yaml')), timeScale: 1 });
@@ -137,7 +148,7 @@ async function main(): Promise<void> {
     const rssFlat = slope < 1 && lastMin.rss - window(60, 120).rss < 10;
     const body = `## Gateway: idle — ${new Date().toISOString().slice(0, 10)}
 
-Machine: ${machine()}.
+Machine: ${machine()}. Code: ${revision()}.
 
 \`dockgate start\` (spawned) with the two partners of mappings/ (reno-wms, cascade-csv) behind --partner-root and the two sellers
 (acme, northwind) at the SP-API emulator (time scale 1, no new orders), nothing to do, for **${minutes} minutes**${minutes === 10 ? '' : ' (the issue asks for 10)'};

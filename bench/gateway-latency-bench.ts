@@ -18,7 +18,7 @@
  *   node --import tsx bench/gateway-latency-bench.ts [--advices 1000] [--poll-seconds 30]
  *     [--per-poll 50] [--time-scale 100] [--no-write] [--keep]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -57,6 +57,17 @@ const SELLER_ENV: NodeJS.ProcessEnv = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+
+/** The commit the run measured, and whether the tree had other changes (several people work in it). */
+function revision(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: root }).toString().trim() !== '';
+    return `${head}${dirty ? ' with uncommitted changes in src/' : ''}`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
 
 async function main(): Promise<void> {
   const loaded = loadMappings(join(root, 'mappings'));
@@ -156,7 +167,7 @@ async function main(): Promise<void> {
     const row = (name: string, xs: number[]) => `| ${name} | ${xs.length} | ${percentile(xs, 50).toFixed(2)} s | ${percentile(xs, 95).toFixed(2)} s | ${xs[0].toFixed(2)} s | ${xs[xs.length - 1].toFixed(2)} s |`;
     const body = `## Gateway: shipment advice to Amazon latency — ${new Date().toISOString().slice(0, 10)}
 
-Machine: ${machine()}.
+Machine: ${machine()}. Code: ${revision()}.
 
 \`dockgate start --poll-seconds ${pollSeconds}\` (spawned; --partner-root, --amazon-endpoint at the SP-API emulator, --amazon-time-scale ${timeScale}
 as the emulator's) with the warehouse simulator playing ${PARTNER} (ship-after 0, 997s accepted): ${generated.size} orders of seller ${SELLER}
