@@ -6,7 +6,7 @@
  * /proc/<pid>/status (its descendants' CPU added, should it have any). Reports the first and the
  * last minute's CPU% and RSS and whether they are flat. Writes bench/RESULTS.md.
  *
- *   node --import tsx bench/gateway-idle-bench.ts [--minutes 10] [--poll-seconds N] [--no-write] [--keep]
+ *   node --import tsx bench/gateway-idle-bench.ts [--minutes 10 (at least 3)] [--poll-seconds N] [--no-write] [--keep]
  *
  * Without --poll-seconds the gateway polls on its own schedules (each partner's pollSeconds, the
  * orders every 120 s, the checks every 60 s).
@@ -27,6 +27,11 @@ const arg = (name: string, fallback: number | undefined) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const minutes = arg('minutes', 10)!;
+// A first minute (start-up) and a last one that do not overlap, with samples between them.
+if (!(minutes >= 3)) {
+  process.stderr.write(`--minutes ${minutes}: at least 3 (the first minute is start-up; the last one is compared with the minutes before it)\n`);
+  process.exit(2);
+}
 const pollSeconds = arg('poll-seconds', undefined);
 const write = !process.argv.includes('--no-write');
 const keep = process.argv.includes('--keep');
