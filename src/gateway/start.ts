@@ -9,6 +9,7 @@ import type { GatewayClock } from '../flows/context.ts';
 import { formatProblem, loadMappings, type MappingProblem, type Mappings } from '../mapping/load.ts';
 import { activeIds, checkTimeScale, type GatewayConfig } from './config.ts';
 import { buildGatewayContext, gatewayLogger, type BuiltContext } from './context.ts';
+import { takeOverDeadHolders } from './takeover.ts';
 import { Gateway, mappingProblemScope, type FlowRegistry, type OnceResult } from './gateway.ts';
 import type { Logger } from 'pino';
 
@@ -70,6 +71,8 @@ export async function prepareGateway(config: GatewayConfig, flows: FlowRegistry,
   if (scope.partners.size || scope.sellers.size) {
     log.warn({ event: 'left-out', partners: [...scope.partners], sellers: [...scope.sellers] }, 'left out because of mapping problems');
   }
+  // A gateway of this host killed mid-work left leases: taken back now rather than after they run out.
+  await takeOverDeadHolders(ctx);
   const gateway = new Gateway(ctx, config, flows, { sellers, partners, random: options.random });
   return { gateway, built, mappings, problems, sellers, partners };
 }

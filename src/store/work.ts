@@ -354,6 +354,10 @@ export interface JobsRepo {
   nextReadyAt(): Promise<string | null>;
   /** Make a dead job pending again (a retry after a fix). */
   revive(id: number, now: string): Promise<boolean>;
+  /** Owners holding a lease on a pending job now. */
+  leaseOwners(now: string): Promise<string[]>;
+  /** Take back every lease of an owner known to be dead (its attempt stays counted). Returns how many. */
+  releaseOwner(owner: string, now: string): Promise<number>;
 }
 
 export interface ExceptionsRepo {
@@ -381,6 +385,10 @@ export interface CursorsRepo {
 export interface LocksRepo {
   acquire(name: string, owner: string, now: string, leaseMs: number): Promise<boolean>;
   release(name: string, owner: string): Promise<void>;
+  /** Owners holding a lock whose lease runs now. */
+  owners(now: string): Promise<string[]>;
+  /** Drop every lock of an owner known to be dead. Returns how many. */
+  releaseOwner(owner: string): Promise<number>;
 }
 
 export interface InboundDocumentsRepo {

@@ -98,6 +98,14 @@ export class SqliteJobs implements JobsRepo {
     return prepared(this.db, q.release).run({ id, owner, now: isoTime(now, 'now') }).changes === 1;
   }
 
+  async leaseOwners(now: string): Promise<string[]> {
+    return (prepared(this.db, q.leaseOwners).all({ now: isoTime(now, 'now') }) as Array<{ owner: string }>).map((r) => r.owner);
+  }
+
+  async releaseOwner(owner: string, now: string): Promise<number> {
+    return prepared(this.db, q.releaseOwner).run({ owner, now: isoTime(now, 'now') }).changes;
+  }
+
   async extendLease(id: number, owner: string, leaseUntil: string): Promise<boolean> {
     return prepared(this.db, q.extendLease).run({ id, owner, leaseUntil: isoTime(leaseUntil, 'leaseUntil') }).changes === 1;
   }

@@ -24,4 +24,12 @@ export class SqliteLocks implements LocksRepo {
   async release(name: string, owner: string): Promise<void> {
     prepared(this.db, q.release).run({ name, owner });
   }
+
+  async owners(now: string): Promise<string[]> {
+    return (prepared(this.db, q.owners).all({ now: isoTime(now, 'now') }) as Array<{ owner: string }>).map((r) => r.owner);
+  }
+
+  async releaseOwner(owner: string): Promise<number> {
+    return prepared(this.db, q.releaseOwner).run({ owner }).changes;
+  }
 }

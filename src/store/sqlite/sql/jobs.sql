@@ -88,3 +88,11 @@ DELETE FROM jobs WHERE state = 'done' AND done_at < ?;
 
 -- name: countDoneBefore
 SELECT count(*) AS n FROM jobs WHERE state = 'done' AND done_at < ?;
+
+-- name: leaseOwners
+SELECT DISTINCT lease_owner AS owner FROM jobs WHERE state = 'pending' AND lease_owner IS NOT NULL AND lease_until > @now;
+
+-- The attempt the dead owner made stays counted: it may have reached the outside.
+-- name: releaseOwner
+UPDATE jobs SET lease_owner = NULL, lease_until = NULL, updated_at = @now
+WHERE state = 'pending' AND lease_owner = @owner;

@@ -8,3 +8,10 @@ WHERE locks.lease_until <= @now OR locks.owner = excluded.owner;
 
 -- name: release
 DELETE FROM locks WHERE name = @name AND owner = @owner;
+
+-- Holders whose lease still runs (a dead one is recognised by the caller).
+-- name: owners
+SELECT DISTINCT owner FROM locks WHERE lease_until > @now;
+
+-- name: releaseOwner
+DELETE FROM locks WHERE owner = @owner;
