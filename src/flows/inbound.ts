@@ -69,13 +69,11 @@ class InboundFileError extends Error {
 // ------------------------------------------------------------------ completeness
 
 /**
- * The partner's completeness rule. The partner file's transport may say
- * `completeness: { mode: marker, suffix: .done }` or `{ mode: temp-name, prefix: tmp_ }`;
- * otherwise two looks of size and modification time.
+ * The partner's completeness rule (transport.completeness in the partner file): a done-marker,
+ * a temporary name, or by default two looks of size and modification time.
  */
 function completenessOf(partner: PartnerFile): Completeness {
-  const c = (partner.transport as { completeness?: Completeness }).completeness;
-  return c ?? { mode: 'stable' };
+  return partner.transport.completeness ?? { mode: 'stable' };
 }
 
 function inboundDirectory(partner: PartnerFile, transport: Awaited<ReturnType<GatewayContext['transport']>>): InboundDirectory {

@@ -91,6 +91,20 @@ export const CarrierTableFile = z
 const FilePattern = z.string().regex(/^[A-Za-z0-9._{}-]+$/, 'a file-name pattern of letters, digits, . _ - and {partner} {document} {control} {timestamp}').refine((p) => !p.includes('..'), 'no ".." in a file name');
 const RemoteDir = z.string().regex(/^\/?([A-Za-z0-9._-]+\/?)*$/, 'a directory path of letters, digits, . _ - and /').refine((d) => !d.split('/').includes('..'), 'no ".." in a directory');
 
+/**
+ * How Dockgate knows a partner's file is complete before taking it: two looks at its size and
+ * time a few seconds apart (the default, for WMSs that write in place), a done-marker file
+ * NAME+suffix beside it, or a temporary name (prefix or suffix) the WMS renames when done.
+ */
+const Completeness = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('stable') }).strict(),
+  z.object({ mode: z.literal('marker'), suffix: z.string().regex(/^[A-Za-z0-9._-]{1,20}$/, 'a marker suffix such as .done') }).strict(),
+  z
+    .object({ mode: z.literal('temp-name'), prefix: z.string().regex(/^[A-Za-z0-9._-]{1,20}$/).optional(), suffix: z.string().regex(/^[A-Za-z0-9._-]{1,20}$/).optional() })
+    .strict()
+    .refine((c) => c.prefix !== undefined || c.suffix !== undefined, 'a temporary-name rule needs a prefix or a suffix'),
+]);
+
 export const Transport = z.discriminatedUnion('type', [
   z
     .object({
@@ -108,6 +122,7 @@ export const Transport = z.discriminatedUnion('type', [
       directories: z.object({ inbound: RemoteDir, outbound: RemoteDir, archive: RemoteDir.optional() }).strict(),
       fileNames: z.record(z.string(), FilePattern).default({}),
       pollSeconds: z.number().int().min(10).default(60),
+      completeness: Completeness.default({ mode: 'stable' }),
     })
     .strict(),
   z
@@ -117,6 +132,7 @@ export const Transport = z.discriminatedUnion('type', [
       directories: z.object({ inbound: RemoteDir, outbound: RemoteDir, archive: RemoteDir.optional() }).strict(),
       fileNames: z.record(z.string(), FilePattern).default({}),
       pollSeconds: z.number().int().min(1).default(60),
+      completeness: Completeness.default({ mode: 'stable' }),
     })
     .strict(),
 ]);

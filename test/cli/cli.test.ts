@@ -140,12 +140,13 @@ test('partners from the configuration file: a sender is recognised by its ISA id
 test('a received 997 updates what we sent that partner: groups and sets accepted or rejected, with the reason', async () => {
   const { openStore } = await import('../../src/store/index.ts');
   const dataDir = mkdtempSync(join(tmpdir(), 'dockgate-997-'));
-  // What Dockgate sent: the sample 940 interchange (group 1001, sets 0001 and 0002) to ZZ:RENOWMS.
+  // What Dockgate sent: the sample 940 interchange (group 1001, sets 0001 and 0002) to reno-wms, the
+  // partner whose mapping file names the 997's sender (ZZ RENOWMS).
   const store = openStore({ dataDir });
   const blob = await store.blobs.putBuffer(readFileSync(join(samples, 'acme-940-orders.edi')));
   await store.recordFile({
     direction: 'out',
-    partner: 'ZZ:RENOWMS',
+    partner: 'reno-wms',
     fileName: 'out/940.x12',
     sha256: blob.sha256,
     size: blob.size,

@@ -73,8 +73,11 @@ const EXPECTED = {
   'SOCKS-6PK': 4,
 };
 
+/** northwind without its refresh token: a seller whose credentials are missing. */
+const NORTHWIND_UNAVAILABLE = { NORTHWIND_LWA_REFRESH_TOKEN: '' };
+
 test('the sample 846 publishes MFN quantities with buffers, packs and kits; damaged stock, FBA SKUs and an unavailable seller aside', async () => {
-  const h = await startHarness();
+  const h = await startHarness({ env: NORTHWIND_UNAVAILABLE });
   try {
     const { results } = await receive(h, 'reno-wms', edi());
     assert.deepEqual(results.map((r) => [r.seller, r.state]), [['acme', 'processed'], ['northwind', 'processed']]);
@@ -93,8 +96,8 @@ test('the sample 846 publishes MFN quantities with buffers, packs and kits; dama
     assert.equal(calls(h, 'patchListingsItem', 'TSHIRT-RED-M-FBA'), 0);
     assert.equal((await h.store.work.inventory.channel('acme', 'TSHIRT-RED-M-FBA'))?.channel, 'FBA');
     assert.ok(h.logs.some((l) => l.sku === 'TSHIRT-RED-M-FBA' && l.msg === 'fba sku not fed from warehouse stock'));
-    // northwind's credentials are in a secrets file the test does not have: its jobs die with one
-    // seller-unavailable exception, acme's quantities went out all the same.
+    // northwind's refresh token is missing: its jobs die with one seller-unavailable exception,
+    // acme's quantities went out all the same.
     const nw = done.filter((r) => r.key.includes(':northwind:'));
     assert.ok(nw.length > 0 && nw.every((r) => r.outcome === 'dead'), JSON.stringify(nw));
     const x = await h.store.work.exceptions.find('seller-unavailable', 'amazon', 'northwind', null);
@@ -184,7 +187,7 @@ test('a change 846 (BIA-02 MM) adds to the last full count; one before any full 
 });
 
 test('more changes than the threshold go as one feed; a SKU the feed refuses becomes a feed-error exception, retried after the fix', async () => {
-  const h = await startHarness({ settings: { feedThreshold: 2 } });
+  const h = await startHarness({ settings: { feedThreshold: 2 }, env: NORTHWIND_UNAVAILABLE });
   try {
     // The socks listing is gone from Amazon after its channel was cached.
     await refreshChannels(h.ctx, 'acme');

@@ -223,7 +223,8 @@ test('cancelled before it was sent: never sent; cancelled after: a cancel (W05-0
 
 test('an address changed after sending: a change (W05-01 R) where the partner takes changes, else an exception', async () => {
   const newAddress = { name: 'Jane Doe', addressLine1: '500 Pine St', city: 'Tacoma', stateOrRegion: 'WA', postalCode: '98402', countryCode: 'US' };
-  const h = await harness();
+  const without = editedMappings((d) => edit(join(d, 'partners/reno-wms.yaml'), (t) => t.replace('orders: { changes: true }', 'orders: { changes: false }')));
+  const h = await harness({ mappingsDir: without });
   try {
     await pollOrders(h.ctx, 'acme');
     await drain(h);
@@ -238,9 +239,10 @@ test('an address changed after sending: a change (W05-01 R) where the partner ta
     assert.equal(delivered(h).length, 1);
   } finally {
     await h.close();
+    rmSync(without, { recursive: true, force: true });
   }
 
-  const dir = editedMappings((d) => edit(join(d, 'partners/reno-wms.yaml'), (t) => t.replace('acks: { required: true, withinMinutes: 60 }', 'acks: { required: true, withinMinutes: 60 }\norders: { changes: true, perFile: 50 }')));
+  const dir = editedMappings((d) => edit(join(d, 'partners/reno-wms.yaml'), (t) => t.replace('orders: { changes: true }', 'orders: { changes: true, perFile: 50 }')));
   const c = await harness({ mappingsDir: dir });
   try {
     await pollOrders(c.ctx, 'acme');

@@ -52,6 +52,7 @@ test('schema problems name file, line and column and what was expected', () => {
 test('cross-checks: unknown references, duplicate SKUs and ids, carrier codes Amazon does not know', () => {
   assert.deepEqual(problems(variant('partners/reno-wms.yaml', (t) => t.replace('sellers: [acme, northwind]', 'sellers: [acme, globex]'))), [
     "partners/reno-wms.yaml:25:17: sellers.1: no seller with id 'globex'",
+    "sellers/northwind.yaml:14:12: warehouse: partner 'reno-wms' does not list seller 'northwind' under sellers",
   ]);
   assert.deepEqual(problems(variant('tables/northwind-skus.yaml', (t) => t.replace('NW-LANTERN', 'NW-TENT-2P'))), [
     "tables/northwind-skus.yaml:7:18: items.1.sellerSku: 'NW-TENT-2P' is already mapped at items.0",
