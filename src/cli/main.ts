@@ -78,7 +78,7 @@ const printableLines = (message: string) => message.split('\n').map(printable).j
 const CONFIGURATION_ERRORS = new Set(['StoreKeyError', 'AmazonConfigError']);
 
 /** Typed failures of the data or the operation (exit 1), reported without a stack. */
-const KNOWN_FAILURES = new Set(['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError', 'TranslationSetupError', 'LayoutError', 'TransportError', 'AmazonApiError', 'PermanentError']);
+const KNOWN_FAILURES = new Set(['X12DataError', 'StoreError', 'BlobIntegrityError', 'MigrationError', 'PathSyntaxError', 'X12ConfigError', 'TranslationSetupError', 'LayoutError', 'TransportError', 'AmazonApiError', 'PermanentError', 'ResendRefusedError', 'OrdersFlowError']);
 
 /** Node system errors caused by a path, port or permission the user chose. */
 const USER_SETUP_CODES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EACCES', 'EPERM', 'ELOOP', 'ENAMETOOLONG', 'EROFS', 'EADDRINUSE', 'EADDRNOTAVAIL']);
