@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { PermanentError } from '../../src/flows/context.ts';
 import { pollOrders } from '../../src/flows/orders-to-warehouse.ts';
 import { handlers } from '../../src/flows/outbox-delivery.ts';
-import { MAPPINGS, startHarness, TestClock, type Harness, type HarnessOptions } from './harness.ts';
+import { drainDeliveries, MAPPINGS, startHarness, TestClock, type Harness, type HarnessOptions } from './harness.ts';
 
 const SEATTLE = '112-3456789-1234567';
 
@@ -22,23 +22,7 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
   return startHarness({ ...options, clock, emulator: { clock, ...options.emulator } });
 }
 
-async function drain(h: Harness): Promise<{ done: number; failed: string[] }> {
-  const owner = 'test-worker';
-  const out = { done: 0, failed: [] as string[] };
-  const now = h.clock.now().toISOString();
-  for (const job of await h.store.work.jobs.claim({ owner, now, leaseMs: 60_000, limit: 100, kinds: ['deliver-file'] })) {
-    try {
-      await handlers['deliver-file']!(job, h.ctx);
-      await h.store.work.jobs.complete(job.id, owner, now);
-      out.done++;
-    } catch (e) {
-      out.failed.push((e as Error).message);
-      if (e instanceof PermanentError) await h.store.work.jobs.fail(job.id, owner, e.message, now);
-      else await h.store.work.jobs.retry(job.id, owner, (e as Error).message, now, now);
-    }
-  }
-  return out;
-}
+const drain = drainDeliveries;
 
 const listing = (h: Harness, partner = 'reno-wms') => readdirSync(h.partnerDir(partner, 'outbound')).filter((n) => !n.startsWith('.')).sort();
 

@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { adapterForSeller, type AmazonAdapter } from '../../src/amazon/index.ts';
-import { DEFAULT_SETTINGS, type GatewayClock, type GatewayContext, type GatewaySettings } from '../../src/flows/context.ts';
+import { DEFAULT_SETTINGS, PermanentError, type GatewayClock, type GatewayContext, type GatewaySettings } from '../../src/flows/context.ts';
+import { handlers as deliveryHandlers } from '../../src/flows/outbox-delivery.ts';
 import { loadMappings, type Mappings } from '../../src/mapping/load.ts';
 import { AmazonEmulator, type EmulatorOptions } from '../../src/sandbox/amazon/emulator.ts';
 import { loadSeed, type Seed } from '../../src/sandbox/amazon/state.ts';
@@ -143,4 +144,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * What the runner does with the deliver-file jobs that are ready, once each: the handler, then
+ * done, dead (a PermanentError) or later. Flow tests that need no worker's backoff use it.
+ */
+export async function drainDeliveries(h: Harness): Promise<{ done: number; failed: string[] }> {
+  const owner = 'test-worker';
+  const out = { done: 0, failed: [] as string[] };
+  const now = h.clock.now().toISOString();
+  for (const job of await h.store.work.jobs.claim({ owner, now, leaseMs: 60_000, limit: 100, kinds: ['deliver-file'] })) {
+    try {
+      await deliveryHandlers['deliver-file']!(job, h.ctx);
+      await h.store.work.jobs.complete(job.id, owner, now);
+      out.done++;
+    } catch (e) {
+      out.failed.push((e as Error).message);
+      if (e instanceof PermanentError) await h.store.work.jobs.fail(job.id, owner, e.message, now);
+      else await h.store.work.jobs.retry(job.id, owner, (e as Error).message, now, now);
+    }
+  }
+  return out;
 }

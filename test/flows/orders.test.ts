@@ -8,14 +8,12 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PermanentError } from '../../src/flows/context.ts';
 import { checkLateOrders, pollOrders, retries, sendOrdersAgain } from '../../src/flows/orders-to-warehouse.ts';
-import { handlers } from '../../src/flows/outbox-delivery.ts';
 import { loadMappings } from '../../src/mapping/load.ts';
 import { readPartner, translator } from '../../src/mapping/translate.ts';
 import type { ShipOrder } from '../../src/model/index.ts';
 import { validateFile } from '../../src/x12/validate-file.ts';
-import { MAPPINGS, startHarness, TestClock, type Harness, type HarnessOptions } from './harness.ts';
+import { drainDeliveries, MAPPINGS, startHarness, TestClock, type Harness, type HarnessOptions } from './harness.ts';
 
 const SEATTLE = '112-3456789-1234567';
 const MONTREAL = '112-9999999-0000001';
@@ -26,24 +24,7 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
   return startHarness({ ...options, clock, emulator: { clock, ...options.emulator } });
 }
 
-/** What the runner does with ready deliver-file jobs, once each: the handler, then done / dead / later. */
-async function drain(h: Harness): Promise<{ done: number; failed: string[] }> {
-  const owner = 'test-worker';
-  const out = { done: 0, failed: [] as string[] };
-  const now = h.clock.now().toISOString();
-  for (const job of await h.store.work.jobs.claim({ owner, now, leaseMs: 60_000, limit: 100, kinds: ['deliver-file'] })) {
-    try {
-      await handlers['deliver-file']!(job, h.ctx);
-      await h.store.work.jobs.complete(job.id, owner, now);
-      out.done++;
-    } catch (e) {
-      out.failed.push((e as Error).message);
-      if (e instanceof PermanentError) await h.store.work.jobs.fail(job.id, owner, e.message, now);
-      else await h.store.work.jobs.retry(job.id, owner, (e as Error).message, now, now);
-    }
-  }
-  return out;
-}
+const drain = drainDeliveries;
 
 const delivered = (h: Harness) => readdirSync(h.partnerDir('reno-wms', 'outbound')).filter((n) => !n.startsWith('.')).sort();
 const bytesOf = (h: Harness, name: string) => readFileSync(join(h.partnerDir('reno-wms', 'outbound'), name));
