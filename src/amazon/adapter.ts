@@ -251,7 +251,6 @@ export class AmazonAdapter {
    * `buyerData` the ship-to address and buyer come with them, under a restricted data token.
    */
   async *searchMfnOrders(options: { lastUpdatedAfter: Date; statuses?: string[]; includedData?: string[]; marketplaceIds?: string[]; buyerData?: boolean }): AsyncGenerator<AmazonOrder> {
-    let token: string | undefined;
     const takeRdt = () => this.restrictedDataToken([{ method: 'GET', path: '/orders/2026-01-01/orders', dataElements: ['buyerInfo', 'shippingAddress'] }]);
     let rdt = options.buyerData ? await takeRdt() : undefined;
     // A restricted data token lives an hour: a long search (thousands of orders at the published
@@ -265,20 +264,28 @@ export class AmazonAdapter {
         return this.call('searchOrders', { restricted_data_token: rdt, query });
       }
     };
-    do {
-      const r = await page({
+    type Page = { orders: AmazonOrder[]; pagination?: { nextToken?: string } };
+    const fetch = (paginationToken?: string): Promise<Page> =>
+      page({
         lastUpdatedAfter: options.lastUpdatedAfter.toISOString().replace(/\.\d{3}Z$/, 'Z'),
         marketplaceIds: options.marketplaceIds ?? this.seller.marketplaces,
         fulfilledBy: ['MERCHANT'],
         fulfillmentStatuses: options.statuses ?? ['UNSHIPPED', 'PARTIALLY_SHIPPED'],
         includedData: options.includedData ?? ['RECIPIENT', 'FULFILLMENT'],
         maxResultsPerPage: 100,
-        ...(token && { paginationToken: token }),
-      });
-      const body = r.body as { orders: AmazonOrder[]; pagination?: { nextToken?: string } };
+        ...(paginationToken && { paginationToken }),
+      }).then((r) => r.body as Page);
+    let next: Promise<Page> | null = fetch();
+    while (next) {
+      const body: Page = await next;
+      const token = body.pagination?.nextToken;
+      // The next page is asked for while the caller handles this one (within the quota, which
+      // the bucket still enforces): the search and the work on its orders overlap.
+      next = token ? fetch(token) : null;
+      // A caller that stops early leaves the page in flight: its failure is nobody's to report.
+      next?.catch(() => undefined);
       for (const o of body.orders) yield o;
-      token = body.pagination?.nextToken;
-    } while (token);
+    }
   }
 
   async getOrder(orderId: string, includedData: string[] = ['FULFILLMENT', 'PACKAGES']): Promise<AmazonOrder> {
