@@ -3,7 +3,7 @@
  * burst, adapted to x-amzn-RateLimit-Limit when Amazon sends it, emptied by a 429. Callers wait
  * for a token instead of finding out from Amazon.
  */
-import rateLimits from '../sandbox/amazon/rate-limits.json' with { type: 'json' };
+import rateLimits from './rate-limits.json' with { type: 'json' };
 
 export interface Limit {
   rate: number;

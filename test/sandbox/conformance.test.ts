@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import rateLimits from '../../src/sandbox/amazon/rate-limits.json' with { type: 'json' };
+import rateLimits from '../../src/amazon/rate-limits.json' with { type: 'json' };
 import { formatIssue, OpenApiModels, type OperationRef } from './openapi.ts';
 import type { RecordedCall } from '../../src/sandbox/amazon/emulator.ts';
 import { withEmulator } from '../amazon/helpers.ts';

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type Request, type Response } from 'express';
-import rateLimits from './rate-limits.json' with { type: 'json' };
+import rateLimits from '../../amazon/rate-limits.json' with { type: 'json' };
 import type { z } from 'zod';
 import {
   GenerateOrders,
