@@ -11,7 +11,7 @@
  */
 import { PermanentError, type GatewayContext, type JobHandlers } from '../flows/context.ts';
 import type { ExceptionKind, JobKind, JobRecord } from '../store/work.ts';
-import { backoffDelay, JOB_BACKOFF, type BackoffPolicy } from './backoff.ts';
+import { backoffDelay, JOB_BACKOFF, type BackoffPolicy } from '../retry/backoff.ts';
 
 export interface WorkerOptions {
   handlers: JobHandlers;

@@ -1,11 +1,9 @@
 /**
  * Sending files to a partner: names from the partner's pattern, upload under a temporary name
- * then rename, retries with backoff when the connection fails, and the message marked delivered
- * only after the rename succeeded. Delivered is complete (retention counts from then) unless the
- * partner acknowledges what it receives: then its acknowledgement completes the file.
+ * then rename (the transport's put), retries with backoff when the connection fails.
  */
 import type { Readable } from 'node:stream';
-import type { MessageStore } from '../store/store.ts';
+import { backoffDelay } from '../retry/backoff.ts';
 import { checkName, TransportError, type Transport } from './transport.ts';
 
 export interface FileNameParts {
@@ -32,40 +30,31 @@ export interface DeliveryOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
   onRetry?: (attempt: number, error: TransportError, delayMs: number) => void;
 }
 
 /**
- * Put a file and, when given, mark its message delivered. A failed connection is retried
- * (the transport reconnects); refusals (permission, full, exists, bad name) are not.
+ * Put a file, retrying a failed connection with the one backoff (the transport reconnects);
+ * refusals (permission, full, exists, bad name) are not retried. Bytes only: what the put means
+ * for the message log is the caller's (the outbox's deliver-file handler).
  */
-export async function deliver(
-  transport: Transport,
-  dir: string,
-  name: string,
-  data: Buffer | (() => Readable),
-  options: DeliveryOptions & { store?: MessageStore; messageId?: number; awaitsAcknowledgement?: boolean } = {},
-): Promise<void> {
+export async function deliver(transport: Transport, dir: string, name: string, data: Buffer | (() => Readable), options: DeliveryOptions = {}): Promise<void> {
   const attempts = options.attempts ?? 6;
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const policy = { baseMs: options.baseDelayMs ?? 500, capMs: options.maxDelayMs ?? 30_000 };
   for (let attempt = 1; ; attempt++) {
     try {
       await transport.put(dir, name, Buffer.isBuffer(data) ? data : data());
-      break;
+      return;
     } catch (e) {
       if (!(e instanceof TransportError)) throw e;
       // A put whose answer was lost may have completed: the file under its final name is ours.
-      if (e.kind === 'exists' && attempt > 1) break;
-      if (!e.retryable || attempt >= attempts) {
-        if (options.store && options.messageId !== undefined) await options.store.setStatus(options.messageId, 'delivery-failed', e.message);
-        throw e;
-      }
-      const delay = Math.min(options.maxDelayMs ?? 30_000, (options.baseDelayMs ?? 500) * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      if (e.kind === 'exists' && attempt > 1) return;
+      if (!e.retryable || attempt >= attempts) throw e;
+      const delay = backoffDelay(attempt, policy, options.random);
       options.onRetry?.(attempt, e, delay);
       await sleep(delay);
     }
-  }
-  if (options.store && options.messageId !== undefined) {
-    await options.store.setStatus(options.messageId, 'delivered', `${transport.describe} ${dir}/${name}`, !options.awaitsAcknowledgement);
   }
 }

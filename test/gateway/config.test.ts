@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, ENVIRONMENT, loadConfig } from '../../src/config/config.ts';
 import { DEFAULT_SETTINGS } from '../../src/flows/context.ts';
-import { backoffDelay } from '../../src/gateway/backoff.ts';
+import { backoffDelay } from '../../src/retry/backoff.ts';
 import { checkTimeScale, isAmazonHost, orderSchedule, parseEndpoint, partnerSchedule, resolveGatewayConfig } from '../../src/gateway/config.ts';
 import { triggerFor } from '../../src/gateway/scheduler.ts';
 import { loadMappings } from '../../src/mapping/load.ts';

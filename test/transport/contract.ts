@@ -189,19 +189,13 @@ export function transportContract(label: string, make: () => Promise<Fixture | s
     }
   });
 
-  run('outbound: delivered only after the rename; a refusal is not retried and marks the message', async (f) => {
+  run('outbound: an existing name is refused, not retried, and the file on the server left as it was', async (f) => {
     const dir = f.dir('outbound');
-    const { store, close } = await tempStore();
-    try {
-      const sha = (await store.blobs.putBuffer(Buffer.from('ISA~'))).sha256;
-      const id = await store.recordFile({ direction: 'out', partner: 'p', fileName: 'o.edi', sha256: sha, size: 4, status: 'ready', children: [] });
-      await deliver(f.transport, dir, 'o.edi', Buffer.from('ISA~'), { store, messageId: id });
-      assert.equal(store.get(id)!.status, 'delivered');
-      const again = (await deliver(f.transport, dir, 'o.edi', Buffer.from('ISA~'), { store, messageId: id, sleep: async () => undefined }).catch((e) => e)) as TransportError;
-      assert.equal(again.kind, 'exists');
-      assert.equal(store.get(id)!.status, 'delivery-failed');
-    } finally {
-      await close();
-    }
+    await deliver(f.transport, dir, 'o.edi', Buffer.from('ISA~'));
+    let slept = 0;
+    const again = (await deliver(f.transport, dir, 'o.edi', Buffer.from('OTHER~'), { sleep: async () => void slept++ }).catch((e) => e)) as TransportError;
+    assert.equal(again.kind, 'exists');
+    assert.equal(slept, 0, 'a refusal is not retried');
+    assert.equal((await hashOf(await f.transport.read(dir, 'o.edi'))).size, 4, 'the first bytes, not the refused ones');
   });
 }
