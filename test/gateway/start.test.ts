@@ -49,8 +49,7 @@ async function setup(sellers?: string[]) {
   const port = await emulator.start();
   const work = mkdtempSync(join(tmpdir(), 'dockgate-start-'));
   const partnerRoot = join(work, 'partners');
-  // The sample northwind reads its credentials from a secrets file under /etc: limited to acme
-  // where the test wants a clean cycle.
+  // Limited to acme where the test wants a cycle of one seller's orders only.
   if (sellers) writeFileSync(join(work, 'dockgate.yaml'), `gateway:\n  sellers: [${sellers.join(', ')}]\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, ...SELLER_ENV, DOCKGATE_DATA_DIR: join(work, 'data'), DOCKGATE_LOG_LEVEL: 'info' };
   delete env.DOCKGATE_STORE_KEY;
@@ -131,12 +130,15 @@ test('start --once: the orders go to the warehouse directory under --partner-roo
 test("start --once: a seller whose credentials are missing is a seller-unavailable exception and exit 1, while the other seller's orders are delivered", { timeout: 120_000 }, async () => {
   const s = await setup();
   try {
-    const r = await dockgate(['start', '--once', ...s.args], { cwd: s.work, env: s.env });
+    // northwind's seller file names its refresh token's variable; here it is not set.
+    const env = { ...s.env };
+    delete env.NORTHWIND_LWA_REFRESH_TOKEN;
+    const r = await dockgate(['start', '--once', ...s.args], { cwd: s.work, env });
     assert.equal(r.code, 1, r.err);
     assert.equal(readdirSync(join(s.partnerRoot, 'reno-wms', 'inbound')).filter((f) => !f.startsWith('.')).length, 1, "acme's orders went");
     const x = JSON.parse((await dockgate(['exceptions', 'list', '--open', '--kind', 'seller-unavailable', '--json'], { cwd: s.work, env: s.env })).out) as Array<{ seller: string; message: string }>;
     assert.deepEqual(x.map((e) => e.seller), ['northwind']);
-    assert.match(x[0].message, /secrets file/);
+    assert.match(x[0].message, /NORTHWIND_LWA_REFRESH_TOKEN is not set/);
   } finally {
     await s.close();
   }
