@@ -20,13 +20,6 @@ import { loadMappings } from '../mapping/index.ts';
 import { mfnQuantities, skuIndex } from '../mapping/resolve.ts';
 import { readPartner, translator, writePartner, type DocumentName } from '../mapping/translate.ts';
 import { parseCanonical, type InventorySnapshot } from '../model/index.ts';
-import { flows } from '../flows/index.ts';
-import { resolveGatewayConfig } from '../gateway/config.ts';
-import { gatewayLogger } from '../gateway/context.ts';
-import { runGatewayOnce } from '../gateway/start.ts';
-import { AmazonEmulator } from '../sandbox/amazon/emulator.ts';
-import { loadSeed } from '../sandbox/amazon/state.ts';
-import { WarehouseSimulator } from '../sandbox/warehouse/index.ts';
 import { openStore } from '../store/index.ts';
 import type { GatewayStore } from '../store/work.ts';
 
@@ -65,6 +58,16 @@ const DEMO_CREDENTIALS: Record<string, string> = {
  * every package to Amazon and publishes MFN quantities. Returns the number of unexpected outcomes.
  */
 async function gatewayRun(out: (s: string) => void, loaded: LoadedConfig): Promise<number> {
+  // The gateway and the sandboxes load here, not with every command.
+  const [{ flows }, { resolveGatewayConfig }, { gatewayLogger }, { runGatewayOnce }, { AmazonEmulator }, { loadSeed }, { WarehouseSimulator }] = await Promise.all([
+    import('../flows/index.ts'),
+    import('../gateway/config.ts'),
+    import('../gateway/context.ts'),
+    import('../gateway/start.ts'),
+    import('../sandbox/amazon/emulator.ts'),
+    import('../sandbox/amazon/state.ts'),
+    import('../sandbox/warehouse/index.ts'),
+  ]);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
   const demoDir = join(loaded.dataDir, `demo-${stamp}`);
   mkdirSync(demoDir, { recursive: true });

@@ -5,9 +5,8 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
-import { flows } from '../flows/index.ts';
-import { openCommandContext, openReadOnlyStore } from '../gateway/command-context.ts';
-import { allRetries } from '../gateway/retries.ts';
+// The gateway's modules (flows, adapters, transports) load only in the actions that use them.
+const commandContext = () => import('../gateway/command-context.ts');
 import { openStore } from '../store/index.ts';
 import { EXCEPTION_KINDS, type ExceptionKind, type ExceptionRecord, type GatewayStore } from '../store/work.ts';
 import { requireDataDir } from './user-paths.ts';
@@ -60,7 +59,7 @@ export function registerExceptionsCommands(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (opts: { open?: boolean; kind?: string; seller?: string; partner?: string; limit: number; json?: boolean }, cmd: Command) => {
       const k = kind(opts.kind);
-      const store = openReadOnlyStore(loadConfig({ file: cmd.optsWithGlobals().config }));
+      const store = (await commandContext()).openReadOnlyStore(loadConfig({ file: cmd.optsWithGlobals().config }));
       try {
         const rows = await store.work.exceptions.list({ states: opts.open ? ['open', 'acknowledged'] : undefined, kind: k, seller: opts.seller, partner: opts.partner, limit: opts.limit });
         if (opts.json) out(`${JSON.stringify(rows, null, 2)}\n`);
@@ -77,7 +76,7 @@ export function registerExceptionsCommands(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (idText: string, opts: { json?: boolean }, cmd: Command) => {
       const id = exceptionId(idText);
-      const store = openReadOnlyStore(loadConfig({ file: cmd.optsWithGlobals().config }));
+      const store = (await commandContext()).openReadOnlyStore(loadConfig({ file: cmd.optsWithGlobals().config }));
       try {
         const x = await store.work.exceptions.get(id);
         if (!x) throw new UsageError(`no exception ${id} (dockgate exceptions list shows them)`);
@@ -96,7 +95,8 @@ export function registerExceptionsCommands(program: Command): void {
       if ((idText === undefined) === (opts.kind === undefined)) throw new UsageError('exceptions retry takes an exception id or --kind K (one of them)');
       const k = kind(opts.kind);
       const id = idText === undefined ? undefined : exceptionId(idText);
-      const c = await openCommandContext(loadConfig({ file: cmd.optsWithGlobals().config }));
+      const c = await (await commandContext()).openCommandContext(loadConfig({ file: cmd.optsWithGlobals().config }));
+      const [{ allRetries }, { flows }] = await Promise.all([import('../gateway/retries.ts'), import('../flows/index.ts')]);
       const retries = allRetries(flows);
       let failed = 0;
       try {

@@ -5,9 +5,9 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
-import { resendMessage } from '../flows/acknowledgements.ts';
 import { FLOWS, listMessages, showMessage, type MessageSummary } from '../gateway/messages.ts';
-import { openCommandContext, openReadOnlyStore } from '../gateway/command-context.ts';
+// The gateway's modules (flows, adapters, transports) load only in the actions that use them.
+const commandContext = () => import('../gateway/command-context.ts');
 import { wholeNumber } from './options.ts';
 import { printable } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
@@ -42,7 +42,7 @@ export function registerMessagesCommands(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (opts: { flow?: string; partner?: string; seller?: string; order?: string; state?: string; limit: number; json?: boolean }, cmd: Command) => {
       if (opts.flow && !(FLOWS as readonly string[]).includes(opts.flow)) throw new UsageError(`--flow must be one of ${FLOWS.join(', ')}, not ${JSON.stringify(printable(opts.flow))}`);
-      const store = openReadOnlyStore(loadConfig({ file: cmd.optsWithGlobals().config }));
+      const store = (await commandContext()).openReadOnlyStore(loadConfig({ file: cmd.optsWithGlobals().config }));
       try {
         const rows = await listMessages(store, opts);
         if (opts.json) out(`${JSON.stringify(rows, null, 2)}\n`);
@@ -59,7 +59,7 @@ export function registerMessagesCommands(program: Command): void {
     .option('--json', 'JSON output')
     .action(async (idText: string, opts: { json?: boolean }, cmd: Command) => {
       const id = messageId(idText);
-      const store = openReadOnlyStore(loadConfig({ file: cmd.optsWithGlobals().config }));
+      const store = (await commandContext()).openReadOnlyStore(loadConfig({ file: cmd.optsWithGlobals().config }));
       try {
         const d = await showMessage(store, id);
         if (!d) throw new UsageError(`no message ${id} in the store (dockgate messages list shows them)`);
@@ -92,12 +92,12 @@ export function registerMessagesCommands(program: Command): void {
     .argument('<id>', 'message id of a file we sent')
     .action(async (idText: string, _opts: unknown, cmd: Command) => {
       const id = messageId(idText);
-      const c = await openCommandContext(loadConfig({ file: cmd.optsWithGlobals().config }));
+      const c = await (await commandContext()).openCommandContext(loadConfig({ file: cmd.optsWithGlobals().config }));
       try {
         const m = c.ctx.store.get(id);
         if (!m) throw new UsageError(`no message ${id} in the store (dockgate messages list shows them)`);
         if (m.direction !== 'out') throw new UsageError(`message ${id} was received, not sent: only what we sent can be resent`);
-        out(`${printable(await resendMessage(c.ctx, id))}\n`);
+        out(`${printable(await (await import('../flows/acknowledgements.ts')).resendMessage(c.ctx, id))}\n`);
       } finally {
         await c.close();
       }

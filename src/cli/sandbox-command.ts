@@ -4,10 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import pino from 'pino';
-import { AmazonEmulator } from '../sandbox/amazon/emulator.ts';
-import { realWarehouseClock, WarehouseSetupError, WarehouseSimulator, type AckMode } from '../sandbox/warehouse/index.ts';
-import { loadSeed } from '../sandbox/amazon/state.ts';
+import type { AckMode, WarehouseSimulator } from '../sandbox/warehouse/index.ts';
 import { decimalNumber, portNumber, wholeNumber } from './options.ts';
 import { loadCheckedMappings } from './translate-command.ts';
 import { UsageError } from './usage-error.ts';
@@ -33,6 +30,8 @@ export function registerSandboxCommand(program: Command): void {
     .option('--latency-ms <ms>', 'added latency per request', decimalNumber('--latency-ms', { min: 0, max: 3_600_000, unit: 'milliseconds' }))
     .option('--token-lifetime <s>', 'access tokens expire after this many (emulated) seconds', positive('--token-lifetime', 'seconds'))
     .action(async (o: { port: number; seed: string; timeScale: number; throttleShare?: number; errorShare?: number; dropShare?: number; hangShare?: number; latencyMs?: number; tokenLifetime?: number }) => {
+      // The sandboxes load when they run, not with every command.
+      const [{ AmazonEmulator }, { loadSeed }] = await Promise.all([import('../sandbox/amazon/emulator.ts'), import('../sandbox/amazon/state.ts')]);
       let seed;
       try {
         seed = loadSeed(requireInputFile(o.seed, 'seed file'));
@@ -93,6 +92,7 @@ function registerWarehouseCommand(sandbox: Command): void {
       async (o: { partner: string; root: string; mappings: string; ack: string; rejectShare: number; shipAfter: number; partialShare: number; splitShare: number; inventoryEvery: number; stock: number; seed: number; pollSeconds: number; once?: boolean }) => {
         if (!['accept', 'reject', 'none'].includes(o.ack)) throw new UsageError(`--ack takes accept, reject or none, not ${JSON.stringify(o.ack)}`);
         const mappings = loadCheckedMappings(o.mappings);
+        const [{ default: pino }, { realWarehouseClock, WarehouseSetupError, WarehouseSimulator }] = await Promise.all([import('pino'), import('../sandbox/warehouse/index.ts')]);
         const log = pino({ base: { pid: process.pid } });
         let simulator: WarehouseSimulator;
         try {

@@ -5,10 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
-import { flows } from '../flows/index.ts';
-import { resolveGatewayConfig, type GatewayFlags } from '../gateway/config.ts';
-import { gatewayLogger } from '../gateway/context.ts';
-import { runGateway, runGatewayOnce } from '../gateway/start.ts';
+import type { GatewayFlags } from '../gateway/config.ts';
 import { requireDataDir, requireInputDir } from './user-paths.ts';
 
 export function registerStartCommand(program: Command): void {
@@ -23,6 +20,13 @@ export function registerStartCommand(program: Command): void {
     .option('--poll-seconds <n>', 'every poll (orders and files) every N seconds (env DOCKGATE_POLL_SECONDS)')
     .addHelpText('after', '\nThe configuration file is the global --config FILE (or $DOCKGATE_CONFIG, or ./dockgate.yaml); its gateway: section sets the rest. Logs are JSON lines on stdout.')
     .action(async (opts: GatewayFlags & { once?: boolean }, cmd: Command) => {
+      // The gateway's modules load when it runs: every other command starts without them.
+      const [{ flows }, { resolveGatewayConfig }, { gatewayLogger }, { runGateway, runGatewayOnce }] = await Promise.all([
+        import('../flows/index.ts'),
+        import('../gateway/config.ts'),
+        import('../gateway/context.ts'),
+        import('../gateway/start.ts'),
+      ]);
       const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
       const config = resolveGatewayConfig(loaded, opts);
       requireInputDir(config.mappingsDir, 'mappings folder (--mappings, DOCKGATE_MAPPINGS or gateway.mappings)');
