@@ -11,13 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { AmazonAdapter } from '../src/amazon/adapter.ts';
 import { PUBLISHED_LIMITS } from '../src/amazon/quota.ts';
 import { AmazonEmulator } from '../src/sandbox/amazon/emulator.ts';
-import { machine, writeSection } from './results.ts';
+import { machine, numberArg, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const arg = numberArg;
 const calls = arg('calls', 2000);
 const timeScale = arg('time-scale', 50);
 const write = !process.argv.includes('--no-write');

@@ -18,14 +18,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AmazonEmulator } from '../src/sandbox/amazon/emulator.ts';
 import { loadSeed } from '../src/sandbox/amazon/state.ts';
-import { machine, writeSection } from './results.ts';
+import { machine, numberArg, stopGateway, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const arg = (name: string, fallback: number | undefined) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const arg = numberArg;
 const minutes = arg('minutes', 10)!;
 // A first minute (start-up) and a last one that do not overlap, with samples between them.
 if (!(minutes >= 3)) {
@@ -173,12 +170,7 @@ RSS trend after the first minute: ${slope >= 0 ? '+' : ''}${slope.toFixed(2)} Mi
     process.stdout.write(body);
     if (write) writeSection(join(here, 'RESULTS.md'), 'Gateway: idle', body);
   } finally {
-    if (exited === null) {
-      gateway.kill('SIGTERM');
-      const t = Date.now();
-      while (exited === null && Date.now() - t < 35_000) await sleep(100);
-      if (exited === null) gateway.kill('SIGKILL');
-    }
+    await stopGateway(gateway);
     await emulator.stop();
     if (keep) process.stderr.write(`kept ${work}\n`);
     else rmSync(work, { recursive: true, force: true });

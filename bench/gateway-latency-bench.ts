@@ -27,14 +27,11 @@ import { loadMappings } from '../src/mapping/load.ts';
 import { AmazonEmulator } from '../src/sandbox/amazon/emulator.ts';
 import { loadSeed } from '../src/sandbox/amazon/state.ts';
 import { WarehouseSimulator } from '../src/sandbox/warehouse/simulator.ts';
-import { machine, writeSection } from './results.ts';
+import { machine, numberArg, stopGateway, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const arg = numberArg;
 const advices = arg('advices', 1000);
 const pollSeconds = arg('poll-seconds', 30);
 const perPoll = arg('per-poll', 50);
@@ -188,12 +185,7 @@ Target (issue 10): p95 <= poll interval + 5 s = ${target} s: ${p95 <= target ? '
     if (write) writeSection(join(here, 'RESULTS.md'), 'Gateway: shipment advice to Amazon latency', body);
   } finally {
     stopped = true;
-    if (exited === null) {
-      gateway.kill('SIGTERM');
-      const t = Date.now();
-      while (exited === null && Date.now() - t < 35_000) await sleep(100);
-      if (exited === null) gateway.kill('SIGKILL');
-    }
+    await stopGateway(gateway);
     await emulator.stop();
     if (keep) process.stderr.write(`kept ${work}\n`);
     else rmSync(work, { recursive: true, force: true });

@@ -42,14 +42,11 @@ import { openStore } from '../src/store/index.ts';
 import type { GatewayStore } from '../src/store/work.ts';
 import { DirectoryTransport } from '../src/transport/directory.ts';
 import type { Transport } from '../src/transport/transport.ts';
-import { machine, writeSection } from './results.ts';
+import { machine, numberArg, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const arg = numberArg;
 const ordersWanted = arg('orders', 100_000);
 /**
  * 5000: searchOrders at 28 requests/s (2,800 orders/s, above what is measured), and the restricted

@@ -27,3 +27,21 @@ export function writeSection(file: string, title: string, body: string): void {
   else rest.push(section);
   writeFileSync(file, `${head.trimEnd()}\n\n${rest.join('').trimEnd()}\n`);
 }
+
+/** A numeric command-line option of a bench: `--name N`, else the fallback. */
+export function numberArg(name: string, fallback: number): number;
+export function numberArg(name: string, fallback: number | undefined): number | undefined;
+export function numberArg(name: string, fallback: number | undefined): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Stop a spawned gateway as an operator would: SIGTERM, up to 35 s (its 30 s contract and a margin), then SIGKILL. */
+export async function stopGateway(gateway: import('node:child_process').ChildProcess): Promise<void> {
+  const running = () => gateway.exitCode === null && gateway.signalCode === null;
+  if (!running()) return;
+  gateway.kill('SIGTERM');
+  const t = Date.now();
+  while (running() && Date.now() - t < 35_000) await new Promise((r) => setTimeout(r, 100));
+  if (running()) gateway.kill('SIGKILL');
+}
