@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AmazonEmulator } from '../src/sandbox/amazon/emulator.ts';
 import { loadSeed } from '../src/sandbox/amazon/state.ts';
-import { machine, numberArg, stopGateway, writeSection } from './results.ts';
+import { machine, numberArg, revision, stopGateway, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -90,17 +90,6 @@ interface Sample {
   cpu: number;
   rss: number;
   processes: number;
-}
-
-/** The commit the run measured, and whether the tree had other changes (several people work in it). */
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: root }).toString().trim() !== '';
-    return `${head}${dirty ? ' with uncommitted changes in src/' : ''}`;
-  } catch {
-    return 'unknown (no git)';
-  }
 }
 
 async function main(): Promise<void> {

@@ -18,7 +18,7 @@
  *   node --import tsx bench/gateway-latency-bench.ts [--advices 1000] [--poll-seconds 30]
  *     [--per-poll 50] [--time-scale 100] [--no-write] [--keep]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,7 +27,7 @@ import { loadMappings } from '../src/mapping/load.ts';
 import { AmazonEmulator } from '../src/sandbox/amazon/emulator.ts';
 import { loadSeed } from '../src/sandbox/amazon/state.ts';
 import { WarehouseSimulator } from '../src/sandbox/warehouse/simulator.ts';
-import { machine, numberArg, stopGateway, writeSection } from './results.ts';
+import { machine, numberArg, revision, stopGateway, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -54,17 +54,6 @@ const SELLER_ENV: NodeJS.ProcessEnv = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-
-/** The commit the run measured, and whether the tree had other changes (several people work in it). */
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: root }).toString().trim() !== '';
-    return `${head}${dirty ? ' with uncommitted changes in src/' : ''}`;
-  } catch {
-    return 'unknown (no git)';
-  }
-}
 
 async function main(): Promise<void> {
   const loaded = loadMappings(join(root, 'mappings'));

@@ -21,7 +21,7 @@
  *   node --import tsx bench/gateway-orders-bench.ts [--orders 100000] [--time-scale 5000] [--batch 0]
  *     [--no-write] [--keep] [--profile DIR]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -42,7 +42,7 @@ import { openStore } from '../src/store/index.ts';
 import type { GatewayStore } from '../src/store/work.ts';
 import { DirectoryTransport } from '../src/transport/directory.ts';
 import type { Transport } from '../src/transport/transport.ts';
-import { machine, numberArg, writeSection } from './results.ts';
+import { machine, numberArg, revision, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -169,17 +169,6 @@ async function serveEmulator(): Promise<void> {
   await new Promise<void>((ok) => process.once('SIGTERM', () => ok()));
   await emulator.stop();
   process.disconnect();
-}
-
-/** The commit the run measured, and whether the tree had other changes (several people work in it). */
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: root }).toString().trim() !== '';
-    return `${head}${dirty ? ' with uncommitted changes in src/' : ''}`;
-  } catch {
-    return 'unknown (no git)';
-  }
 }
 
 /** Deliver-file jobs ready now, each through the outbox handler as the runner's worker does; returns how many. */

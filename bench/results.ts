@@ -2,6 +2,7 @@
  * bench/RESULTS.md holds one section per benchmark (`## <title> — <date>`); each benchmark
  * rewrites its own section and leaves the others.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, type } from 'node:os';
 
@@ -44,4 +45,16 @@ export async function stopGateway(gateway: import('node:child_process').ChildPro
   const t = Date.now();
   while (running() && Date.now() - t < 35_000) await new Promise((r) => setTimeout(r, 100));
   if (running()) gateway.kill('SIGKILL');
+}
+
+/** The commit a run measured, and whether src/ had other changes (several people work in the tree). */
+export function revision(): string {
+  const root = new URL('..', import.meta.url);
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: root }).toString().trim() !== '';
+    return `${head}${dirty ? ' with uncommitted changes in src/' : ''}`;
+  } catch {
+    return 'unknown (no git)';
+  }
 }
