@@ -43,6 +43,7 @@ const DEAD_JOB_EXCEPTION: Record<JobKind, ExceptionKind> = {
   'confirm-package': 'amazon-refused',
   'publish-quantity': 'amazon-refused',
   'publish-feed': 'feed-error',
+  'deliver-alert': 'alert-failed',
 };
 
 export class OutboxWorker {

@@ -74,6 +74,8 @@ export const JOB_KINDS = [
   'publish-quantity',
   /** JSON_LISTINGS_FEED for many quantities of one seller. */
   'publish-feed',
+  /** POST one alert (fired or cleared) to one webhook, signed (src/alerts). */
+  'deliver-alert',
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 /** pending: waiting for its time (or leased by a worker while lease_until is ahead); done; dead: failed for good. */
@@ -102,6 +104,8 @@ export const EXCEPTION_KINDS = [
   'delivery-failed',
   'seller-unavailable',
   'partner-unavailable',
+  /** An alert webhook that kept refusing or failing (src/alerts). */
+  'alert-failed',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 export const EXCEPTION_SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
@@ -379,6 +383,61 @@ export interface ExceptionsRepo {
 export interface CursorsRepo {
   get(name: string): Promise<string | null>;
   set(name: string, value: string, now: string): Promise<void>;
+  /** Every cursor whose name starts with `prefix`, by name. */
+  list(prefix: string): Promise<Array<{ name: string; value: string; updatedAt: string }>>;
+}
+
+/**
+ * One sample of a health metric (src/metrics/health.ts names them), taken by the running
+ * gateway every minute so the dashboard's charts have history, also under `dockgate serve`.
+ */
+export interface HealthSample {
+  at: string;
+  metric: string;
+  /** '' for the whole gateway, else a seller, partner or "seller/sku". */
+  scope: string;
+  value: number;
+}
+
+export interface HealthSamplesRepo {
+  add(samples: HealthSample[]): Promise<void>;
+  /** Samples in [since, until), oldest first. */
+  list(filter: { since: string; until?: string; metric?: string; scope?: string; limit?: number }): Promise<HealthSample[]>;
+  /** Retention: drop samples older than `before`. Returns how many. */
+  purgeBefore(before: string): Promise<number>;
+}
+
+export const ALERT_STATES = ['firing', 'cleared'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+/** One alert cause (rule + key), fired once and cleared once (src/alerts). */
+export interface AlertRecord {
+  id: number;
+  /** ack-overdue, tracking-lag, ship-by-near, inventory-stale, exception-unowned, amazon-auth, partner-refused. */
+  rule: string;
+  /** The cause within the rule: a message id, a package id, an order id, "seller/partner", an exception id... */
+  key: string;
+  seller: string | null;
+  partner: string | null;
+  severity: ExceptionSeverity;
+  message: string;
+  details: Record<string, unknown>;
+  state: AlertState;
+  firedAt: string;
+  lastSeen: string;
+  clearedAt: string | null;
+  /** Why it cleared ("acknowledged at ...", "confirmed"). */
+  clearedBecause: string | null;
+}
+
+export interface AlertsRepo {
+  /** Fire (rule, key): `created` true when it was not firing (a new alert, to be sent); else lastSeen bumped. */
+  fire(a: { rule: string; key: string; seller?: string | null; partner?: string | null; severity: ExceptionSeverity; message: string; details?: Record<string, unknown> }, now: string): Promise<{ record: AlertRecord; created: boolean }>;
+  /** Clear a firing alert: true when it was firing (a clear, to be sent). */
+  clear(id: number, because: string, now: string): Promise<boolean>;
+  get(id: number): Promise<AlertRecord | null>;
+  firing(rule?: string): Promise<AlertRecord[]>;
+  list(filter: { state?: AlertState; rule?: string; limit?: number }): Promise<AlertRecord[]>;
 }
 
 /** Leases on named scheduled jobs: one runner at a time, taken over when its holder dies. */
@@ -437,6 +496,8 @@ export interface Work {
   locks: LocksRepo;
   inbound: InboundDocumentsRepo;
   messages: MessageTracking;
+  health: HealthSamplesRepo;
+  alerts: AlertsRepo;
 }
 
 export interface GatewayStore extends MessageStore {

@@ -525,4 +525,71 @@ export function workContract(name: string, open: () => Promise<GatewayStore>): v
     assert.equal(store.get(b.id)!.completedAt, at(5 * MIN), 'completed at the time the flow gave');
     assert.equal(store.get(b.id)!.status, 'processed');
   });
+
+  // ---------------------------------------------------------------- operator surface
+
+  t('cursors are listed by prefix, in name order', async (store) => {
+    await store.work.cursors.set('task-run:orders:b', '{"n":2}', at());
+    await store.work.cursors.set('task-run:orders:a', '{"n":1}', at(MIN));
+    await store.work.cursors.set('task-runs-not', 'x', at());
+    await store.work.cursors.set('orders:acme', 'y', at());
+    const listed = await store.work.cursors.list('task-run:');
+    assert.deepEqual(listed.map((c) => [c.name, c.value]), [['task-run:orders:a', '{"n":1}'], ['task-run:orders:b', '{"n":2}']]);
+    assert.equal(listed[0].updatedAt, at(MIN));
+    assert.deepEqual(await store.work.cursors.list('nothing:'), []);
+  });
+
+  t('health samples: added, listed by window, metric and scope oldest first, purged by age; non-finite values are not stored', async (store) => {
+    const h = store.work.health;
+    await h.add([
+      { at: at(2 * MIN), metric: 'exception-backlog', scope: '', value: 3 },
+      { at: at(0), metric: 'exception-backlog', scope: '', value: 1 },
+      { at: at(MIN), metric: 'inventory-age-seconds', scope: 'acme/SKU-1', value: 60.5 },
+      { at: at(MIN), metric: 'exception-backlog', scope: '', value: Number.NaN },
+    ]);
+    assert.deepEqual((await h.list({ since: at(0), metric: 'exception-backlog' })).map((s) => [s.at, s.value]), [[at(0), 1], [at(2 * MIN), 3]]);
+    assert.deepEqual((await h.list({ since: at(0), until: at(2 * MIN) })).map((s) => s.metric), ['exception-backlog', 'inventory-age-seconds']);
+    assert.deepEqual((await h.list({ since: at(0), scope: 'acme/SKU-1' })).map((s) => s.value), [60.5]);
+    assert.equal(await h.purgeBefore(at(MIN)), 1);
+    assert.equal((await h.list({ since: at(0) })).length, 2);
+  });
+
+  t('alerts: a cause fires once (seen again bumps it), clears once, and fires anew after clearing', async (store) => {
+    const a = store.work.alerts;
+    const first = await a.fire({ rule: 'ack-overdue', key: 'message:7', partner: 'acme-3pl', severity: 'error', message: '940 group 12 unacknowledged', details: { dueAt: at() } }, at());
+    assert.equal(first.created, true);
+    assert.equal(first.record.state, 'firing');
+    const again = await a.fire({ rule: 'ack-overdue', key: 'message:7', partner: 'acme-3pl', severity: 'error', message: 'still unacknowledged' }, at(MIN));
+    assert.equal(again.created, false);
+    assert.equal(again.record.id, first.record.id);
+    assert.equal(again.record.lastSeen, at(MIN));
+    assert.equal(again.record.message, 'still unacknowledged');
+    await a.fire({ rule: 'tracking-lag', key: 'package:3', seller: 'acme', severity: 'warning', message: 'lag' }, at());
+    assert.deepEqual((await a.firing('ack-overdue')).map((r) => r.id), [first.record.id]);
+    assert.equal((await a.firing()).length, 2);
+    assert.equal(await a.clear(first.record.id, 'acknowledged', at(2 * MIN)), true);
+    assert.equal(await a.clear(first.record.id, 'acknowledged', at(3 * MIN)), false, 'cleared once');
+    const cleared = await a.get(first.record.id);
+    assert.equal(cleared?.state, 'cleared');
+    assert.equal(cleared?.clearedAt, at(2 * MIN));
+    assert.equal(cleared?.clearedBecause, 'acknowledged');
+    const anew = await a.fire({ rule: 'ack-overdue', key: 'message:7', severity: 'error', message: 'overdue again' }, at(4 * MIN));
+    assert.equal(anew.created, true);
+    assert.notEqual(anew.record.id, first.record.id);
+    assert.deepEqual((await a.list({ state: 'cleared' })).map((r) => r.id), [first.record.id]);
+    await assert.rejects(a.fire({ rule: 'x', key: 'y', severity: 'loud' as never, message: 'm' }, at()), /not one of/);
+  });
+
+  t('an alert fired inside a transaction that throws is rolled back', async (store) => {
+    await assert.rejects(
+      store.transaction(async (w) => {
+        await w.alerts.fire({ rule: 'inventory-stale', key: 'reno/acme', severity: 'warning', message: 'stale' }, at());
+        await w.health.add([{ at: at(), metric: 'm', scope: '', value: 1 }]);
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    assert.deepEqual(await store.work.alerts.firing(), []);
+    assert.deepEqual(await store.work.health.list({ since: at(0) }), []);
+  });
 }

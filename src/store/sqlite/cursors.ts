@@ -18,4 +18,9 @@ export class SqliteCursors implements CursorsRepo {
   async set(name: string, value: string, now: string): Promise<void> {
     prepared(this.db, q.set).run({ name, value, now: isoTime(now, 'now') });
   }
+
+  async list(prefix: string): Promise<Array<{ name: string; value: string; updatedAt: string }>> {
+    const rows = prepared(this.db, q.list).all({ prefix }) as Array<{ name: string; value: string; updated_at: string }>;
+    return rows.map((r) => ({ name: r.name, value: r.value, updatedAt: r.updated_at }));
+  }
 }

@@ -26,8 +26,10 @@ import { FileBlobStore } from '../blob-store.ts';
 import { DuplicateInterchangeError, StoreError, type HeldInterchange } from '../errors.ts';
 import type { DiagnosticsSummary, FileRecord, MessageNode, MessageRow, PurgedFile, PurgedOrderDocument, PurgeResult, Trace } from '../store.ts';
 import type { GatewayStore, Work } from '../work.ts';
+import { SqliteAlerts } from './alerts.ts';
 import { SqliteCursors } from './cursors.ts';
 import { SqliteExceptions } from './exceptions.ts';
+import { SqliteHealthSamples } from './health-samples.ts';
 import { SqliteInboundDocuments } from './inbound-documents.ts';
 import { SqliteInventory } from './inventory.ts';
 import { SqliteJobs } from './jobs.ts';
@@ -255,6 +257,8 @@ export class SqliteMessageStore implements GatewayStore {
       cursors: new SqliteCursors(this.db),
       locks: new SqliteLocks(this.db),
       inbound: new SqliteInboundDocuments(this.db),
+      health: new SqliteHealthSamples(this.db),
+      alerts: new SqliteAlerts(this.db),
       messages: new SqliteTracking(this.db, {
         recordFile: (record) => this.recordFileNow(record),
         setStatus: (id, status, reason, completed, now) => this.setStatusNow(id, status, reason, completed, now),
@@ -357,6 +361,8 @@ export class SqliteMessageStore implements GatewayStore {
           cursors: guarded(this.raw.cursors, tx, 'cursors'),
           locks: guarded(this.raw.locks, tx, 'locks'),
           inbound: guarded(this.raw.inbound, tx, 'inbound'),
+          health: guarded(this.raw.health, tx, 'health'),
+          alerts: guarded(this.raw.alerts, tx, 'alerts'),
           messages: guarded(this.raw.messages, tx, 'messages'),
         };
         const result = await this.inside.run(tx, () => fn(w));
@@ -392,6 +398,8 @@ export class SqliteMessageStore implements GatewayStore {
       cursors: wrap(raw.cursors),
       locks: wrap(raw.locks),
       inbound: wrap(raw.inbound),
+      health: wrap(raw.health),
+      alerts: wrap(raw.alerts),
       messages: wrap(raw.messages),
     };
   }
