@@ -81,6 +81,73 @@ const GatewaySection = z
   })
   .strict();
 
+const AlertRule = z.enum(['ack-overdue', 'tracking-lag', 'ship-by-near', 'inventory-stale', 'exception-unowned', 'amazon-auth', 'partner-refused']);
+
+/**
+ * The operator surface: where the API and dashboard listen, who may call them, and where
+ * alerts go. Secrets never sit in this file: tokens as their sha256 (`dockgate api token`
+ * prints one), webhook secrets by the name of the variable that holds them.
+ */
+const HttpSection = z
+  .object({
+    /** 127.0.0.1 unless set (--http-host, DOCKGATE_HTTP_HOST). */
+    host: z.string().min(1).optional(),
+    /** `dockgate start` listens only when a port is given here, by --http-port or DOCKGATE_HTTP_PORT; 0 picks a free port. */
+    port: z.number().int().min(0).max(65_535).optional(),
+  })
+  .strict();
+
+const ApiSection = z
+  .object({
+    tokens: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a token name: letters, digits, . _ -'),
+            /** sha256 of the token, hex: the token itself is never stored. */
+            sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex characters (dockgate api token prints them)'),
+            access: z.enum(['read-only', 'read-write']),
+            /** May this token see buyer names, addresses and phones (raw ship orders, order details)? Default false. */
+            buyerData: z.boolean().default(false),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Largest request body accepted, in KiB. Default 64. */
+    bodyLimitKb: z.number().int().min(1).max(10_240).optional(),
+  })
+  .strict();
+
+const AlertsSection = z
+  .object({
+    webhooks: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a short lower-case id'),
+            url: z.string().url(),
+            /** The variable holding the HMAC-SHA256 secret the X-Dockgate-Signature header is made with. */
+            secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
+            /** Only these rules (default: all). */
+            rules: z.array(AlertRule).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    thresholds: z
+      .object({
+        /** A package not confirmed to Amazon this long after the warehouse shipped it. Default 60. */
+        trackingLagMinutes: z.number().int().positive().optional(),
+        /** An open order this close to its ship-by time, unconfirmed. Default: gateway.lateOrderLeadMinutes. */
+        shipByLeadMinutes: z.number().int().positive().optional(),
+        /** An open exception with no owner for this long. Default 240. */
+        exceptionUnownedMinutes: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 const PartnerConfig = Party.extend({
   /** ISA12 for what we send, default 00401. */
   isaVersion: z.string().regex(/^\d{5}$/).default('00401'),
@@ -107,6 +174,11 @@ export const ConfigSchema = z
     us: Party.default({ isaQualifier: 'ZZ', isaId: 'DOCKGATE', gsId: 'DOCKGATE' }),
     /** The running gateway (`dockgate start`). */
     gateway: GatewaySection.default({}),
+    /** The API, dashboard and /metrics (`dockgate start`, `dockgate serve`). */
+    http: HttpSection.default({}),
+    api: ApiSection.default({ tokens: [] }),
+    /** Alert webhooks and thresholds (alerts also go to the log). */
+    alerts: AlertsSection.default({ webhooks: [] }),
     /**
      * Deprecated: the X12 identities of partners come from the partner mapping files (x12.us /
      * x12.them). Read only when no mappings folder is found, with a warning.
@@ -118,6 +190,10 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 export type PartnerSettings = z.infer<typeof PartnerConfig>;
 export type GatewayFileSettings = z.infer<typeof GatewaySection>;
+export type ApiSettings = z.infer<typeof ApiSection>;
+export type AlertSettings = z.infer<typeof AlertsSection>;
+export type AlertRuleName = z.infer<typeof AlertRule>;
+export const ALERT_RULES = AlertRule.options;
 
 export class ConfigError extends Error {
   constructor(

@@ -10,7 +10,7 @@
  */
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import type { GatewayContext } from '../flows/context.ts';
+import type { ExceptionRetries, GatewayContext } from '../flows/context.ts';
 import type { MappingProblem } from '../mapping/load.ts';
 
 /** Codes of the one error shape; the status goes with the code. */
@@ -103,6 +103,8 @@ export interface ApiDeps {
    */
   ctx: GatewayContext;
   control: GatewayControl | null;
+  /** What `exceptions retry` does per kind (src/gateway/retries.ts allRetries(flows)). */
+  retries: ExceptionRetries;
   /** The problems of the last mapping load. */
   mappingProblems(): MappingProblem[];
   /** Load the mappings folder again; files that load replace theirs in ctx.mappings. */
