@@ -6,7 +6,9 @@
 import type { FlowRegistry } from '../gateway/gateway.ts';
 import type { ExceptionKind } from '../store/work.ts';
 import * as acknowledgements from './acknowledgements.ts';
+import * as alerts from './alerts.ts';
 import type { DocumentRoute, ExceptionRetries, ExceptionRetry, JobHandlers } from './context.ts';
+import * as health from './health-sampling.ts';
 import * as inbound from './inbound.ts';
 import * as inventory from './inventory-to-amazon.ts';
 import * as orders from './orders-to-warehouse.ts';
@@ -17,7 +19,7 @@ import * as shipments from './shipment-to-amazon.ts';
 export const documentRoutes: DocumentRoute[] = [shipments.shipmentAdviceRoute, inventory.inventoryRoute];
 
 /** The handler of each outbox job kind. */
-export const jobHandlers: JobHandlers = { ...outbox.handlers, ...shipments.handlers, ...inventory.handlers };
+export const jobHandlers: JobHandlers = { ...outbox.handlers, ...shipments.handlers, ...inventory.handlers, ...alerts.handlers };
 
 /**
  * Several flows may retry the same kind (a mapping-problem of an order, of an advice): each is
@@ -45,6 +47,8 @@ export const flows: FlowRegistry = {
   checkLateOrders: orders.checkLateOrders,
   checkInventoryFreshness: inventory.checkInventoryFreshness,
   refreshChannels: inventory.refreshChannels,
+  checkAlerts: alerts.checkAlerts,
+  sampleHealth: health.sampleHealth,
   jobHandlers,
   exceptionRetries,
 };

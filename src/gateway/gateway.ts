@@ -26,6 +26,10 @@ export interface FlowRegistry {
   checkLateOrders(ctx: GatewayContext): Promise<FlowRunSummary>;
   checkInventoryFreshness(ctx: GatewayContext): Promise<FlowRunSummary>;
   refreshChannels(ctx: GatewayContext, seller: string): Promise<void>;
+  /** Fire and clear alerts (src/flows/alerts.ts); after the other checks, so it sees what they raised. */
+  checkAlerts(ctx: GatewayContext): Promise<FlowRunSummary>;
+  /** Write a sample of each health metric (src/flows/health-sampling.ts). */
+  sampleHealth(ctx: GatewayContext): Promise<FlowRunSummary>;
   jobHandlers: JobHandlers;
   exceptionRetries: ExceptionRetries;
 }
@@ -116,6 +120,8 @@ export class Gateway {
           ['acks-overdue', () => flows.checkOverdue(ctx)],
           ['late-orders', () => flows.checkLateOrders(ctx)],
           ['inventory-freshness', () => flows.checkInventoryFreshness(ctx)],
+          ['alerts', () => flows.checkAlerts(ctx)],
+          ['health-sampling', () => flows.sampleHealth(ctx)],
         ] as const) {
           out.push(await this.caught(flow, undefined, run));
         }
