@@ -62,7 +62,7 @@ function inventoryPartners(ctx: GatewayContext, seller?: string): PartnerFile[] 
  * document (the orders flow's rule). Stock at another warehouse (kept for FBA prep, say) cannot
  * fill an MFN order: publishing it would oversell.
  */
-function fulfilmentPartners(ctx: GatewayContext, seller: string): PartnerFile[] {
+export function fulfilmentPartners(ctx: GatewayContext, seller: string): PartnerFile[] {
   const named = (ctx.mappings.sellers.get(seller) as { warehouse?: string } | undefined)?.warehouse;
   const candidates = inventoryPartners(ctx, seller);
   if (named) return candidates.filter((p) => p.id === named);
@@ -120,7 +120,7 @@ async function unitsInFlight(w: Work, partner: PartnerFile, seller: string, asOf
 
 // ------------------------------------------------------------------ quantities
 
-interface Plan {
+export interface Plan {
   quantities: SkuQuantity[];
   /** Units taken off for orders in flight, per warehouse item, and how many orders. */
   inFlight: Map<string, number>;
@@ -132,7 +132,7 @@ interface Plan {
  * partner's own sellable states, its last applied count, or `override` for the one being
  * applied), less units in flight, through mfnQuantities. Null when no partner has a count yet.
  */
-async function planQuantities(ctx: GatewayContext, w: Work, seller: string, override?: { partner: string; asOf: string; stock: StockLine[] }): Promise<Plan | null> {
+export async function planQuantities(ctx: GatewayContext, w: Work, seller: string, override?: { partner: string; asOf: string; stock: StockLine[] }): Promise<Plan | null> {
   const index = skuIndex(ctx.mappings, seller);
   const sellableUnits = new Map<string, number>();
   const inFlight = new Map<string, number>();
