@@ -97,13 +97,25 @@ export async function listMessages(store: GatewayStore, filter: MessageFilter): 
     if (out.length >= limit) break;
     if (filter.partner && m.partner !== filter.partner) continue;
     const s = await summarize(store, m);
-    if (filter.flow && s.flow !== filter.flow) continue;
-    if (filter.seller && !s.orders.some((o) => o.seller === filter.seller) && !s.documents.some((d) => d.seller === filter.seller)) continue;
-    if (filter.order && !s.orders.some((o) => o.orderId === filter.order) && !s.documents.some((d) => d.key === filter.order)) continue;
-    if (filter.state && ![s.status, s.axes?.validation, s.axes?.delivery, s.axes?.acknowledgement].includes(filter.state)) continue;
+    if (!summaryMatches(s, filter)) continue;
     out.push(s);
   }
   return out;
+}
+
+/** Does a summarized file pass the filter's flow, partner, seller, order and state (status or any axis value)? */
+export function summaryMatches(s: MessageSummary, filter: MessageFilter): boolean {
+  if (filter.partner && s.partner !== filter.partner) return false;
+  if (filter.flow && s.flow !== filter.flow) return false;
+  if (filter.seller && !s.orders.some((o) => o.seller === filter.seller) && !s.documents.some((d) => d.seller === filter.seller)) return false;
+  if (filter.order && !s.orders.some((o) => o.orderId === filter.order) && !s.documents.some((d) => d.key === filter.order)) return false;
+  if (filter.state && ![s.status, s.axes?.validation, s.axes?.delivery, s.axes?.acknowledgement].includes(filter.state)) return false;
+  return true;
+}
+
+/** Every row under a message (its envelope tree), depth first. */
+export function messageSubtree(store: GatewayStore, id: number): MessageRow[] {
+  return subtree(store, id);
 }
 
 export interface MessageDetail {
