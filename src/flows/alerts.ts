@@ -1,12 +1,14 @@
 /**
- * Alerts (owned by the alerts work of issue 11): evaluate the alert rules, fire / clear
- * (src/alerts), and deliver each fired or cleared alert to its webhooks as a deliver-alert job.
- * This first version only declares the flow's place in the schedule and the job kind's handler.
+ * Alerts in the checks cycle (src/gateway/gateway.ts runs it after the other checks, so it sees
+ * what they raised): every rule evaluated, new causes fired and gone ones cleared
+ * (src/alerts/engine.ts), each with its deliver-alert jobs; the handler POSTs them signed.
  */
+import { deliverAlert, runAlertRules } from '../alerts/index.ts';
 import type { FlowRunSummary, GatewayContext, JobHandlers } from './context.ts';
 
-export async function checkAlerts(_ctx: GatewayContext): Promise<FlowRunSummary> {
-  return { flow: 'alerts', counts: {}, failed: 0 };
+export async function checkAlerts(ctx: GatewayContext): Promise<FlowRunSummary> {
+  const run = await runAlertRules(ctx);
+  return { flow: 'alerts', counts: { ...run.counts, failedRules: run.failedRules.length }, failed: run.failedRules.length };
 }
 
-export const handlers: JobHandlers = {};
+export const handlers: JobHandlers = { 'deliver-alert': deliverAlert };
