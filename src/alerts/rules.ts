@@ -226,7 +226,7 @@ const inventoryStale: AlertRuleDefinition = {
   },
   async clearedBecause(ctx, alert) {
     const last = alert.partner && alert.seller ? await ctx.store.work.inventory.lastSnapshot(alert.partner, alert.seller) : null;
-    if (last && last.appliedAt > alert.firedAt) return `a snapshot as of ${last.asOf} was applied at ${last.appliedAt}`;
+    if (last && later(last.appliedAt, alert.firedAt)) return `a snapshot as of ${last.asOf} was applied at ${last.appliedAt}`;
     return 'the inventory-stale exception was resolved';
   },
 };
@@ -303,7 +303,8 @@ function parseCursor<T>(value: string): T | null {
 }
 
 /** A failure newer than the last success (or with no success at all). */
-const failingSince = (ok: string | undefined, error: string | undefined): boolean => !!error && (!ok || error > ok);
+const failingSince = (ok: string | undefined, error: string | undefined): boolean => !!error && (!ok || Date.parse(error) > Date.parse(ok));
+const later = (a: string, b: string): boolean => Date.parse(a) > Date.parse(b);
 
 const AMAZON_TOKEN = 'amazon-token:';
 const PARTNER_CONNECTION = 'partner-connection:';
@@ -333,7 +334,7 @@ const amazonAuth: AlertRuleDefinition = {
   },
   async clearedBecause(ctx, alert) {
     const t = parseCursor<TokenCursor>((await ctx.store.work.cursors.get(`${AMAZON_TOKEN}${alert.key}`)) ?? '');
-    if (t?.refreshedAt && !failingSince(t.refreshedAt, t.lastErrorAt) && t.refreshedAt > alert.firedAt) return `the access token was refreshed at ${t.refreshedAt}`;
+    if (t?.refreshedAt && !failingSince(t.refreshedAt, t.lastErrorAt) && later(t.refreshedAt, alert.firedAt)) return `the access token was refreshed at ${t.refreshedAt}`;
     return 'the seller was reached again (its seller-unavailable exception was resolved)';
   },
 };
@@ -365,7 +366,7 @@ const partnerRefused: AlertRuleDefinition = {
   },
   async clearedBecause(ctx, alert) {
     const k = parseCursor<ConnectionCursor>((await ctx.store.work.cursors.get(`${PARTNER_CONNECTION}${alert.key}`)) ?? '');
-    if (k?.lastOkAt && !failingSince(k.lastOkAt, k.lastErrorAt) && k.lastOkAt > alert.firedAt) return `its server answered again at ${k.lastOkAt}`;
+    if (k?.lastOkAt && !failingSince(k.lastOkAt, k.lastErrorAt) && later(k.lastOkAt, alert.firedAt)) return `its server answered again at ${k.lastOkAt}`;
     return 'its server answered again (the partner-unavailable exception was resolved)';
   },
 };
