@@ -1,0 +1,328 @@
+/**
+ * The exception queue: filters (state, kind, seller, partner, owner) kept in the hash, the list,
+ * and the detail of the selected one with its context (payload excerpt, file and where in it, the
+ * mapping file and key to fix, the hint, the last good state) and the actions Assign, Resolve
+ * (a note is required) and Retry. Each action's outcome is shown and read out; the list reloads.
+ */
+import { ApiFailure } from '../api.js';
+import { dl, fill, formatTime, h, ORDER_ID, timeEl } from '../dom.js';
+import { enumOf, filterForm, sellerAndPartnerIds } from '../filters.js';
+import { hashOf, messageHref, navigate, orderHref } from '../route.js';
+
+const FILTERS = ['state', 'kind', 'seller', 'partner', 'owner'];
+const DEFAULT_STATES = ['open', 'acknowledged', 'resolved'];
+
+/** The hash's filters as the API wants them; state defaults to open, "all" means any. */
+function filtersOf(route) {
+  const f = Object.fromEntries(FILTERS.map((k) => [k, route.params.get(k) ?? '']));
+  if (!route.params.has('state')) f.state = 'open';
+  if (f.state === 'all') f.state = '';
+  return f;
+}
+
+function hashParams(filters, id) {
+  return { state: filters.state || 'all', kind: filters.kind, seller: filters.seller, partner: filters.partner, owner: filters.owner, id };
+}
+
+const SEVERITY_TEXT = { info: 'ℹ info', warning: '▲ warning', error: '✖ error', critical: '✖✖ critical' };
+
+function valueNode(v) {
+  if (v === null || v === undefined) return h('span', { class: 'muted' }, '—');
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return timeEl(v);
+  if (typeof v === 'object') return h('pre', { class: 'json' }, JSON.stringify(v, null, 2));
+  return String(v);
+}
+
+function objectDl(obj) {
+  if (!obj || typeof obj !== 'object') return null;
+  return dl(Object.entries(obj).map(([k, v]) => [k, valueNode(v)]));
+}
+
+export async function render(root, route, app) {
+  let filters = filtersOf(route);
+  let selected = route.params.get('id') ? Number(route.params.get('id')) : null;
+  let next = null;
+  let items = [];
+
+  const form = filterForm(
+    [
+      { name: 'state', label: 'State', options: DEFAULT_STATES, anyLabel: 'any state' },
+      { name: 'kind', label: 'Kind', options: [], anyLabel: 'any kind' },
+      { name: 'seller', label: 'Seller', options: [], anyLabel: 'any seller' },
+      { name: 'partner', label: 'Partner', options: [], anyLabel: 'any partner' },
+      { name: 'owner', label: 'Owner', type: 'text', placeholder: 'name' },
+    ],
+    filters,
+    (values) => navigate(['exceptions'], hashParams(values, selected ?? undefined), { replace: true }),
+    { label: 'Exception filters' },
+  );
+  const count = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const tbody = h('tbody', {});
+  const more = h('button', { type: 'button', class: 'small', hidden: true, onclick: () => load({ append: true }) }, 'Load more');
+  const listError = h('div', {});
+  const detail = h('section', { class: 'panel detail', id: 'exception-detail', 'aria-labelledby': 'exception-detail-title', hidden: true });
+  const outcome = h('p', { class: 'outcome', id: 'exception-outcome', 'aria-live': 'polite' });
+
+  fill(
+    root,
+    h('div', { class: 'page-head' }, h('h1', {}, 'Exceptions'), count),
+    form.form,
+    listError,
+    h(
+      'div',
+      { class: 'split' },
+      h(
+        'div',
+        { class: 'split-main' },
+        h(
+          'div',
+          { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Exceptions' },
+          h('table', { class: 'exceptions rows-clickable' }, h('thead', {}, h('tr', {}, ['Exception', 'Kind', 'Severity', 'Seller / partner', 'Key', 'Message', 'Owner', 'State', 'Seen', 'Last seen'].map((c) => h('th', { scope: 'col' }, c)))), tbody),
+        ),
+        more,
+      ),
+      detail,
+    ),
+  );
+
+  // Filter choices from the API's declarations and lists (not a copy of the store's lists here).
+  Promise.all([enumOf('/exceptions', 'kind'), enumOf('/exceptions', 'state'), sellerAndPartnerIds()]).then(([kinds, states, ids]) => {
+    if (kinds.length) form.options('kind', kinds);
+    if (states.length) form.options('state', states);
+    form.options('seller', ids.sellers);
+    form.options('partner', ids.partners);
+  });
+
+  function row(x) {
+    const open = x.id === selected;
+    const button = h('button', { type: 'button', class: 'row-open', 'aria-expanded': String(open), 'aria-controls': 'exception-detail', 'data-id': String(x.id) }, `#${x.id}`);
+    button.addEventListener('click', () => select(open ? null : x.id, { focus: !open }));
+    const tr = h(
+      'tr',
+      { 'data-id': String(x.id), 'data-kind': x.kind, 'data-state': x.state, class: open ? 'selected' : '' },
+      h('th', { scope: 'row' }, button),
+      h('td', {}, h('code', {}, x.kind)),
+      h('td', {}, h('span', { class: ['badge', `severity-${x.severity}`] }, SEVERITY_TEXT[x.severity] ?? x.severity)),
+      h('td', {}, [x.seller, x.partner].filter(Boolean).join(' / ') || '—'),
+      h('td', { class: 'key' }, h('code', {}, x.key)),
+      h('td', { class: 'message-cell' }, x.message),
+      h('td', {}, x.owner ?? h('span', { class: 'muted' }, 'unowned')),
+      h('td', {}, h('span', { class: ['badge', `state-${x.state}`] }, x.state)),
+      h('td', {}, `${x.count}×`),
+      h('td', {}, timeEl(x.lastSeen, { relative: true })),
+    );
+    // A click anywhere on the row opens it too (the button is the keyboard's way in).
+    tr.addEventListener('click', (e) => {
+      if (e.target.closest('a, button, input, select, textarea')) return;
+      button.click();
+    });
+    return tr;
+  }
+
+  function showList() {
+    // A refresh must not take the keyboard's place away: the focused row's button is focused again.
+    const focused = tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.id : null;
+    fill(tbody, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: 10, class: 'empty' }, 'No exceptions match these filters.')));
+    count.textContent = `${items.length}${next ? '+' : ''} exception${items.length === 1 ? '' : 's'}`;
+    more.hidden = !next;
+    if (focused) tbody.querySelector(`button.row-open[data-id="${focused}"]`)?.focus();
+    root.dataset.loaded = 'true';
+  }
+
+  async function load({ append = false } = {}) {
+    const params = { ...filters, limit: 100, cursor: append ? next : undefined };
+    try {
+      const page = await app.api.get('/exceptions', params);
+      items = append ? items.concat(page.items) : page.items;
+      next = page.next;
+      fill(listError);
+      showList();
+    } catch (e) {
+      fill(listError, app.errorBox(e));
+    }
+  }
+
+  async function act(what, run) {
+    fill(outcome, `${what}…`);
+    try {
+      const text = await run();
+      fill(outcome, h('span', { class: 'ok-text' }, `✓ ${text}`));
+      app.announce(text);
+    } catch (e) {
+      const text = `${what} failed: ${e instanceof ApiFailure ? e.message : String(e.message ?? e)}`;
+      fill(outcome, h('span', { class: 'error-text' }, `✖ ${text}`));
+      app.announce(text);
+    }
+    await Promise.all([load(), showDetail({ keepOutcome: true })]);
+  }
+
+  function actions(x) {
+    if (!app.canWrite) return h('p', { class: 'muted' }, 'Read-only token: assign, resolve and retry need a read-write token.');
+    const owner = h('input', { id: 'assign-owner', name: 'owner', type: 'text', required: true, maxlength: '64', value: x.owner ?? app.whoami?.name ?? '', autocomplete: 'off' });
+    const note = h('textarea', { id: 'resolve-note', name: 'note', required: true, maxlength: '2000', rows: '2' });
+    const resolved = x.state === 'resolved';
+    return h(
+      'div',
+      { class: 'actions-grid' },
+      h(
+        'form',
+        {
+          class: 'action',
+          'aria-label': 'Assign',
+          onsubmit(e) {
+            e.preventDefault();
+            const o = owner.value.trim();
+            if (!o) return owner.focus();
+            act('Assign', async () => {
+              const r = await app.api.post(`/exceptions/${x.id}/assign`, { owner: o });
+              return `Exception #${x.id} assigned to ${r.exception.owner ?? o}.`;
+            });
+          },
+        },
+        h('label', { for: 'assign-owner' }, 'Owner'),
+        h('div', { class: 'inline' }, owner, h('button', { type: 'submit', 'data-action': 'assign' }, 'Assign')),
+      ),
+      h(
+        'form',
+        {
+          class: 'action',
+          'aria-label': 'Resolve',
+          onsubmit(e) {
+            e.preventDefault();
+            const n = note.value.trim();
+            if (!n) {
+              fill(outcome, h('span', { class: 'error-text' }, '✖ A note is required to resolve: say what was done.'));
+              return note.focus();
+            }
+            act('Resolve', async () => {
+              await app.api.post(`/exceptions/${x.id}/resolve`, { note: n });
+              return `Exception #${x.id} resolved.`;
+            });
+          },
+        },
+        h('label', { for: 'resolve-note' }, 'Resolution note (required)'),
+        h('div', { class: 'inline' }, note, h('button', { type: 'submit', 'data-action': 'resolve', disabled: resolved }, 'Resolve')),
+      ),
+      h(
+        'div',
+        { class: 'action' },
+        h('span', { class: 'label' }, 'Retry what failed, now'),
+        h(
+          'button',
+          {
+            type: 'button',
+            'data-action': 'retry',
+            disabled: resolved,
+            onclick: () =>
+              act('Retry', async () => {
+                const r = await app.api.post(`/exceptions/${x.id}/retry`);
+                return `Retry #${x.id}: ${r.outcome}${r.exception?.state ? ` (now ${r.exception.state})` : ''}`;
+              }),
+          },
+          'Retry',
+        ),
+      ),
+    );
+  }
+
+  function refLinks(x) {
+    if (!x.refs?.length) return null;
+    return h(
+      'ul',
+      { class: 'refs' },
+      x.refs.map((r) => h('li', {}, x.seller && ORDER_ID.test(r) ? h('a', { href: orderHref(x.seller, r) }, r) : h('code', {}, r))),
+    );
+  }
+
+  async function showDetail({ keepOutcome = false, focus = false } = {}) {
+    if (selected === null) {
+      detail.hidden = true;
+      return;
+    }
+    if (!keepOutcome) fill(outcome);
+    let d;
+    try {
+      d = await app.api.get(`/exceptions/${selected}`);
+    } catch (e) {
+      detail.hidden = false;
+      fill(detail, h('h2', { id: 'exception-detail-title' }, `Exception #${selected}`), app.errorBox(e));
+      return;
+    }
+    const x = d.exception;
+    const ctx = x.context ?? {};
+    const file = ctx.file;
+    detail.hidden = false;
+    detail.dataset.id = String(x.id);
+    detail.dataset.state = x.state;
+    fill(
+      detail,
+      h('div', { class: 'panel-head' }, h('h2', { id: 'exception-detail-title', tabindex: '-1' }, `Exception #${x.id} · `, h('code', {}, x.kind)), h('button', { type: 'button', class: 'small link-button', onclick: () => select(null, { focusRow: x.id }) }, 'Close')),
+      h('p', { class: 'exception-message' }, x.message),
+      dl([
+        ['State', [h('span', { class: ['badge', `state-${x.state}`] }, x.state), x.resolvedAt ? [' ', timeEl(x.resolvedAt)] : null]],
+        ['Severity', SEVERITY_TEXT[x.severity] ?? x.severity],
+        ['Owner', x.owner ?? 'unowned'],
+        ['Seller', x.seller],
+        ['Partner', x.partner],
+        ['Key', h('code', {}, x.key)],
+        ['First seen', timeEl(x.firstSeen)],
+        ['Last seen', [timeEl(x.lastSeen), ` (${x.count}×)`]],
+        ['Note', x.note],
+        ['Affects', refLinks(x)],
+      ]),
+      h('h3', {}, 'Context'),
+      dl([
+        ['File', file ? (file.messageId ? h('a', { href: messageHref(file.messageId) }, file.name) : h('code', {}, file.name)) : null],
+        ['Where', ctx.where],
+        ['Payload excerpt', ctx.excerpt ? h('pre', { class: 'excerpt' }, ctx.excerpt) : null],
+        ['Details', ctx.details && Object.keys(ctx.details).length ? objectDl(ctx.details) : null],
+      ]),
+      h('h3', {}, 'How to fix'),
+      dl([
+        ['Mapping file', d.fix?.mappingFile ? h('code', { class: 'mapping-file' }, d.fix.mappingFile) : null],
+        ['Mapping key', d.fix?.mappingKey ? h('code', { class: 'mapping-key' }, d.fix.mappingKey) : null],
+        ['Hint', d.fix?.hint ? h('span', { class: 'hint' }, d.fix.hint) : null],
+      ]),
+      h('h3', {}, 'Last good state'),
+      d.lastGood ? objectDl(d.lastGood) : h('p', { class: 'muted' }, 'Not known for this kind.'),
+      h('h3', {}, 'Actions'),
+      actions(x),
+      outcome,
+    );
+    if (focus) {
+      detail.querySelector('h2')?.focus();
+      detail.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  function select(id, { focus = false, focusRow = null } = {}) {
+    selected = id;
+    navigate(['exceptions'], hashParams(filters, id ?? undefined), { replace: true });
+    for (const tr of tbody.querySelectorAll('tr[data-id]')) {
+      const on = Number(tr.dataset.id) === id;
+      tr.classList.toggle('selected', on);
+      tr.querySelector('button.row-open')?.setAttribute('aria-expanded', String(on));
+    }
+    showDetail({ focus });
+    if (focusRow !== null) tbody.querySelector(`button.row-open[data-id="${focusRow}"]`)?.focus();
+  }
+
+  await Promise.all([load(), showDetail()]);
+
+  return {
+    async update(r) {
+      const f = filtersOf(r);
+      const id = r.params.get('id') ? Number(r.params.get('id')) : null;
+      const changed = FILTERS.some((k) => f[k] !== filters[k]);
+      filters = f;
+      form.set(f);
+      if (changed) await load();
+      if (id !== selected) {
+        selected = id;
+        showList();
+        await showDetail();
+      }
+    },
+    refresh: () => load(),
+  };
+}
