@@ -35,6 +35,7 @@ import { DEFAULT_SETTINGS, PermanentError, realGatewayClock, type GatewayContext
 import { pollOrders } from '../src/flows/orders-to-warehouse.ts';
 import { handlers } from '../src/flows/outbox-delivery.ts';
 import { loadMappings } from '../src/mapping/load.ts';
+import { GatewayMetrics } from '../src/metrics/registry.ts';
 import { previewControlNumbers, translator, writePartner } from '../src/mapping/translate.ts';
 import { AmazonEmulator } from '../src/sandbox/amazon/emulator.ts';
 import { loadSeed } from '../src/sandbox/amazon/state.ts';
@@ -245,6 +246,7 @@ async function main(): Promise<void> {
     log,
     settings: { ...DEFAULT_SETTINGS },
     instanceId: `bench:${process.pid}`,
+    metrics: new GatewayMetrics(realGatewayClock),
   };
   const t = translator(mappings, PARTNER, 'ship-order');
   const per = partner.orders?.perFile ?? DEFAULT_SETTINGS.ordersPerFile;

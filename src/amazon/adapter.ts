@@ -27,6 +27,19 @@ export type AdapterEvent =
   | { type: 'token-refresh'; seller: string; operation: string }
   | { type: 'throttled'; seller: string; operation: string };
 
+/**
+ * What the gateway's metrics learn from the adapter: once per HTTP attempt of an operation, and
+ * once per LWA token refresh (the access token's lifetime is LWA's hour; the client does not
+ * give the expires_in it received).
+ */
+export interface AdapterObserver {
+  call(e: { seller: string; operation: string; status: number | null; throttled: boolean; ms: number; retry: boolean; errorKind?: string }): void;
+  tokenRefresh(e: { seller: string; ok: boolean; expiresAt?: string; error?: string }): void;
+}
+
+/** LWA access tokens live an hour. */
+const ACCESS_TOKEN_SECONDS = 3600;
+
 export interface AdapterOptions {
   /** Send everything to a local emulator instead of Amazon. */
   endpoint?: { host?: string; port: number };
@@ -44,6 +57,7 @@ export interface AdapterOptions {
   clock?: Clock;
   random?: () => number;
   onEvent?: (e: AdapterEvent) => void;
+  observer?: AdapterObserver;
 }
 
 /** The part of the amazon-sp-api client Dockgate uses (its typings do not cover every operation we call). */
@@ -150,7 +164,7 @@ export class AmazonAdapter {
   /** One LWA request however many calls start at once. */
   private async ensureAccessToken(operation: string): Promise<void> {
     if (this.sp.access_token) return;
-    this.tokenRequest ??= this.sp.refreshAccessToken().finally(() => {
+    this.tokenRequest ??= this.refreshToken().finally(() => {
       this.tokenRequest = null;
     });
     try {
@@ -158,6 +172,18 @@ export class AmazonAdapter {
     } catch (e) {
       throw classifyThrown(e, operation);
     }
+  }
+
+  /** One LWA refresh, told to the observer. */
+  private async refreshToken(): Promise<void> {
+    const observer = this.options.observer;
+    try {
+      await this.sp.refreshAccessToken();
+    } catch (e) {
+      observer?.tokenRefresh({ seller: this.seller.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
+    observer?.tokenRefresh({ seller: this.seller.id, ok: true, expiresAt: new Date(this.clock.now() + ACCESS_TOKEN_SECONDS * 1000).toISOString() });
   }
 
   close(): void {
@@ -182,10 +208,14 @@ export class AmazonAdapter {
       await this.ensureAccessToken(operation);
       await this.quota.acquire(this.seller.id, operation);
       let res: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: string };
+      const started = performance.now();
+      const observe = (status: number | null, errorKind?: string) =>
+        this.options.observer?.call({ seller: this.seller.id, operation, status, throttled: status === 429 || errorKind === 'throttled', ms: performance.now() - started, retry: attempt > 1, ...(errorKind && { errorKind }) });
       try {
         res = (await this.sp.callAPI({ operation, endpoint: where.endpoint, ...params, options: { version: where.version, raw_result: true } })) as typeof res;
       } catch (e) {
         const err = classifyThrown(e, operation);
+        observe(err.status ?? null, err.kind);
         if (!err.retryable || attempt >= this.maxAttempts) throw err;
         const ms = this.delay(attempt);
         emit({ type: 'retry', seller: this.seller.id, operation, attempt, delayMs: ms, code: err.code });
@@ -200,6 +230,7 @@ export class AmazonAdapter {
           body = res.body;
         }
       }
+      observe(res.statusCode, res.statusCode < 300 ? undefined : kindOfStatus(res.statusCode));
       if (res.statusCode < 300) {
         const h = res.headers['x-amzn-ratelimit-limit'];
         this.quota.observe(this.seller.id, operation, Array.isArray(h) ? h[0] : h);
@@ -217,7 +248,7 @@ export class AmazonAdapter {
         refreshed = true;
         emit({ type: 'token-refresh', seller: this.seller.id, operation });
         try {
-          await this.sp.refreshAccessToken();
+          await this.refreshToken();
         } catch (e) {
           throw classifyThrown(e, operation);
         }

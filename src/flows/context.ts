@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { AmazonAdapter } from '../amazon/index.ts';
 import type { InboundDocument, DocumentName } from '../mapping/translate.ts';
 import type { Mappings } from '../mapping/load.ts';
+import type { GatewayMetrics } from '../metrics/registry.ts';
 import type { ExceptionKind, ExceptionRecord, GatewayStore, InboundDocumentState, JobKind, JobRecord } from '../store/work.ts';
 import type { Transport } from '../transport/transport.ts';
 
@@ -67,6 +68,8 @@ export interface GatewayContext {
   settings: GatewaySettings;
   /** This process, as lease owner: host:pid:random. */
   instanceId: string;
+  /** This process's Prometheus metrics (src/metrics): the SP-API rates of the health metrics come from them. */
+  metrics: GatewayMetrics;
 }
 
 /** A failure no retry can change (a 4xx from Amazon, a refused file name): the job goes dead with an exception. */

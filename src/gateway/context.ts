@@ -16,6 +16,9 @@ import pino, { type Logger } from 'pino';
 import { adapterForSeller, AmazonConfigError, QuotaRegistry, type AmazonAdapter } from '../amazon/index.ts';
 import { realGatewayClock, type GatewayClock, type GatewayContext } from '../flows/context.ts';
 import type { Mappings } from '../mapping/load.ts';
+import { instrumentStore } from '../metrics/instrument-store.ts';
+import { GatewayMetrics } from '../metrics/registry.ts';
+import { recordPartnerConnection, recordTokenRefresh } from '../metrics/status-cursors.ts';
 import type { PartnerFile } from '../mapping/schema.ts';
 import { openStore } from '../store/index.ts';
 import type { GatewayStore } from '../store/work.ts';
@@ -118,7 +121,13 @@ export interface ContextOptions {
 export function buildGatewayContext(config: GatewayConfig, options: ContextOptions): BuiltContext {
   const env = options.env ?? process.env;
   const { mappings, log } = options;
-  const store = openStore({ dataDir: config.dataDir, encryptionKey: config.storeKey, retentionDays: config.retentionDays, readOnly: options.readOnly }) as unknown as GatewayStore;
+  const rawStore = openStore({ dataDir: config.dataDir, encryptionKey: config.storeKey, retentionDays: config.retentionDays, readOnly: options.readOnly }) as unknown as GatewayStore;
+  const clock = options.clock ?? realGatewayClock;
+  // One registry per process; the business counters are counted where the flows write.
+  const metrics = new GatewayMetrics(clock);
+  const store = instrumentStore(rawStore, metrics);
+  // Status cursors are for readyz and the partners API; a read-only store (`dockgate serve`) makes no calls to record.
+  const cursorsWritable = !options.readOnly;
   // One set of buckets for the whole process: every seller's calls count against its own
   // quota however many flows (orders, confirmations, listings) make them at once.
   const quota = new QuotaRegistry(config.amazon.timeScale);
@@ -144,6 +153,13 @@ export function buildGatewayContext(config: GatewayConfig, options: ContextOptio
           timeScale: config.amazon.timeScale,
           quota,
           onEvent: (e) => log.info({ event: `amazon-${e.type}`, ...e }, `amazon ${e.type} ${e.operation}`),
+          observer: {
+            call: (e) => metrics.spapiCall(e),
+            tokenRefresh: (e) => {
+              metrics.tokenRefresh(e);
+              if (cursorsWritable) recordTokenRefresh(ctx, e);
+            },
+          },
         },
         env,
       );
@@ -158,7 +174,15 @@ export function buildGatewayContext(config: GatewayConfig, options: ContextOptio
         const file = mappings.partners.get(partner);
         if (!file) throw new TransportError(`partner ${partner}: no partner file with this id in ${config.mappingsDir}`, 'not-found');
         const t = transportFor(config, config.mappingsDir, file, env);
-        await t.connect();
+        try {
+          await t.connect();
+        } catch (e) {
+          metrics.transportConnection(partner, false);
+          if (cursorsWritable) await recordPartnerConnection(ctx, partner, e as Error);
+          throw e;
+        }
+        metrics.transportConnection(partner, true);
+        if (cursorsWritable) await recordPartnerConnection(ctx, partner, null);
         connected.set(partner, t);
         log.info({ event: 'partner-connected', partner, transport: t.describe }, `partner ${partner}: connected to ${t.describe}`);
         return t;
@@ -168,11 +192,13 @@ export function buildGatewayContext(config: GatewayConfig, options: ContextOptio
       transports.set(partner, pending);
       return pending;
     },
-    clock: options.clock ?? realGatewayClock,
+    clock,
     log,
     settings: config.settings,
     instanceId: options.instanceId ?? newInstanceId(),
+    metrics,
   };
+  metrics.watchStore({ store: rawStore, mappings: () => ctx.mappings });
 
   return {
     ctx,
@@ -181,7 +207,7 @@ export function buildGatewayContext(config: GatewayConfig, options: ContextOptio
       for (const [partner, t] of connected) {
         await t.disconnect().catch((e: Error) => log.warn({ event: 'partner-disconnect-failed', partner, err: e.message }, 'disconnect failed'));
       }
-      await store.close();
+      await rawStore.close();
     },
   };
 }

@@ -11,10 +11,13 @@
 import { AmazonApiError, AmazonConfigError } from '../amazon/errors.ts';
 import type { ExceptionRetries, FlowRunSummary, GatewayContext, JobHandlers } from '../flows/context.ts';
 import type { MappingProblem, Mappings } from '../mapping/load.ts';
+import { warehouseOf } from '../flows/orders-to-warehouse.ts';
+import { taskFlow } from '../metrics/registry.ts';
+import { recordPartnerConnection } from '../metrics/status-cursors.ts';
 import type { ExceptionKind } from '../store/work.ts';
 import { TransportError } from '../transport/transport.ts';
 import { orderSchedule, partnerSchedule, type GatewayConfig } from './config.ts';
-import { Scheduler, type TaskRun } from './scheduler.ts';
+import { Scheduler, type TaskDefinition, type TaskRun } from './scheduler.ts';
 import { OutboxWorker, type JobResult } from './worker.ts';
 
 /** The flows the gateway runs (src/flows/index.ts gives the real ones). */
@@ -83,6 +86,8 @@ export class Gateway {
   readonly scheduler: Scheduler;
   readonly worker: OutboxWorker;
   private running = false;
+  /** Seconds each task's last run took (read by onRun for the duration histogram). */
+  private readonly runSeconds = new Map<string, number>();
 
   constructor(
     readonly ctx: GatewayContext,
@@ -93,24 +98,52 @@ export class Gateway {
     this.worker = new OutboxWorker(ctx, { handlers: flows.jobHandlers, concurrency: options.workers ?? config.workers, maxAttempts: options.maxAttempts ?? config.maxAttempts, random: options.random });
     this.scheduler = new Scheduler(ctx, {
       onRun: (run) => {
+        const seconds = this.runSeconds.get(run.task);
+        this.runSeconds.delete(run.task);
+        ctx.metrics.run({ flow: taskFlow(run.task), outcome: run.outcome, seconds, summaries: run.summaries }, (seller) => this.warehouseOf(seller));
         // A flow that ran may have enqueued work: the worker looks now, not at its next timer.
         if (run.outcome === 'ran' && this.running) this.worker.wake();
       },
     });
+    ctx.metrics.watchJobs(() => this.worker.results);
     this.addTasks();
+  }
+
+  /** A task, timed for dockgate_flow_run_duration_seconds (real time: the flows' clock may be a test's). */
+  private addTask(def: TaskDefinition): void {
+    this.scheduler.add({
+      ...def,
+      run: async () => {
+        const started = performance.now();
+        try {
+          return await def.run();
+        } finally {
+          this.runSeconds.set(def.name, (performance.now() - started) / 1000);
+        }
+      },
+    });
+  }
+
+  /** The partner a seller's orders go to (the messages counter's label). */
+  private warehouseOf(seller: string): string | undefined {
+    try {
+      return warehouseOf(this.ctx.mappings, seller).id;
+    } catch {
+      return undefined;
+    }
   }
 
   private addTasks(): void {
     const { ctx, flows, config } = this;
     const checks = config.schedules.checks;
     for (const seller of this.options.sellers) {
-      this.scheduler.add({ name: `orders:${seller}`, schedule: orderSchedule(config), run: () => this.forSeller(seller, 'orders', () => flows.pollOrders(ctx, seller)) });
+      this.addTask({ name: `orders:${seller}`, schedule: orderSchedule(config), run: () => this.forSeller(seller, 'orders', () => flows.pollOrders(ctx, seller)) });
     }
     for (const id of this.options.partners) {
       const partner = ctx.mappings.partners.get(id)!;
-      this.scheduler.add({ name: `files:${id}`, schedule: partnerSchedule(config, partner), run: () => this.forPartner(id, 'inbound', () => flows.pollPartnerFiles(ctx, id)) });
+      this.addTask({ name: `files:${id}`, schedule: partnerSchedule(config, partner), run: () => this.forPartner(id, 'inbound', () => flows.pollPartnerFiles(ctx, id)) });
     }
-    this.scheduler.add({
+    this.addTask({
       name: 'checks',
       schedule: checks,
       run: async () => {
@@ -129,7 +162,7 @@ export class Gateway {
       },
     });
     for (const id of this.options.partners) {
-      this.scheduler.add({ name: `not-picked-up:${id}`, schedule: checks, run: () => this.forPartner(id, 'not-picked-up', () => flows.checkNotPickedUp(ctx, id)) });
+      this.addTask({ name: `not-picked-up:${id}`, schedule: checks, run: () => this.forPartner(id, 'not-picked-up', () => flows.checkNotPickedUp(ctx, id)) });
     }
   }
 
@@ -137,7 +170,7 @@ export class Gateway {
   private addDailyTasks(): void {
     const { ctx, flows } = this;
     for (const seller of this.options.sellers) {
-      this.scheduler.add({
+      this.addTask({
         name: `channels:${seller}`,
         schedule: { seconds: Math.min(86_400, ctx.settings.channelRefreshHours * 3600) },
         run: () =>
@@ -198,8 +231,11 @@ export class Gateway {
         now: this.now(),
       });
       this.ctx.log.warn({ event: kind, ...who, flow, err: message }, `${key} unavailable: ${message} (tried again next cycle)`);
+      if (who.partner) await recordPartnerConnection(this.ctx, who.partner, e as Error);
       return { flow, scope: key, counts: {}, failed: 1 };
     }
+    // The partner's server answered this run: its last successful connection is now.
+    if (who.partner) await recordPartnerConnection(this.ctx, who.partner, null);
     if (await x.resolveCause(kind, key, who.seller ?? null, who.partner ?? null, `reachable again (${flow} ran at ${this.now()})`, this.now())) {
       this.ctx.log.info({ event: `${kind}-resolved`, ...who, flow }, `${key} reachable again`);
     }

@@ -13,6 +13,9 @@ import { adapterForSeller, type AmazonAdapter } from '../../src/amazon/index.ts'
 import { DEFAULT_SETTINGS, PermanentError, type GatewayClock, type GatewayContext, type GatewaySettings } from '../../src/flows/context.ts';
 import { handlers as deliveryHandlers } from '../../src/flows/outbox-delivery.ts';
 import { loadMappings, type Mappings } from '../../src/mapping/load.ts';
+import { instrumentStore } from '../../src/metrics/instrument-store.ts';
+import { GatewayMetrics } from '../../src/metrics/registry.ts';
+import { recordTokenRefresh } from '../../src/metrics/status-cursors.ts';
 import { AmazonEmulator, type EmulatorOptions } from '../../src/sandbox/amazon/emulator.ts';
 import { loadSeed, type Seed } from '../../src/sandbox/amazon/state.ts';
 import { openStore } from '../../src/store/index.ts';
@@ -98,16 +101,29 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
   const adapters = new Map<string, AmazonAdapter>();
   const transports = new Map<string, Transport>();
+  // As buildGatewayContext: the process's metrics, fed by the adapters and the store's writes.
+  const metrics = new GatewayMetrics(clock);
+  metrics.watchStore({ store, mappings: () => ctx.mappings });
   const ctx: GatewayContext = {
     mappings,
     mappingsDir,
-    store,
+    store: instrumentStore(store, metrics),
     amazon(seller) {
       let a = adapters.get(seller);
       if (!a) {
         const file = mappings.sellers.get(seller);
         if (!file) throw new Error(`no seller ${seller} in the mappings`);
-        a = adapterForSeller(file, { usage: 'test' }, { endpoint: { port }, timeScale: 1000, timeoutMs: 5000 }, { ...SELLER_ENV, ...options.env });
+        a = adapterForSeller(
+          file,
+          { usage: 'test' },
+          {
+            endpoint: { port },
+            timeScale: 1000,
+            timeoutMs: 5000,
+            observer: { call: (e) => metrics.spapiCall(e), tokenRefresh: (e) => (metrics.tokenRefresh(e), recordTokenRefresh(ctx, e)) },
+          },
+          { ...SELLER_ENV, ...options.env },
+        );
         adapters.set(seller, a);
       }
       return a;
@@ -125,6 +141,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     log,
     settings: { ...DEFAULT_SETTINGS, secondLookMs: 0, ...options.settings },
     instanceId: `test:${process.pid}`,
+    metrics,
   };
   return {
     ctx,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { DEFAULT_SETTINGS, type GatewayContext } from '../../src/flows/context.ts';
+import { GatewayMetrics } from '../../src/metrics/registry.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { GatewayStore } from '../../src/store/work.ts';
 import { TestClock } from '../flows/harness.ts';
@@ -39,6 +40,7 @@ export function storeContext(options: { dataDir?: string; clock?: TestClock; ins
     log,
     settings: { ...DEFAULT_SETTINGS, leaseMs: 60_000 },
     instanceId: options.instanceId ?? `test:${Math.random().toString(36).slice(2, 8)}`,
+    metrics: new GatewayMetrics(clock),
   };
   return {
     ctx,
