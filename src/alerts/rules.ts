@@ -280,15 +280,16 @@ export function isAuthorisationFailure(x: ExceptionRecord): boolean {
   return d.error === 'AmazonConfigError' || AUTH_FAILURE_TEXT.test(x.message);
 }
 
+/** src/metrics/status-cursors.ts writes these (null: never refreshed / connected). */
 interface TokenCursor {
-  refreshedAt?: string;
-  expiresAt?: string;
+  refreshedAt?: string | null;
+  expiresAt?: string | null;
   lastErrorAt?: string;
   lastError?: string;
 }
 
 interface ConnectionCursor {
-  lastOkAt?: string;
+  lastOkAt?: string | null;
   lastErrorAt?: string;
   lastError?: string;
 }
@@ -303,8 +304,9 @@ function parseCursor<T>(value: string): T | null {
 }
 
 /** A failure newer than the last success (or with no success at all). */
-const failingSince = (ok: string | undefined, error: string | undefined): boolean => !!error && (!ok || Date.parse(error) > Date.parse(ok));
-const later = (a: string, b: string): boolean => Date.parse(a) > Date.parse(b);
+const failingSince = (ok: string | null | undefined, error: string | undefined): boolean => !!error && (!ok || Date.parse(error) > Date.parse(ok));
+/** At or after: a success recorded in the same check that fired the alert is after the cause. */
+const later = (a: string, b: string): boolean => Date.parse(a) >= Date.parse(b);
 
 const AMAZON_TOKEN = 'amazon-token:';
 const PARTNER_CONNECTION = 'partner-connection:';
