@@ -8,6 +8,9 @@ import { formatMetric, formatTime } from './dom.js';
 
 const HEIGHT = 96;
 
+/** Axis times as the rest of the page shows them: UTC, hours and minutes (the day when it changes is in the aria label). */
+const clock = (seconds) => new Date(seconds * 1000).toISOString().slice(11, 16);
+
 function columns(series, threshold) {
   const xs = series.map((p) => Date.parse(p.at) / 1000);
   const ys = series.map((p) => (p.value === null || p.value === undefined ? null : Number(p.value)));
@@ -43,6 +46,13 @@ export class MetricChart {
 
   update(series, threshold) {
     this.box.setAttribute('aria-label', describe(this.title, series, this.unit));
+    this.box.dataset.points = String(series.length);
+    this.empty ??= this.box.parentElement?.insertBefore(document.createElement('p'), this.box.nextSibling) ?? null;
+    if (this.empty) {
+      this.empty.className = 'muted chart-empty';
+      this.empty.textContent = series.length ? '' : 'No samples yet: the gateway samples every checks cycle.';
+      this.empty.hidden = series.length > 0;
+    }
     const data = columns(series, threshold);
     if (this.plot) {
       this.plot.setData(data);
@@ -60,7 +70,7 @@ export class MetricChart {
         cursor: { show: true, points: { show: false }, drag: { x: false, y: false } },
         scales: { x: { time: true } },
         axes: [
-          { size: 24, font: '10px system-ui, sans-serif', stroke: '#4a5866', grid: { stroke: '#e3e8ee' }, ticks: { show: false } },
+          { size: 22, font: '10px system-ui, sans-serif', stroke: '#4a5866', grid: { stroke: '#e3e8ee' }, ticks: { show: false }, values: (_u, splits) => splits.map(clock) },
           { size: 56, font: '10px system-ui, sans-serif', stroke: '#4a5866', grid: { stroke: '#e3e8ee' }, ticks: { show: false }, values: (_u, splits) => splits.map(tick) },
         ],
         series: [

@@ -101,6 +101,10 @@ export function formatMetric(value, unit) {
       return { value: formatNumber(value * 100, 1), unit: '%' };
     case 'percent':
       return { value: formatNumber(value, 1), unit: '%' };
+    case 'count':
+      return { value: formatNumber(value, 0), unit: '' };
+    case 'per-minute':
+      return { value: formatNumber(value, 2), unit: '/min' };
     default:
       return { value: formatNumber(value, 2), unit: unit ?? '' };
   }

@@ -10,12 +10,14 @@ import { enumOf, filterForm, sellerAndPartnerIds } from '../filters.js';
 import { hashOf, messageHref, navigate, orderHref } from '../route.js';
 
 const FILTERS = ['state', 'kind', 'seller', 'partner', 'owner'];
-const DEFAULT_STATES = ['open', 'acknowledged', 'resolved'];
+const DEFAULT_STATES = ['unresolved', 'open', 'acknowledged', 'resolved'];
+/** The queue as operators work it: open or acknowledged (assigned), not yet resolved. */
+const DEFAULT_STATE = 'unresolved';
 
 /** The hash's filters as the API wants them; state defaults to open, "all" means any. */
 function filtersOf(route) {
   const f = Object.fromEntries(FILTERS.map((k) => [k, route.params.get(k) ?? '']));
-  if (!route.params.has('state')) f.state = 'open';
+  if (!route.params.has('state')) f.state = DEFAULT_STATE;
   if (f.state === 'all') f.state = '';
   return f;
 }
@@ -145,8 +147,8 @@ export async function render(root, route, app) {
   async function act(what, run) {
     fill(outcome, `${what}…`);
     try {
-      const text = await run();
-      fill(outcome, h('span', { class: 'ok-text' }, `✓ ${text}`));
+      const { text, ok = true } = await run();
+      fill(outcome, h('span', { class: ok ? 'ok-text' : 'error-text' }, `${ok ? '✓' : '✖'} ${text}`));
       app.announce(text);
     } catch (e) {
       const text = `${what} failed: ${e instanceof ApiFailure ? e.message : String(e.message ?? e)}`;
@@ -154,6 +156,25 @@ export async function render(root, route, app) {
       app.announce(text);
     }
     await Promise.all([load(), showDetail({ keepOutcome: true })]);
+  }
+
+  function reloadButton() {
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: 'small',
+        'data-action': 'reload-mappings',
+        onclick: () =>
+          act('Reload mappings', async () => {
+            const r = await app.api.post('/mappings/reload');
+            const problems = r.problems.length ? ` ${r.problems.length} problem(s): ${r.problems.map((p) => `${p.file}:${p.line} ${p.message}`).join('; ')}` : ' No problems.';
+            const restart = r.restartNeeded.length ? ` Restart needed for ${r.restartNeeded.join(', ')}.` : '';
+            return { ok: r.problems.length === 0, text: `Mappings reloaded at ${formatTime(r.loadedAt)}.${problems}${restart}` };
+          }),
+      },
+      'Reload mappings',
+    );
   }
 
   function actions(x) {
@@ -175,7 +196,7 @@ export async function render(root, route, app) {
             if (!o) return owner.focus();
             act('Assign', async () => {
               const r = await app.api.post(`/exceptions/${x.id}/assign`, { owner: o });
-              return `Exception #${x.id} assigned to ${r.exception.owner ?? o}.`;
+              return { text: `Exception #${x.id} assigned to ${r.exception.owner ?? o}.` };
             });
           },
         },
@@ -196,12 +217,18 @@ export async function render(root, route, app) {
             }
             act('Resolve', async () => {
               await app.api.post(`/exceptions/${x.id}/resolve`, { note: n });
-              return `Exception #${x.id} resolved.`;
+              return { text: `Exception #${x.id} resolved.` };
             });
           },
         },
         h('label', { for: 'resolve-note' }, 'Resolution note (required)'),
         h('div', { class: 'inline' }, note, h('button', { type: 'submit', 'data-action': 'resolve', disabled: resolved }, 'Resolve')),
+      ),
+      h(
+        'div',
+        { class: 'action' },
+        h('span', { class: 'label' }, 'After editing a mapping file: load it again (a retry does this too)'),
+        reloadButton(),
       ),
       h(
         'div',
@@ -216,7 +243,8 @@ export async function render(root, route, app) {
             onclick: () =>
               act('Retry', async () => {
                 const r = await app.api.post(`/exceptions/${x.id}/retry`);
-                return `Retry #${x.id}: ${r.outcome}${r.exception?.state ? ` (now ${r.exception.state})` : ''}`;
+                const problems = r.reload?.problems?.length ? ` Mapping problems: ${r.reload.problems.map((p) => `${p.file}:${p.line} ${p.message}`).join('; ')}` : '';
+                return { ok: r.succeeded !== false, text: `Retry #${x.id}: ${r.outcome} (now ${r.exception?.state ?? 'unknown'}).${problems}` };
               }),
           },
           'Retry',

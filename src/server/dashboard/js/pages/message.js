@@ -10,9 +10,8 @@
  * their loops, GE, IEA), which is file order, so the two agree. A node that carries its own
  * index (segmentIndex) keeps it.
  */
-import { ApiFailure } from '../api.js';
 import { dl, fill, h, timeEl } from '../dom.js';
-import { hashOf, messageHref, navigate, orderHref } from '../route.js';
+import { hashOf, messageHref, orderHref } from '../route.js';
 import { axisBadge, DIRECTION_TEXT, orderLinks } from './messages.js';
 
 const ERROR_MARK = '⚠ error';
@@ -68,7 +67,7 @@ function segmentButton({ index, tag, text, failing, line }, select) {
 function rawPane(raw, failing, selection) {
   const box = h('div', { class: 'pane-body raw', tabindex: '-1' });
   if (raw.text === null || raw.text === undefined) {
-    fill(box, h('p', { class: 'redacted-note' }, raw.redacted ? '[redacted] This file holds buyer personal data; this token may not see it.' : 'No text for this message.'));
+    fill(box, h('p', { class: 'redacted-note' }, raw.redacted ? `[redacted] ${raw.withheld ?? 'This file holds buyer personal data; this token may not see it.'}` : (raw.withheld ?? 'No text for this message.')));
     return box;
   }
   if (raw.segments?.length) {
@@ -232,7 +231,7 @@ export async function render(root, route, app) {
               ['At', ack.at ? timeEl(ack.at) : null],
               ['Acknowledged by', ack.ackMessageId ? h('a', { href: messageHref(ack.ackMessageId) }, `message #${ack.ackMessageId}`) : null],
             ]),
-            ack.reasons?.length ? h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['Segment', 'Position', 'Code', 'Reason'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ack.reasons.map((r) => h('tr', {}, h('td', {}, r.segment ?? '—'), h('td', {}, r.position ?? '—'), h('td', {}, h('code', {}, r.code ?? '')), h('td', {}, r.text ?? '')))))) : null,
+            ack.reasons?.length ? h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['Set', 'Segment', 'Position', 'Element', 'Code', 'Reason'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ack.reasons.map((r) => h('tr', {}, h('td', {}, r.set ?? 'group'), h('td', {}, r.segment ?? '—'), h('td', {}, r.position ?? '—'), h('td', {}, r.element ?? '—'), h('td', {}, h('code', {}, r.code ?? '')), h('td', {}, r.text ?? '')))))) : null,
           ]
         : h('p', { class: 'muted' }, 'None expected or none yet.'),
     ),
@@ -240,14 +239,14 @@ export async function render(root, route, app) {
       'section',
       { 'aria-labelledby': 'history-title' },
       h('h2', { id: 'history-title' }, 'Status history'),
-      h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['When', 'What', 'Detail'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, (d.events ?? []).map((e) => h('tr', {}, h('td', {}, timeEl(e.at)), h('td', {}, e.what), h('td', {}, e.detail ?? '')))))),
+      h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Row', 'What', 'Detail'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, (d.events ?? []).map((e) => h('tr', {}, h('td', {}, timeEl(e.at)), h('td', {}, e.messageId && e.messageId !== m.id ? `${e.kind} #${e.messageId}` : e.kind ?? 'file'), h('td', {}, e.what), h('td', {}, e.detail ?? '')))))),
     ),
     d.children?.length
       ? h(
           'section',
           { 'aria-labelledby': 'children-title' },
           h('h2', { id: 'children-title' }, 'Inside this file'),
-          h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['Row', 'Kind', 'Control', 'Status', 'Acknowledgement'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, d.children.map((c) => h('tr', {}, h('td', {}, `#${c.id}`), h('td', {}, c.kind ?? ''), h('td', {}, c.control ?? '—'), h('td', {}, h('span', { class: 'badge' }, c.status)), h('td', {}, axisBadge(c.acknowledgement))))))),
+          h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, ['Row', 'Kind', 'Type', 'Control', 'Status', 'Acknowledgement'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, d.children.map((c) => h('tr', {}, h('td', {}, `#${c.id}`), h('td', {}, c.kind ?? ''), h('td', {}, c.docType ?? '—'), h('td', {}, c.control ?? '—'), h('td', {}, h('span', { class: 'badge' }, c.status)), h('td', {}, axisBadge(c.acknowledgement))))))),
         )
       : null,
   );

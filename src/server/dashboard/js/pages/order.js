@@ -56,6 +56,11 @@ export async function render(root, route, app) {
     dl([
       ['State', h('span', { class: 'badge' }, o.state)],
       ['Amazon status', o.amazonStatus],
+      ['Amazon updated', o.amazonUpdatedAt ? timeEl(o.amazonUpdatedAt) : null],
+      ['Marketplace', o.marketplaceId],
+      ['Held by', o.heldBy ? h('a', { href: exceptionHref(o.heldBy) }, `exception #${o.heldBy}`) : null],
+      ['Acknowledgement', o.acknowledgement],
+      ['Ship to', d.redacted ? '[redacted] (this token may not see buyer data)' : o.shipTo ? h('pre', { class: 'json' }, JSON.stringify(o.shipTo, null, 2)) : null],
       ['Ship by', o.shipBy ? timeEl(o.shipBy) : null],
       ['Revision', o.revision],
       ['Tracking lag', o.lagSeconds === null || o.lagSeconds === undefined ? null : formatDuration(o.lagSeconds)],
@@ -83,15 +88,30 @@ export async function render(root, route, app) {
           )
         : h('p', { class: 'muted' }, 'Nothing recorded yet.'),
     ),
+    d.exceptions?.length
+      ? h(
+          'section',
+          { 'aria-labelledby': 'order-exceptions-title' },
+          h('h2', { id: 'order-exceptions-title' }, 'Exceptions'),
+          rowsOf(d.exceptions, [
+            ['Exception', (x) => h('a', { href: exceptionHref(x.id) }, `#${x.id}`)],
+            ['Kind', (x) => h('code', {}, x.kind)],
+            ['State', (x) => h('span', { class: ['badge', `state-${x.state}`] }, x.state)],
+            ['Message', (x) => x.message],
+            ['First seen', (x) => timeEl(x.firstSeen)],
+          ]),
+        )
+      : null,
     h(
       'section',
       { 'aria-labelledby': 'lines-title' },
       h('h2', { id: 'lines-title' }, 'Lines'),
       rowsOf(o.lines ?? [], [
-        ['SKU', (l) => h('code', {}, scalar(l.sku))],
-        ['Quantity', (l) => scalar(l.quantity ?? l.quantityOrdered)],
-        ['Shipped', (l) => scalar(l.quantityShipped ?? l.shipped)],
-        ['Item', (l) => scalar(l.orderItemId ?? l.itemId)],
+        ['Line', (l) => scalar(l.lineNumber)],
+        ['SKU', (l) => h('code', {}, scalar(l.sellerSku))],
+        ['Ordered', (l) => scalar(l.ordered)],
+        ['Shipped', (l) => scalar(l.shipped)],
+        ['Amazon item', (l) => scalar(l.orderItemId)],
       ]),
     ),
     h(
@@ -100,7 +120,8 @@ export async function render(root, route, app) {
       h('h2', { id: 'packages-title' }, 'Packages'),
       rowsOf(d.packages ?? [], [
         ['Tracking', (p) => h('code', {}, scalar(p.trackingNumber))],
-        ['Carrier', (p) => scalar(p.carrierCode)],
+        ['Carrier', (p) => scalar(p.carrierName ?? p.carrierCode)],
+        ['Items', (p) => (p.items ?? []).map((i) => `${i.sellerSku} × ${i.quantity}`).join(', ')],
         ['Shipped', (p) => (p.shippedAt ? timeEl(p.shippedAt) : null)],
         ['State', (p) => h('span', { class: 'badge' }, scalar(p.state))],
         ['Confirmed', (p) => (p.confirmedAt ? timeEl(p.confirmedAt) : null)],
@@ -114,9 +135,10 @@ export async function render(root, route, app) {
       rowsOf(d.revisions ?? [], [
         ['Revision', (r) => scalar(r.revision)],
         ['Purpose', (r) => scalar(r.purpose)],
-        ['State', (r) => scalar(r.state)],
-        ['File', (r) => (r.fileMessageId ? h('a', { href: messageHref(r.fileMessageId) }, `message #${r.fileMessageId}`) : r.setMessageId ? h('a', { href: messageHref(r.setMessageId) }, `set #${r.setMessageId}`) : null)],
-        ['When', (r) => (r.createdAt ? timeEl(r.createdAt) : null)],
+        ['File', (r) => (r.fileMessageId ? h('a', { href: messageHref(r.fileMessageId) }, r.fileName ?? `message #${r.fileMessageId}`) : null)],
+        ['Made', (r) => (r.createdAt ? timeEl(r.createdAt) : null)],
+        ['Delivery', (r) => [scalar(r.delivery), r.deliveredAt ? [' ', timeEl(r.deliveredAt)] : null]],
+        ['Acknowledgement', (r) => [scalar(r.acknowledgement), r.acknowledgedAt ? [' ', timeEl(r.acknowledgedAt)] : null]],
       ]),
     ),
   );

@@ -30,6 +30,7 @@ class MetricCard {
     this.unit = h('span', { class: 'metric-unit' });
     this.status = h('span', { class: 'metric-status' });
     this.threshold = h('p', { class: 'threshold' });
+    this.description = h('p', { class: 'description' });
     this.chartBox = h('div', { class: 'chart' });
     this.scopesBody = h('tbody', {});
     this.scopesCount = h('span', {});
@@ -47,6 +48,7 @@ class MetricCard {
       h('p', {}, this.status),
       this.threshold,
       this.chartBox,
+      this.description,
       this.scopes,
     );
     this.chart = new MetricChart(this.chartBox, { title: metric.title, unit: metric.unit });
@@ -60,6 +62,7 @@ class MetricCard {
     this.el.dataset.status = m.status;
     fill(this.status, statusBadge(m.status));
     this.threshold.textContent = thresholdText(m.threshold, m.unit);
+    this.description.textContent = m.description ?? '';
     this.chart.title = m.title;
     this.chart.update(m.series ?? [], m.threshold);
     const scopes = m.scopes ?? [];
@@ -214,7 +217,7 @@ export async function render(root, _route, app) {
             'tr',
             { 'data-partner': p.id },
             h('th', { scope: 'row' }, p.name && p.name !== p.id ? `${p.name} (${p.id})` : p.id),
-            h('td', {}, `${p.transport?.type ?? ''} ${p.transport?.describe ?? ''}`.trim(), h('span', { class: 'muted' }, ` · ${p.format}`)),
+            h('td', { class: 'transport' }, p.transport?.describe ?? p.transport?.type ?? '—', h('span', { class: 'muted' }, ` · ${p.format}`)),
             h('td', {}, c?.lastOkAt ? timeEl(c.lastOkAt) : h('span', { class: 'muted' }, 'no connection yet'), ' ', failing ? statusBadge('critical', '✖ failing') : c?.lastOkAt ? statusBadge('ok', '✓ connected') : statusBadge('unknown')),
             h('td', {}, c?.lastErrorAt ? [timeEl(c.lastErrorAt), ' ', h('span', { class: 'error-text' }, c.lastError ?? '')] : h('span', { class: 'muted' }, 'none')),
             h('td', {}, p.openExceptions ? h('a', { href: hashOf(['exceptions'], { state: 'open', partner: p.id }) }, formatNumber(p.openExceptions)) : '0'),

@@ -6,7 +6,7 @@
  */
 import { ApiFailure } from '../api.js';
 import { fill, formatNumber, h, timeEl } from '../dom.js';
-import { filterForm, sellerAndPartnerIds } from '../filters.js';
+import { enumOf, filterForm, sellerAndPartnerIds } from '../filters.js';
 import { navigate } from '../route.js';
 
 const COLUMNS = [
@@ -14,9 +14,9 @@ const COLUMNS = [
   ['sku', 'SKU', 'text'],
   ['partner', 'Partner', 'text'],
   ['warehouseSku', 'Warehouse SKU', 'text'],
-  ['warehouseOnHand', 'On hand', 'number'],
   ['sellable', 'Sellable', 'number'],
   ['inFlight', 'In flight', 'number'],
+  ['available', 'Available', 'number'],
   ['buffer', 'Buffer', 'number'],
   ['expected', 'Expected', 'number'],
   ['amazonAccepted', 'Amazon accepted', 'number'],
@@ -58,6 +58,7 @@ export async function render(root, route, app) {
     { label: 'Reconciliation filters' },
   );
   sellerAndPartnerIds().then((ids) => form.options('seller', ids.sellers));
+  enumOf('/reconciliation', 'status').then((values) => values.length && form.options('status', values));
 
   const generated = h('p', { class: 'muted' });
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
