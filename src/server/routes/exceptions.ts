@@ -84,6 +84,11 @@ const LastGood = z.discriminatedUnion('kind', [
       acknowledgement: z.string().nullable(),
       acknowledgedAt: Iso.nullable(),
       ackDueAt: Iso.nullable(),
+      file: z
+        .object({ messageId: z.number().int(), name: z.string(), delivery: z.string().nullable(), deliveredAt: Iso.nullable() })
+        .strict()
+        .nullable()
+        .describe('The file that carried it (a group or interchange is delivered with its file)'),
     })
     .strict(),
   z
@@ -219,7 +224,10 @@ async function lastGood(ctx: GatewayContext, x: ExceptionRecord): Promise<LastGo
     if (typeof id !== 'number') return null;
     const a = await ctx.store.work.messages.axes(id);
     if (!a) return null;
-    return { kind: 'message-axes', messageId: id, ...a };
+    const f = x.context.file?.messageId;
+    const fileAxes = f !== undefined && f !== id ? await ctx.store.work.messages.axes(f) : a;
+    const file = f !== undefined && x.context.file ? { messageId: f, name: x.context.file.name, delivery: fileAxes?.delivery ?? null, deliveredAt: fileAxes?.deliveredAt ?? null } : null;
+    return { kind: 'message-axes', messageId: id, ...a, file };
   }
   if (x.kind === 'inventory-stale' && x.partner && x.seller) {
     const last = await ctx.store.work.inventory.lastSnapshot(x.partner, x.seller);
