@@ -20,14 +20,15 @@ export function hashOf(parts, params = {}) {
   return `#/${path}${s ? `?${s}` : ''}`;
 }
 
-/** Go to a hash; replace: true changes it without a history entry (filter edits). */
+/** Go to a hash; replace: true changes it without a history entry (filter edits). False when already there. */
 export function navigate(parts, params, { replace = false } = {}) {
   const next = hashOf(parts, params);
-  if (next === location.hash) return;
+  if (next === location.hash) return false;
   if (replace) {
     history.replaceState(null, '', next);
     window.dispatchEvent(new HashChangeEvent('hashchange'));
   } else location.hash = next;
+  return true;
 }
 
 export const messageHref = (id, params) => hashOf(['messages', String(id)], params);

@@ -55,7 +55,8 @@ export async function render(root, route, app) {
       { name: 'owner', label: 'Owner', type: 'text', placeholder: 'name' },
     ],
     filters,
-    (values) => navigate(['exceptions'], hashParams(values, selected ?? undefined), { replace: true }),
+    // Apply with the same filters asks the server again.
+    (values) => navigate(['exceptions'], hashParams(values, selected ?? undefined), { replace: true }) || load(),
     { label: 'Exception filters' },
   );
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });

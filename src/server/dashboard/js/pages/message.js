@@ -34,6 +34,29 @@ class Selection {
     this.key = null;
   }
 
+  /**
+   * One tab stop per pane (the selected segment, else the first): a file of thousands of
+   * segments is not thousands of Tab presses. Arrow keys, Home and End move within a pane.
+   */
+  attachKeys() {
+    for (const pane of this.panes) {
+      const segs = () => [...pane.querySelectorAll('button.seg')];
+      const all = segs();
+      all.forEach((b, i) => b.setAttribute('tabindex', i === 0 ? '0' : '-1'));
+      pane.addEventListener('keydown', (e) => {
+        const list = segs();
+        const at = list.indexOf(document.activeElement);
+        if (at < 0) return;
+        const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: list.length - 1, PageDown: at + 20, PageUp: at - 20 }[e.key];
+        if (to === undefined) return;
+        e.preventDefault();
+        const b = list[Math.max(0, Math.min(list.length - 1, to))];
+        b.focus();
+        b.click();
+      });
+    }
+  }
+
   select(attr, value, { from = null, scroll = true } = {}) {
     for (const pane of this.panes) {
       for (const old of pane.querySelectorAll('.selected')) {
@@ -42,6 +65,8 @@ class Selection {
       }
       const el = pane.querySelector(`[${attr}="${value}"]`);
       if (!el) continue;
+      for (const t of pane.querySelectorAll('button.seg[tabindex="0"]')) t.setAttribute('tabindex', '-1');
+      el.setAttribute('tabindex', '0');
       el.classList.add('selected');
       el.setAttribute('aria-current', 'true');
       for (let d = el.parentElement?.closest('details'); d; d = d.parentElement?.closest('details')) d.open = true;
@@ -171,6 +196,7 @@ export async function render(root, route, app) {
   if (parsed.status === 'fulfilled') fill(parsedBox, parsedPane(parsed.value, failing, selection));
   else fill(parsedBox, app.errorBox(parsed.reason));
   selection.panes = [rawBox, parsedBox];
+  selection.attachKeys();
 
   const redacted = (raw.status === 'fulfilled' && raw.value.redacted) || (parsed.status === 'fulfilled' && parsed.value.redacted);
   const diagnostics = parsed.status === 'fulfilled' ? (parsed.value.diagnostics ?? []) : [];
@@ -213,6 +239,7 @@ export async function render(root, route, app) {
       h('section', { class: 'pane', 'aria-labelledby': 'raw-title' }, h('h2', { id: 'raw-title' }, 'Raw', raw.status === 'fulfilled' ? h('span', { class: 'muted' }, ` ${raw.value.format}${raw.value.encoding ? `, ${raw.value.encoding}` : ''}`) : null), rawBox),
       h('section', { class: 'pane', 'aria-labelledby': 'parsed-title' }, h('h2', { id: 'parsed-title' }, 'Parsed'), parsedBox),
     ),
+    h('p', { class: 'muted pane-help' }, 'Pick a segment in either view to select it in both: Tab into a view, then the arrow keys, Home and End move through its segments.'),
     selectionText,
     h(
       'section',

@@ -43,7 +43,7 @@ export async function render(root, route, app) {
       { name: 'orderId', label: 'Order id', type: 'text', placeholder: '111-…' },
     ],
     filters,
-    (values) => navigate(['messages'], values, { replace: true }),
+    (values) => navigate(['messages'], values, { replace: true }) || load(),
     { label: 'Message filters' },
   );
   Promise.all([enumOf('/messages', 'flow'), enumOf('/messages', 'direction'), sellerAndPartnerIds()]).then(([flows, directions, ids]) => {

@@ -53,7 +53,7 @@ export async function render(root, route, app) {
     params,
     (values) => {
       params = values;
-      navigate(['reconciliation'], hashParams(), { replace: true });
+      if (!navigate(['reconciliation'], hashParams(), { replace: true })) load();
     },
     { label: 'Reconciliation filters' },
   );
