@@ -14,6 +14,7 @@ import { checkOverdue } from '../../src/flows/acknowledgements.ts';
 import { pollPartnerFiles } from '../../src/flows/inbound.ts';
 import { jobHandlers } from '../../src/flows/index.ts';
 import { pollOrders } from '../../src/flows/orders-to-warehouse.ts';
+import { SchedulerControl } from '../../src/gateway/control.ts';
 import { Scheduler } from '../../src/gateway/scheduler.ts';
 import { OutboxWorker } from '../../src/gateway/worker.ts';
 import { CURSORS } from '../../src/server/api.ts';
@@ -169,6 +170,48 @@ test('flows under dockgate serve: the last runs the scheduler recorded, no next 
     assert.equal((await api.request('POST', '/api/v1/flows/bad%20name/run')).status, 400);
   } finally {
     await teardown(s);
+  }
+});
+
+test("flows under dockgate start: the scheduler's tasks, run now through the same tick (recorded), 404 for an unknown task, 409 while it runs", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dockgate-mappings-'));
+  cpSync(MAPPINGS, dir, { recursive: true });
+  const h = await startHarness({ mappingsDir: dir, clock: new TestClock(Date.parse('2026-11-25T00:00:00Z')) });
+  const scheduler = new Scheduler(h.ctx);
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  scheduler.add({ name: 'orders:acme', schedule: { seconds: 60 }, run: () => pollOrders(h.ctx, 'acme') });
+  // A task that runs until the test lets it finish: "running" without any timing.
+  scheduler.add({ name: 'checks', schedule: { cron: '*/5 * * * *' }, run: async () => (await held, checkOverdue(h.ctx)) });
+  const api = await startApi({ modules: MODULES, harness: h, control: new SchedulerControl(scheduler) });
+  try {
+    const before = await api.request('GET', '/api/v1/flows');
+    assert.equal(before.body.running, true);
+    assert.deepEqual(before.body.items.map((t: { name: string; schedule: string; lastRun: unknown }) => [t.name, t.schedule, t.lastRun]), [['orders:acme', 'every 60 s', null], ['checks', '*/5 * * * *', null]]);
+
+    const ran = await api.request('POST', '/api/v1/flows/orders:acme/run');
+    assert.equal(ran.status, 200);
+    assert.deepEqual([ran.body.name, ran.body.running, ran.body.lastRun.outcome, ran.body.lastRun.counts.queued], ['orders:acme', false, 'ran', 2]);
+    assert.deepEqual(JSON.parse((await h.store.work.cursors.get(CURSORS.taskRun('orders:acme')))!), ran.body.lastRun, 'recorded for dockgate serve');
+
+    const unknown = await api.request('POST', '/api/v1/flows/nope/run');
+    assert.deepEqual([unknown.status, unknown.body.error.where], [404, 'path.name']);
+
+    const running = scheduler.tick('checks');
+    assert.equal((await api.request('GET', '/api/v1/flows')).body.items[1].running, true);
+    const refused = await api.request('POST', '/api/v1/flows/checks/run');
+    assert.deepEqual([refused.status, refused.body.error.code], [409, 'conflict']);
+    release();
+    assert.equal((await running).outcome, 'ran');
+    assert.equal((await api.request('POST', '/api/v1/flows/checks/run')).body.lastRun.outcome, 'ran');
+  } finally {
+    release();
+    await scheduler.stop();
+    await api.close();
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
