@@ -74,6 +74,13 @@ export interface WarehouseOptions {
   ack?: AckMode;
   /** With ack reject: the share of sets rejected (AK5 R with an AK3/AK4 reason). Default 1. */
   rejectShare?: number;
+  /**
+   * X12 partners, whatever `ack` says: the set carrying one of these order ids is rejected the
+   * first time it arrives (a deterministic rejection for demos and tests; sent again, it is taken).
+   */
+  rejectOrders?: string[];
+  /** X12 partners: minutes from taking a ship-order file to putting its 997 down (a late acknowledgement). Default 0. */
+  ackDelayMinutes?: number;
   /** Seconds from taking an order to its shipment advice (and from a partial advice to the rest). Default 60. */
   shipAfterSeconds?: number;
   /** Share of orders shipped in two advices: part of a line first, the rest one ship-after later. Default 0. */
@@ -112,7 +119,8 @@ export const PROCESSED_DIR = '/.simulator/processed';
 
 export class WarehouseSimulator {
   readonly partner: PartnerFile;
-  readonly options: Required<Omit<WarehouseOptions, 'mappings' | 'partner' | 'root' | 'clock' | 'log'>>;
+  readonly options: Required<Omit<WarehouseOptions, 'mappings' | 'partner' | 'root' | 'clock' | 'log' | 'rejectOrders'>>;
+  private readonly rejectOrders: ReadonlySet<string>;
   /** <root>/<partner id>. */
   readonly dir: string;
   readonly stateFile: string;
@@ -135,6 +143,7 @@ export class WarehouseSimulator {
     this.options = {
       ack: o.ack ?? 'accept',
       rejectShare: o.rejectShare ?? 1,
+      ackDelayMinutes: o.ackDelayMinutes ?? 0,
       shipAfterSeconds: o.shipAfterSeconds ?? 60,
       partialShare: o.partialShare ?? 0,
       splitShare: o.splitShare ?? 0,
@@ -143,6 +152,7 @@ export class WarehouseSimulator {
       seed: o.seed ?? 1,
       pollSeconds: o.pollSeconds ?? 5,
     };
+    this.rejectOrders = new Set(o.rejectOrders ?? []);
     for (const [k, v] of Object.entries(this.options)) {
       if (typeof v === 'number' && !(Number.isFinite(v) && v >= 0)) throw new WarehouseSetupError(`${k} must be a number of at least 0, not ${v}`);
     }
@@ -189,7 +199,7 @@ export class WarehouseSimulator {
   async step(now: Date = this.clock.now()): Promise<StepReport> {
     const report: StepReport = { taken: [], written: [], ordersReceived: [], rejectedSets: [], cancelled: [], shipped: [], snapshots: [], problems: [] };
     // Files a crash kept from being written, and files taken but not moved: finish those first.
-    if (this.state.outbox.length || Object.values(this.state.taken).some((t) => !t.moved)) await this.flush(report);
+    if (this.state.outbox.some((f) => due(f, now)) || Object.values(this.state.taken).some((t) => !t.moved)) await this.flush(report, now);
     const outbound = this.partner.transport.directories.outbound;
     const listed = await this.transport.list(outbound);
     for (const f of listed) {
@@ -200,11 +210,12 @@ export class WarehouseSimulator {
     this.shipDue(now, report);
     this.countInventory(now, report);
     // An idle cycle changes nothing: the state file is not rewritten (the idle bench stays flat).
-    const changed = report.taken.length > 0 || report.problems.length > 0 || report.shipped.length > 0 || this.state.outbox.length > 0 || this.rng.state !== this.state.rng;
+    // (997s held back for later do not count: they were saved when they were built.)
+    const changed = report.taken.length > 0 || report.problems.length > 0 || report.shipped.length > 0 || this.state.outbox.some((f) => due(f, now)) || this.rng.state !== this.state.rng;
     if (!changed) return report;
     this.state.rng = this.rng.state;
     saveState(this.stateFile, this.state);
-    await this.flush(report);
+    await this.flush(report, now);
     return report;
   }
 
@@ -259,6 +270,9 @@ export class WarehouseSimulator {
   private async takeX12(name: string, bytes: Buffer, now: Date, report: StepReport): Promise<void> {
     /** Per set control number: its first segment after ST, for the reason a rejection gives. */
     const firsts = new Map<string, { id: string; value: string }>();
+    /** Sets carrying an order id of the rejectOrders option, not rejected before: set control -> order id. */
+    const chosen = new Map<string, string>();
+    const rejectedBefore = new Set(this.state.rejectedOrders ?? []);
     const acks: string[] = [];
     const result: FileResult = await validateFile(bytes, {
       file: name,
@@ -269,6 +283,17 @@ export class WarehouseSimulator {
         }
         const first = set.segments[1];
         if (first) firsts.set(set.control, { id: first.id, value: first.element(1) });
+        if (this.rejectOrders.size === 0) return;
+        // Wherever the layout puts the order id: any element that is one of the listed ids.
+        for (const seg of set.segments) {
+          for (let i = 1; i <= seg.elementCount; i++) {
+            const v = seg.element(i);
+            if (this.rejectOrders.has(v) && !rejectedBefore.has(v)) {
+              chosen.set(set.control, v);
+              return;
+            }
+          }
+        }
       },
     });
     if (acks.length) {
@@ -292,7 +317,11 @@ export class WarehouseSimulator {
           rejected.add(set.control);
           continue;
         }
-        if (this.options.ack !== 'reject' || !this.rng.chance(this.options.rejectShare)) continue;
+        const listed = chosen.get(set.control);
+        if (listed) {
+          this.state.rejectedOrders = [...(this.state.rejectedOrders ?? []), listed];
+          this.log.info({ file: name, set: set.control, orderId: listed }, 'set rejected: its order is one of rejectOrders');
+        } else if (this.options.ack !== 'reject' || !this.rng.chance(this.options.rejectShare)) continue;
         rejected.add(set.control);
         // A reason as a WMS gives one: the set's first segment, its first element refused.
         const first = firsts.get(set.control) ?? { id: 'ST', value: set.id };
@@ -322,7 +351,8 @@ export class WarehouseSimulator {
         now,
         separators: { element: sep(x.separators.element), component: sep(x.separators.component), segment: sep(x.separators.segment), repetition: sep(x.separators.repetition), suffix: x.separators.newline ? '\n' : '' },
       });
-      this.queue({ name: this.x12Name('997', sent.controlNumbers.isa13), kind: 'acknowledgement', bytes: sent.bytes.toString('base64') }, report);
+      const delay = this.options.ackDelayMinutes * 60_000;
+      this.queue({ name: this.x12Name('997', sent.controlNumbers.isa13), kind: 'acknowledgement', bytes: sent.bytes.toString('base64'), ...(delay > 0 && { notBefore: new Date(now.getTime() + delay).toISOString() }) }, report);
       this.state.counters.acknowledgementsWritten++;
     }
     for (const note of plan.notes) this.log.info({ note }, 'acknowledgement note');
@@ -636,10 +666,11 @@ export class WarehouseSimulator {
     this.state.outbox.push(file);
   }
 
-  /** Put down the outbox and move the taken files away; then save. Safe to repeat after a crash. */
-  private async flush(report: StepReport): Promise<void> {
+  /** Put down the outbox files that are due and move the taken files away; then save. Safe to repeat after a crash. */
+  private async flush(report: StepReport, now: Date): Promise<void> {
     const inbound = this.partner.transport.directories.inbound;
-    for (const f of this.state.outbox) {
+    const later = this.state.outbox.filter((f) => !due(f, now));
+    for (const f of this.state.outbox.filter((x) => due(x, now))) {
       const bytes = Buffer.from(f.bytes, 'base64');
       try {
         await this.transport.put(inbound, f.name, bytes);
@@ -652,7 +683,7 @@ export class WarehouseSimulator {
       report.written.push({ name: f.name, kind: f.kind });
       this.log.info({ file: f.name, kind: f.kind }, 'file written');
     }
-    this.state.outbox = [];
+    this.state.outbox = later;
     const outbound = this.partner.transport.directories.outbound;
     for (const [key, t] of Object.entries(this.state.taken)) {
       if (t.moved) continue;
@@ -669,6 +700,11 @@ export class WarehouseSimulator {
     this.state.rng = this.rng.state;
     saveState(this.stateFile, this.state);
   }
+}
+
+/** A file of the outbox whose time has come (a late 997 waits for its notBefore). */
+function due(f: OutboxFile, now: Date): boolean {
+  return !f.notBefore || Date.parse(f.notBefore) <= now.getTime();
 }
 
 interface DocumentDirection {

@@ -65,6 +65,8 @@ export interface OutboxFile {
   name: string;
   kind: 'acknowledgement' | 'shipment-advice' | 'inventory';
   bytes: string;
+  /** Not put down before this time (ISO 8601): a 997 answered late (the ackDelayMinutes option). */
+  notBefore?: string;
 }
 
 export interface StockCount {
@@ -112,6 +114,8 @@ export interface WarehouseState {
   /** seller -> warehouse item -> count. */
   stock: Record<string, Record<string, StockCount>>;
   counters: WarehouseCounters;
+  /** Order ids of the rejectOrders option whose set was rejected once already (sent again, it is taken). */
+  rejectedOrders?: string[];
 }
 
 export function newState(partner: string, seed: number): WarehouseState {
