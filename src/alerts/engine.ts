@@ -4,13 +4,13 @@
  * takes the rule. The fire (or clear) and its jobs are one transaction: an alert is never
  * recorded without its deliveries, nor delivered without being recorded, whatever crashes.
  */
-import type { GatewayContext, JobHandler } from '../flows/context.ts';
+import type { ExceptionRetry, GatewayContext, JobHandler } from '../flows/context.ts';
 import { PermanentError } from '../flows/context.ts';
 import type { AlertRecord, Work } from '../store/work.ts';
 import { ALERT_RULES, type AlertRuleName } from '../config/config.ts';
 import { RULES, type AlertCause } from './rules.ts';
 import { alertSettings, alertThresholds, webhooksFor, type AlertSettings } from './settings.ts';
-import { alertPayload, postAlert, webhookExceptionKey, webhookOrigin, type AlertEvent } from './webhook.ts';
+import { alertPayload, postAlert, webhookExceptionKey, webhookOfException, webhookOrigin, type AlertEvent } from './webhook.ts';
 
 /** The deliver-alert job's payload: which webhook, which event, and the alert as it was then. */
 export interface DeliverAlertPayload {
@@ -133,4 +133,26 @@ export const deliverAlert: JobHandler = async (job, ctx) => {
     { event: 'alert-delivered', alertId: p.alertId, rule: p.alert.rule, key: p.alert.key, alertEvent: p.event, webhook: webhook.name, to: webhookOrigin(webhook.url), status, attempt: job.attempts },
     `alert ${p.alert.rule} ${p.event} delivered to ${webhook.name}`,
   );
+};
+
+/**
+ * `exceptions retry` of an alert-failed exception, after the webhook was fixed (its URL, its
+ * receiver, its secret variable): the dead deliveries it names are made pending again and the
+ * exception resolved; the outbox sends them next, and a failure again raises a new exception.
+ */
+export const retryAlertDeliveries: ExceptionRetry = async (ctx, x) => {
+  const now = ctx.clock.now().toISOString();
+  const name = webhookOfException(x.key);
+  const webhook = alertSettings(ctx).webhooks.find((w) => w.name === name);
+  if (!name || !webhook) return `exception ${x.id}: webhook ${name ?? '(none named)'} is not configured in alerts.webhooks: nothing revived (resolve it if the webhook was removed on purpose)`;
+  if (!process.env[webhook.secretEnv]) return `webhook ${name}: the environment variable ${webhook.secretEnv} is still not set: nothing revived`;
+  let revived = 0;
+  for (const key of new Set([x.key, ...x.refs])) {
+    const job = await ctx.store.work.jobs.byKey(key);
+    if (job?.kind === 'deliver-alert' && job.state === 'dead' && (await ctx.store.work.jobs.revive(job.id, now))) revived++;
+  }
+  if (revived === 0) return `exception ${x.id}: no dead delivery to ${name} left to revive`;
+  await ctx.store.work.exceptions.resolve(x.id, `${revived} alert deliveries to ${name} revived (exceptions retry)`, now);
+  ctx.log.info({ event: 'alert-deliveries-revived', exception: x.id, webhook: name, revived }, `${revived} alert deliveries to ${name} revived`);
+  return `${revived} alert deliveries to ${name} revived: the outbox sends them next`;
 };

@@ -43,3 +43,8 @@ export function alertThresholds(ctx: GatewayContext, settings: AlertSettings = a
 export function webhooksFor(settings: AlertSettings, rule: AlertRuleName): AlertWebhook[] {
   return settings.webhooks.filter((w) => !w.rules || w.rules.includes(rule));
 }
+
+/** Webhooks whose secret variable is not set in this environment: for a warning at start (their deliveries would fail). */
+export function webhooksWithoutSecret(settings: AlertSettings, env: NodeJS.ProcessEnv = process.env): AlertWebhook[] {
+  return settings.webhooks.filter((w) => !env[w.secretEnv]);
+}

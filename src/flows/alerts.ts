@@ -3,8 +3,8 @@
  * what they raised): every rule evaluated, new causes fired and gone ones cleared
  * (src/alerts/engine.ts), each with its deliver-alert jobs; the handler POSTs them signed.
  */
-import { deliverAlert, runAlertRules } from '../alerts/index.ts';
-import type { FlowRunSummary, GatewayContext, JobHandlers } from './context.ts';
+import { deliverAlert, retryAlertDeliveries, runAlertRules } from '../alerts/index.ts';
+import type { ExceptionRetries, FlowRunSummary, GatewayContext, JobHandlers } from './context.ts';
 
 export async function checkAlerts(ctx: GatewayContext): Promise<FlowRunSummary> {
   const run = await runAlertRules(ctx);
@@ -12,3 +12,6 @@ export async function checkAlerts(ctx: GatewayContext): Promise<FlowRunSummary> 
 }
 
 export const handlers: JobHandlers = { 'deliver-alert': deliverAlert };
+
+/** alert-failed: after the webhook is fixed, its dead deliveries go again (wired by src/flows/index.ts mergeRetries). */
+export const retries: ExceptionRetries = { 'alert-failed': retryAlertDeliveries };

@@ -53,12 +53,12 @@ export async function ordersDelivered(h: Harness): Promise<{ file: MessageRow; g
 }
 
 let partnerControl = 800;
-/** Reno's 997 accepting every set of a group we sent, taken and settled as the inbound flow does. */
-export async function renoAccepts(h: Harness, group: MessageRow): Promise<void> {
+/** Reno's 997 accepting (A) or rejecting (R) every set of a group we sent, taken and settled as the inbound flow does. */
+export async function renoAccepts(h: Harness, group: MessageRow, verdict: 'A' | 'R' = 'A'): Promise<void> {
   const sets = children(h, group.id, 'set');
   const body: OutboundSegment[] = [{ id: 'AK1', elements: ['OW', group.control!] }];
-  for (const s of sets) body.push({ id: 'AK2', elements: ['940', s.control!] }, { id: 'AK5', elements: ['A'] });
-  body.push({ id: 'AK9', elements: ['A', String(sets.length), String(sets.length), String(sets.length)] });
+  for (const s of sets) body.push({ id: 'AK2', elements: ['940', s.control!] }, { id: 'AK5', elements: verdict === 'A' ? ['A'] : ['R', '5'] });
+  body.push({ id: 'AK9', elements: [verdict, String(sets.length), String(sets.length), verdict === 'A' ? String(sets.length) : '0'] });
   const bytes = sendInterchange(
     { sender: { qualifier: 'ZZ', id: 'RENOWMS' }, receiver: { qualifier: 'ZZ', id: 'ACME3PL' }, version: '00401', usage: 'T', groups: [{ functionalId: 'FA', senderId: 'RENOWMS', receiverId: 'ACME3PL', version: '004010', sets: [{ id: '997', segments: body }] }] },
     { partner: 'partner-side', controlNumbers: { next: () => ++partnerControl }, now: h.clock.now() },

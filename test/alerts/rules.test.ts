@@ -90,6 +90,26 @@ test('ack-overdue: a 940 group with no 997 past the window fires once (both webh
   }
 });
 
+test('ack-overdue: a rejecting 997 after the window clears the alert too (the rejection is its own ack-rejected exception)', async () => {
+  const h = await alertsHarness();
+  try {
+    useAlerts(h, WEBHOOKS);
+    const { groups } = await ordersDelivered(h);
+    h.clock.advance(61 * MINUTE);
+    await checkOverdue(h.ctx);
+    await checkAlerts(h.ctx);
+    const [alert] = await h.store.work.alerts.firing('ack-overdue');
+    h.clock.advance(MINUTE);
+    await renoAccepts(h, groups[0], 'R');
+    assert.ok((await h.store.work.exceptions.list({ kind: 'ack-rejected', states: ['open'] })).length > 0, 'the rejected sets are exceptions');
+    await checkAlerts(h.ctx);
+    const after = (await h.store.work.alerts.get(alert.id))!;
+    assert.deepEqual([after.state, after.clearedBecause], ['cleared', `rejected by the partner at ${h.clock.now().toISOString()} (an ack-rejected exception carries the reasons)`]);
+  } finally {
+    await h.close();
+  }
+});
+
 test('ship-by-near: an unconfirmed order within the lead of its ship-by fires once (not to a webhook for other rules), stays up once shipped, clears when confirmed', async () => {
   const h = await alertsHarness();
   try {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { deliveryKey, postAlert, runAlertRules, WebhookRetryableError } from '../../src/alerts/index.ts';
 import { checkOverdue } from '../../src/flows/acknowledgements.ts';
-import { checkAlerts } from '../../src/flows/alerts.ts';
+import { checkAlerts, retries } from '../../src/flows/alerts.ts';
 import { PermanentError } from '../../src/flows/context.ts';
 import { jobHandlers } from '../../src/flows/index.ts';
 import { OutboxWorker } from '../../src/gateway/worker.ts';
@@ -115,7 +115,7 @@ test('an ack-overdue alert goes to the webhook signed (the signature verifies wi
   }
 });
 
-test('a 400 is permanent: the job is dead after one attempt with an alert-failed exception for the webhook; a missing secret variable is named (never a value) and permanent too', async () => {
+test('a 400 is permanent: the job is dead after one attempt with an alert-failed exception for the webhook; a missing secret variable is named (never a value) and permanent too; fixed, exceptions retry revives the deliveries', async () => {
   const h = await alertsHarness();
   const receiver = await startReceiver();
   try {
@@ -143,6 +143,17 @@ test('a 400 is permanent: the job is dead after one attempt with an alert-failed
     assert.deepEqual(failed.map((x) => x.key).sort(), ['webhook:ops', 'webhook:pager']);
     assert.deepEqual(failed.find((x) => x.key === 'webhook:ops')!.refs, [ops.key]);
     for (const x of failed) assert.ok(!JSON.stringify(x).includes(SECRET));
+
+    // Fixed (the receiver takes it now; pager's variable set): exceptions retry revives the dead deliveries.
+    const opsFailed = failed.find((x) => x.key === 'webhook:ops')!;
+    const pagerFailed = failed.find((x) => x.key === 'webhook:pager')!;
+    assert.match(await retries['alert-failed']!(h.ctx, pagerFailed), /DOCKGATE_TEST_ALERTS_UNSET is still not set: nothing revived/);
+    assert.equal(await retries['alert-failed']!(h.ctx, opsFailed), '1 alert deliveries to ops revived: the outbox sends them next');
+    assert.equal((await h.store.work.exceptions.get(opsFailed.id))!.state, 'resolved');
+    assert.deepEqual((await worker(h).drain()).map((r) => [r.key, r.outcome]), [[ops.key, 'done']]);
+    assert.equal(receiver.requests.length, 2);
+    assert.ok(verifies(receiver.requests[1], SECRET));
+    assert.match(await retries['alert-failed']!(h.ctx, opsFailed), /no dead delivery to ops left to revive/);
   } finally {
     await receiver.close();
     await h.close();
