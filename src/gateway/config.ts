@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { ConfigError, type LoadedConfig } from '../config/config.ts';
 import { DEFAULT_SETTINGS, type GatewaySettings } from '../flows/context.ts';
 import type { PartnerFile } from '../mapping/schema.ts';
+import { apiTokens, type ApiToken } from '../server/auth.ts';
 
 /** What the command line gave (undefined: not given). */
 export interface GatewayFlags {
@@ -196,4 +197,53 @@ export function activeIds(kind: 'partner' | 'seller', configured: string[] | nul
   const unknown = configured.filter((id) => !all.includes(id));
   if (unknown.length) throw new ConfigError(`gateway.${kind}s: no ${kind} ${unknown.join(', ')} in the mappings (known: ${all.join(', ') || 'none'})`);
   return configured;
+}
+
+/** The API and dashboard's socket and who may call them (`dockgate start` and `dockgate serve`). */
+export interface HttpFlags {
+  httpPort?: string;
+  httpHost?: string;
+}
+
+export interface HttpConfig {
+  host: string;
+  /** null: do not listen (`dockgate start` without a port anywhere). 0: a free port. */
+  port: number | null;
+  tokens: ApiToken[];
+  bodyLimitKb: number;
+}
+
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+export const DEFAULT_BODY_LIMIT_KB = 64;
+/** `dockgate serve` listens here when no port is given. */
+export const DEFAULT_SERVE_PORT = 8740;
+
+/** A host name or an IP literal (IPv6 with or without brackets): what listen() takes. */
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/;
+
+/**
+ * --http-port over DOCKGATE_HTTP_PORT over http.port, else `defaultPort` (null for start: it
+ * listens only when asked; 8740 for serve); --http-host over DOCKGATE_HTTP_HOST over http.host
+ * over 127.0.0.1. Tokens: api.tokens plus DOCKGATE_API_TOKEN.
+ */
+export function resolveHttpConfig(loaded: LoadedConfig, flags: HttpFlags, env: NodeJS.ProcessEnv = process.env, defaultPort: number | null = null): HttpConfig {
+  const fileName = loaded.file ?? 'dockgate.yaml';
+  const given = (flag: string | undefined, flagName: string, envName: string) =>
+    flag !== undefined ? { value: flag, where: flagName } : env[envName] !== undefined && env[envName] !== '' ? { value: env[envName]!, where: envName } : undefined;
+  const p = given(flags.httpPort, '--http-port', 'DOCKGATE_HTTP_PORT');
+  let port: number | null = loaded.config.http?.port ?? defaultPort;
+  if (p) {
+    const n = Number(p.value);
+    if (!/^\d+$/.test(p.value.trim()) || !Number.isInteger(n) || n < 0 || n > 65_535) throw new ConfigError(`${p.where} must be a port number from 0 to 65535 (0: a free port), got ${JSON.stringify(p.value)}`);
+    port = n;
+  }
+  const h = given(flags.httpHost, '--http-host', 'DOCKGATE_HTTP_HOST');
+  const host = h ? h.value.trim() : (loaded.config.http?.host ?? DEFAULT_HTTP_HOST);
+  if (!HOST.test(host)) throw new ConfigError(`${h?.where ?? `${fileName}: http.host`} must be a host name or an IP address (127.0.0.1, 0.0.0.0, ::1), got ${JSON.stringify(host)}`);
+  return {
+    host: host.replace(/^\[(.*)\]$/, '$1'),
+    port,
+    tokens: apiTokens(loaded.config.api?.tokens ?? [], env),
+    bodyLimitKb: loaded.config.api?.bodyLimitKb ?? DEFAULT_BODY_LIMIT_KB,
+  };
 }

@@ -5,9 +5,13 @@
  * previous run is still going is skipped, and the run takes the store's named lock so that a
  * second gateway instance on the same store does not run it at the same time. A task's failure
  * is logged and counted; it never stops the other tasks, and the next tick tries again.
+ *
+ * Each task's last run is kept (and written to the cursor task-run:<name>, so `dockgate serve`
+ * over the same data directory shows it too), with the time of its next tick.
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { FlowRunSummary, GatewayContext } from '../flows/context.ts';
+import { CURSORS, type FlowTaskStatus } from '../server/api.ts';
 import type { ScheduleSpec } from './config.ts';
 
 /** How a schedule fires: a node-cron expression, or an interval timer. */
@@ -39,6 +43,28 @@ export interface TaskRun {
   /** Failures counted by the flows (FlowRunSummary.failed), plus 1 for a run that threw. */
   failed: number;
   error?: string;
+  /** When the run began and ended (ctx.clock); absent for a tick skipped because the task was still running. */
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export type TaskLastRun = NonNullable<FlowTaskStatus['lastRun']>;
+
+/** "every 60 s" or the cron expression, as the flows endpoint shows a schedule. */
+export function describeSchedule(spec: ScheduleSpec): string {
+  return 'cron' in spec ? spec.cron : `every ${spec.seconds} s`;
+}
+
+/** The summaries' counts added up by name. */
+export function sumCounts(summaries: FlowRunSummary[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const s of summaries) for (const [k, v] of Object.entries(s.counts ?? {})) if (typeof v === 'number') counts[k] = (counts[k] ?? 0) + v;
+  return counts;
+}
+
+export function lastRunOf(run: TaskRun): TaskLastRun | null {
+  if (!run.startedAt || !run.finishedAt) return null;
+  return { startedAt: run.startedAt, finishedAt: run.finishedAt, outcome: run.outcome, counts: sumCounts(run.summaries), failed: run.failed, ...(run.error ? { error: run.error } : {}) };
 }
 
 export interface TaskDefinition {
@@ -60,6 +86,9 @@ interface Entry {
   def: TaskDefinition;
   running: Promise<TaskRun> | null;
   stopTrigger: (() => void) | null;
+  lastRun: TaskLastRun | null;
+  /** When the trigger fires next; null while the schedule is not started. */
+  nextRun: (() => Date | null) | null;
 }
 
 export class Scheduler {
@@ -79,11 +108,32 @@ export class Scheduler {
   add(def: TaskDefinition): void {
     if (this.entries.has(def.name)) throw new Error(`scheduler: a task named ${def.name} is already added`);
     triggerFor(def.schedule); // refuse a bad schedule when added, not at the first tick
-    this.entries.set(def.name, { def, running: null, stopTrigger: null });
+    this.entries.set(def.name, { def, running: null, stopTrigger: null, lastRun: null, nextRun: null });
   }
 
   get names(): string[] {
     return [...this.entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** Each task's schedule, last run, next tick and whether it runs now, in the order added. */
+  statuses(): FlowTaskStatus[] {
+    return [...this.entries.keys()].map((n) => this.status(n)!);
+  }
+
+  status(name: string): FlowTaskStatus | undefined {
+    const e = this.entries.get(name);
+    if (!e) return undefined;
+    let next: Date | null = null;
+    try {
+      next = e.nextRun?.() ?? null;
+    } catch {
+      next = null;
+    }
+    return { name, schedule: describeSchedule(e.def.schedule), lastRun: e.lastRun, nextRunAt: next ? next.toISOString() : null, running: e.running !== null };
   }
 
   /** Fire every task on its schedule (and once now, so a fresh start does not wait a whole interval). */
@@ -96,9 +146,13 @@ export class Scheduler {
       if (t.kind === 'cron') {
         const task: ScheduledTask = cron.schedule(t.expression, fire, { name: entry.def.name, noOverlap: true, suppressMissedWarning: true });
         entry.stopTrigger = () => void task.destroy();
+        entry.nextRun = () => task.getNextRun();
       } else {
         const h = this.timers.setInterval(fire, t.ms);
         entry.stopTrigger = () => this.timers.clearInterval(h);
+        // The timer fires every t.ms from now (real time: the timer's own clock).
+        const from = Date.now();
+        entry.nextRun = () => new Date(from + (Math.floor((Date.now() - from) / t.ms) + 1) * t.ms);
       }
       this.ctx.log.info({ event: 'task-scheduled', task: entry.def.name, trigger: t }, `scheduled ${entry.def.name}`);
       if (options.runNow ?? true) fire();
@@ -110,6 +164,7 @@ export class Scheduler {
     for (const entry of this.entries.values()) {
       entry.stopTrigger?.();
       entry.stopTrigger = null;
+      entry.nextRun = null;
     }
     this.started = false;
     await Promise.all([...this.entries.values()].map((e) => e.running?.catch(() => undefined)));
@@ -149,8 +204,24 @@ export class Scheduler {
     return run;
   }
 
+  /** Keep the run as the task's last one and write it to its cursor (a failed write is logged: the run itself stands). */
+  private async recorded(entry: Entry, run: TaskRun): Promise<TaskRun> {
+    const last = lastRunOf(run);
+    if (last) {
+      entry.lastRun = last;
+      try {
+        await this.ctx.store.work.cursors.set(CURSORS.taskRun(run.task), JSON.stringify(last), last.finishedAt);
+      } catch (e) {
+        this.ctx.log.warn({ event: 'task-run-not-recorded', task: run.task, err: (e as Error).message }, `${run.task}: its last run could not be written to the store`);
+      }
+    }
+    return this.told(run);
+  }
+
   private async runGuarded(entry: Entry): Promise<TaskRun> {
     const { ctx } = this;
+    const startedAt = ctx.clock.now().toISOString();
+    const times = () => ({ startedAt, finishedAt: ctx.clock.now().toISOString() });
     const name = entry.def.name;
     const locks = ctx.store.work.locks;
     const lockName = `task:${name}`;
@@ -159,11 +230,11 @@ export class Scheduler {
       locked = await locks.acquire(lockName, ctx.instanceId, ctx.clock.now().toISOString(), this.lockMs);
     } catch (e) {
       ctx.log.error({ event: 'task-failed', task: name, err: (e as Error).message }, `${name}: could not take its lock`);
-      return this.told({ task: name, outcome: 'failed', summaries: [], failed: 1, error: (e as Error).message });
+      return this.recorded(entry, { task: name, outcome: 'failed', summaries: [], failed: 1, error: (e as Error).message, ...times() });
     }
     if (!locked) {
       ctx.log.debug({ event: 'task-skipped', task: name, reason: 'locked by another instance' }, `${name} skipped: another instance runs it`);
-      return this.told({ task: name, outcome: 'skipped-locked', summaries: [], failed: 0 });
+      return this.recorded(entry, { task: name, outcome: 'skipped-locked', summaries: [], failed: 0, ...times() });
     }
     // A run longer than the lock's lease renews it (acquire by the holder extends its lease).
     const renew = this.timers.setInterval(
@@ -171,19 +242,21 @@ export class Scheduler {
       Math.max(1000, Math.floor(this.lockMs / 3)),
     );
     const started = ctx.clock.now().getTime();
+    let run: TaskRun;
     try {
       const out = await entry.def.run();
       const summaries = out === undefined ? [] : Array.isArray(out) ? out : [out];
       const failed = summaries.reduce((n, s) => n + s.failed, 0);
       ctx.log[failed ? 'warn' : 'debug']({ event: 'task-ran', task: name, ms: ctx.clock.now().getTime() - started, failed, summaries }, `${name} ran`);
-      return this.told({ task: name, outcome: 'ran', summaries, failed });
+      run = { task: name, outcome: 'ran', summaries, failed, ...times() };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       ctx.log.error({ event: 'task-failed', task: name, err: message }, `${name} failed: ${message}`);
-      return this.told({ task: name, outcome: 'failed', summaries: [], failed: 1, error: message });
+      run = { task: name, outcome: 'failed', summaries: [], failed: 1, error: message, ...times() };
     } finally {
       this.timers.clearInterval(renew);
       await locks.release(lockName, ctx.instanceId).catch(() => undefined);
     }
+    return this.recorded(entry, run);
   }
 }

@@ -10,11 +10,12 @@ import { z, ZodError } from 'zod';
 import { ApiError, defineRoute, type ApiDeps, type Principal, type RouteDefinition, type RouteModule, type RouteResult } from './api.ts';
 import { authorize, TokenAuthenticator, type ApiTokens } from './auth.ts';
 import { mountDashboard } from './dashboard.ts';
+import { DEFAULT_BODY_LIMIT_KB } from '../gateway/config.ts';
 import { API_BASE, buildOpenApiDocument, pathParamNames, type OpenApiDocument } from './openapi.ts';
 import { openRoutes } from './routes/health.ts';
 import { routeModules } from './routes/index.ts';
 
-export const DEFAULT_BODY_LIMIT_KB = 64;
+export { DEFAULT_BODY_LIMIT_KB };
 
 export interface AppOptions {
   /** Route modules under /api/v1 (default: src/server/routes/index.ts). */

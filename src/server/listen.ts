@@ -7,15 +7,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ApiDeps, MetricsEndpoint } from './api.ts';
-import { createApp, DEFAULT_BODY_LIMIT_KB } from './app.ts';
+import { createApp } from './app.ts';
+import { DEFAULT_BODY_LIMIT_KB } from '../gateway/config.ts';
+import { metricsEndpoint } from '../metrics/index.ts';
+
+export { DEFAULT_HTTP_HOST, DEFAULT_SERVE_PORT } from '../gateway/config.ts';
 import type { ApiTokens } from './auth.ts';
 import type { GatewayContext } from '../flows/context.ts';
 
-export const DEFAULT_HTTP_HOST = '127.0.0.1';
-/** `dockgate serve` listens here when no port is given. */
-export const DEFAULT_SERVE_PORT = 8740;
 /** Requests still running when the server closes get this long before their connections are cut. */
 export const CLOSE_GRACE_MS = 5_000;
 
@@ -33,14 +33,9 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-/**
- * The /metrics source. The process's own metrics until src/metrics (metricsEndpoint(ctx)) is
- * wired in here: the one place that changes.
- */
-export function metricsFor(_ctx: GatewayContext): MetricsEndpoint {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'dockgate_' });
-  return { contentType: registry.contentType, render: () => registry.metrics() };
+/** The /metrics source: the gateway context's Prometheus registry (src/metrics). */
+export function metricsFor(ctx: GatewayContext): MetricsEndpoint {
+  return metricsEndpoint(ctx);
 }
 
 /** URLs print with the host as given; an IPv6 literal in brackets. */

@@ -170,6 +170,9 @@ function operation(conv: SchemaConverter, route: RouteDefinition, fullPath: stri
       op.responses[status] = { description: r.description, content: { [r.contentType]: { schema: { type: 'string' } } } };
     } else if (r.schema) {
       op.responses[status] = { description: r.description, content: { 'application/json': { schema: conv.convert(r.schema, 'output', `${route.operationId}_${status}`) } } };
+    } else if (Number(status) >= 400) {
+      // An error status declared without a schema is the one error shape.
+      op.responses[status] = { description: r.description, content: { 'application/json': { schema: errorRef } } };
     } else op.responses[status] = { description: r.description };
   }
   for (const e of SHARED_ERRORS) {
