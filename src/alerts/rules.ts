@@ -275,7 +275,8 @@ const AUTH_FAILURE_TEXT = new RegExp(`(?:^|[\\s:(])(?:${AUTH_FAILURE_CODES.join(
 
 export function isAuthorisationFailure(x: ExceptionRecord): boolean {
   const d = x.context.details ?? {};
-  if (d.failure === 'auth') return true;
+  // 'config': credentials missing or unreadable (AmazonConfigError): the seller cannot authorise either.
+  if (d.failure === 'auth' || d.failure === 'config') return true;
   if (d.failure !== undefined) return false;
   return d.error === 'AmazonConfigError' || AUTH_FAILURE_TEXT.test(x.message);
 }
