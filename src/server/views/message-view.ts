@@ -261,28 +261,26 @@ export function ackReasons(report: AckReport, hide: boolean): AckReason[] {
 }
 
 /**
- * The received 997 / 999 that answered a group we sent: among the partner's received files
- * between our file and the time the group was settled, the newest whose acknowledgement names
- * the group's functional id and control number. Read from the stored bytes.
+ * The received 997 / 999 that answered a group we sent: among the partner's files received after
+ * ours, the first whose acknowledgement names the group's control number (a later copy of it was
+ * a resend, settled nothing). Read from the stored bytes. Rows are ordered by id: their recorded
+ * times come from the system clock, the axes' from the flows' clock, so times are not compared.
  */
-async function answeringAck(store: GatewayStore, file: MessageRow, group: MessageRow, settledAt: string): Promise<{ id: number; report: AckReport } | null> {
-  const settled = Date.parse(settledAt);
-  const sentAt = Date.parse(file.createdAt);
+async function answeringAck(store: GatewayStore, file: MessageRow, group: MessageRow): Promise<{ id: number; report: AckReport } | null> {
+  let found: { id: number; report: AckReport } | null = null;
   for (const row of store.list({ kind: 'file', limit: LIST_SCAN_LIMIT })) {
-    if (row.direction !== 'in' || row.partner !== file.partner || row.id < file.id) continue;
-    const at = Date.parse(row.createdAt);
-    if (at > settled) continue;
-    if (at < sentAt) break;
+    if (row.id <= file.id) break;
+    if (row.direction !== 'in' || row.partner !== file.partner) continue;
     if (!messageSubtree(store, row.id).some((r) => r.kind === 'set' && (r.docType === '997' || r.docType === '999'))) continue;
     if (!row.blobSha256 || row.purgedAt || !store.blobs.has(row.blobSha256)) continue;
     const bytes = await store.blobs.read(row.blobSha256);
     for (const e of readX12Sync(bytes)) {
       if (e.type !== 'set' || (e.set.id !== '997' && e.set.id !== '999')) continue;
       const report = parseAcknowledgement(e.set);
-      if (controlKey(report.group.control) === controlKey(group.control)) return { id: row.id, report };
+      if (controlKey(report.group.control) === controlKey(group.control)) found = { id: row.id, report };
     }
   }
-  return null;
+  return found;
 }
 
 async function acknowledgementOf(store: GatewayStore, file: MessageRow, axes: MessageAxes | null, hide: boolean): Promise<AcknowledgementView | null> {
@@ -291,7 +289,7 @@ async function acknowledgementOf(store: GatewayStore, file: MessageRow, axes: Me
   for (const g of messageSubtree(store, file.id).filter((r) => r.kind === 'group')) {
     const ga = await store.work.messages.axes(g.id);
     const state = ga?.acknowledgement ?? null;
-    const found = state && ANSWERED.has(state) && ga?.acknowledgedAt ? await answeringAck(store, file, g, ga.acknowledgedAt) : null;
+    const found = state && ANSWERED.has(state) ? await answeringAck(store, file, g) : null;
     groups.push({
       groupId: g.id,
       control: g.control,
@@ -483,8 +481,13 @@ export interface ParsedView {
   truncated: boolean;
 }
 
-function x12Diagnostic(d: Diagnostic, byOffset: Map<number, RawSegment>, byLine: Map<number, RawSegment>, hide: boolean): ParsedDiagnostic {
-  const seg = (d.location.offset !== undefined ? byOffset.get(d.location.offset) : undefined) ?? (d.location.line !== undefined ? byLine.get(d.location.line) : undefined);
+/**
+ * The segment a diagnostic is about: by the byte offset the reader recorded (exact); without one,
+ * the segment with the diagnostic's segment id on its line (several segments may share a line).
+ */
+function x12Diagnostic(d: Diagnostic, byOffset: Map<number, RawSegment>, byLine: Map<number, RawSegment[]>, hide: boolean): ParsedDiagnostic {
+  const { offset, line, segmentId } = d.location;
+  const seg = (offset !== undefined ? byOffset.get(offset) : undefined) ?? (line !== undefined && segmentId ? byLine.get(line)?.find((s) => s.tag === segmentId) : undefined);
   return {
     level: d.level,
     code: d.code,
@@ -521,8 +524,8 @@ export async function parsedView(store: GatewayStore, mappings: Parameters<typeo
   if (format === 'x12') {
     const { segments, replacements } = segmentsOf(bytes, hide);
     const byOffset = new Map(segments.map((s) => [s.offset, s]));
-    const byLine = new Map<number, RawSegment>();
-    for (const s of segments) if (!byLine.has(s.line)) byLine.set(s.line, s);
+    const byLine = new Map<number, RawSegment[]>();
+    for (const s of segments) byLine.set(s.line, [...(byLine.get(s.line) ?? []), s]);
     const result = await validateFile(bytes, { file: file.fileName ?? undefined });
     const diagnostics = allDiagnostics(result).map((d) => x12Diagnostic(d, byOffset, byLine, hide));
     const failingSegments = [...new Set(diagnostics.filter((d) => d.level === 'error' && d.segmentIndex !== null).map((d) => d.segmentIndex!))].sort((a, b) => a - b);
