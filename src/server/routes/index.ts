@@ -4,6 +4,24 @@
  * documented.
  */
 import type { RouteModule } from '../api.ts';
+import { alertsRoutes } from './alerts.ts';
+import { exceptionsRoutes } from './exceptions.ts';
+import { flowsRoutes } from './flows.ts';
+import { healthMetricsRoutes } from './health-metrics.ts';
 import { healthModule } from './health.ts';
+import { messagesRoutes } from './messages.ts';
+import { ordersRoutes } from './orders.ts';
+import { partnersRoutes } from './partners.ts';
+import { reconciliationRoutes } from './reconciliation.ts';
 
-export const routeModules: RouteModule[] = [healthModule];
+export const routeModules: RouteModule[] = [
+  healthModule,
+  messagesRoutes,
+  ordersRoutes,
+  exceptionsRoutes,
+  partnersRoutes,
+  flowsRoutes,
+  reconciliationRoutes,
+  healthMetricsRoutes,
+  alertsRoutes,
+];
