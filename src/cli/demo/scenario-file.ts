@@ -31,6 +31,11 @@ export const Scenario = z
     seed: z.string().min(1),
     mappings: z.string().min(1),
     warehouses: z.record(z.string(), Warehouse),
+    /** Without --once, once the story is told: the warehouses' pace while one watches the dashboard. */
+    live: z
+      .object({ ackDelayMinutes: Minutes.default(0), shipAfterSeconds: z.number().int().min(0).max(86_400).default(30), inventoryEverySeconds: z.number().int().min(0).max(86_400).default(120), pollSeconds: z.number().int().min(1).max(3600).default(5) })
+      .strict()
+      .default({ ackDelayMinutes: 0, shipAfterSeconds: 30, inventoryEverySeconds: 120, pollSeconds: 5 }),
     cancelAfterTaken: z.array(z.object({ seller: z.string(), orderId: z.string(), reason: z.string().optional() }).strict()).default([]),
   })
   .strict();

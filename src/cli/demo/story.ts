@@ -124,6 +124,25 @@ function checkTimeline(scenario: ScenarioT, windowMinutes: number | null): strin
   return problems;
 }
 
+/**
+ * The simulated warehouses of the scenario over the partner root; `live`: at the pace of the
+ * scenario's live section (the dashboard is up: answers in seconds, not story minutes). A new
+ * simulator over the same root carries on where the last one stopped (its state file).
+ */
+export function simulatorsFor(scenario: ScenarioT, on: { mappings: Prepared['mappings']; root: string; clock: StoryClock; log: Logger }, live: boolean): Map<string, WarehouseSimulator> {
+  const simulators = new Map<string, WarehouseSimulator>();
+  for (const [id, w] of Object.entries(scenario.warehouses)) {
+    const pace = live
+      ? { ackDelayMinutes: scenario.live.ackDelayMinutes, shipAfterSeconds: scenario.live.shipAfterSeconds, inventoryEverySeconds: scenario.live.inventoryEverySeconds }
+      : { ackDelayMinutes: w.ackDelayMinutes, shipAfterSeconds: w.shipAfterMinutes * 60, inventoryEverySeconds: w.inventoryEveryMinutes * 60 };
+    simulators.set(
+      id,
+      new WarehouseSimulator({ mappings: on.mappings, partner: id, root: on.root, ...pace, rejectOrders: w.rejectOrders, stock: w.stock, seed: 1, pollSeconds: scenario.live.pollSeconds, clock: on.clock, log: on.log }),
+    );
+  }
+  return simulators;
+}
+
 export interface StoryOptions {
   loaded: LoadedConfig;
   scenario: ScenarioT;
@@ -172,26 +191,7 @@ export async function tellStory(o: StoryOptions): Promise<Story> {
     const timeline = checkTimeline(scenario, windowMinutes);
     if (timeline.length) throw new Error(`${scenario.file}: ${timeline.join('; ')}`);
 
-    const simulators = new Map<string, WarehouseSimulator>();
-    for (const [id, w] of Object.entries(scenario.warehouses)) {
-      simulators.set(
-        id,
-        new WarehouseSimulator({
-          mappings,
-          partner: id,
-          root: partnerRoot,
-          ackDelayMinutes: w.ackDelayMinutes,
-          rejectOrders: w.rejectOrders,
-          shipAfterSeconds: w.shipAfterMinutes * 60,
-          inventoryEverySeconds: w.inventoryEveryMinutes * 60,
-          stock: w.stock,
-          seed: 1,
-          pollSeconds: 5,
-          clock,
-          log,
-        }),
-      );
-    }
+    const simulators = simulatorsFor(scenario, { mappings, root: partnerRoot, clock, log }, false);
     const envFile = join(demoDir, 'demo.env');
     writeFileSync(
       envFile,
