@@ -24,6 +24,7 @@ let api: Api;
 /** The 945 with the bad G62 date, and where its bad segment is. */
 let badFile: MessageRow;
 const BAD_SEGMENT = { index: 9, line: 7, tag: 'G62' };
+const CASCADE = 'cascade-csv';
 
 /**
  * The sample 945 with its first three segments on one line (so that segment numbers and line
@@ -41,6 +42,9 @@ before(async () => {
   await pollPartnerFiles(data.h.ctx, RENO);
   badFile = data.h.store.list({ kind: 'file', limit: 100 }).find((m) => m.fileName === 'RENO-945-BAD-DATE.edi')!;
   assert.ok(badFile, 'the inbound poll took the bad 945');
+  // Cascade's sample CSVs: shipments (may name the buyer: withheld) and inventory (never does).
+  for (const name of ['shipments.csv', 'inventory.csv']) writeFileSync(join(data.h.partnerDir(CASCADE, 'inbound'), name), readFileSync(join(root, 'samples/partners/cascade-csv', name)));
+  await pollPartnerFiles(data.h.ctx, CASCADE);
   api = await startApi({ modules: [messagesRoutes, ordersRoutes], harness: data.h });
 });
 after(async () => {
@@ -72,12 +76,15 @@ test('messages: newest first, each filter, a cursor through every page once', as
 
   assert.ok(ids(await get('/api/v1/messages?direction=out')).every((id) => data.h.store.get(id)!.direction === 'out'));
   assert.deepEqual(ids(await get('/api/v1/messages?flow=orders')), [data.shipOrderFile.id]);
-  assert.deepEqual(ids(await get('/api/v1/messages?flow=shipments&direction=in')).sort(), [data.adviceFile.id, badFile.id].sort());
+  // The oldest file, found past the first small batches of the log.
+  const oldestOnly = await get('/api/v1/messages?flow=orders&limit=1');
+  assert.deepEqual([ids(oldestOnly), oldestOnly.next], [[data.shipOrderFile.id], null]);
+  assert.deepEqual(ids(await get(`/api/v1/messages?flow=shipments&direction=in&partner=${RENO}`)).sort(), [data.adviceFile.id, badFile.id].sort());
   assert.deepEqual(ids(await get(`/api/v1/messages?orderId=${SHIPPED_ORDER}`)).sort(), [data.shipOrderFile.id, data.adviceFile.id].sort());
   assert.deepEqual(ids(await get('/api/v1/messages?state=partially-accepted')), [data.shipOrderFile.id], 'an axis value');
-  assert.deepEqual(ids(await get('/api/v1/messages?state=rejected&direction=in')), [badFile.id], 'a status');
+  assert.deepEqual(ids(await get(`/api/v1/messages?state=rejected&direction=in&partner=${RENO}`)), [badFile.id], 'a status');
   assert.deepEqual(ids(await get('/api/v1/messages?seller=northwind&flow=orders')), []);
-  assert.deepEqual(ids(await get('/api/v1/messages?partner=cascade-csv')), []);
+  assert.equal(ids(await get('/api/v1/messages?partner=cascade-csv')).length, 2);
   const first = data.h.store.get(every[every.length - 1])!.createdAt;
   assert.deepEqual(ids(await get(`/api/v1/messages?until=${encodeURIComponent(first)}`)), [], 'until is exclusive');
   assert.deepEqual(ids(await get(`/api/v1/messages?since=${encodeURIComponent(first)}`)), every, 'since is inclusive');
@@ -207,6 +214,36 @@ test('buyer data: redacted in place in X12 for a token without buyerData (segmen
   assert.equal(tree.redacted, true);
   assert.ok(JSON.stringify(tree.tree).includes('[redacted]'));
   assert.ok(/jane doe/i.test(JSON.stringify((await get(`/api/v1/messages/${data.shipOrderFile.id}/parsed`, api.buyer)).tree)));
+});
+
+test('flat files: a CSV that may name the buyer is withheld without buyerData, shown and parsed through the mapping with it; one that never does is shown', async () => {
+  const files = data.h.store.list({ kind: 'file', limit: 100 }).filter((m) => m.partner === CASCADE);
+  const shipments = files.find((m) => m.fileName === 'shipments.csv')!;
+  const inventory = files.find((m) => m.fileName === 'inventory.csv')!;
+  assert.deepEqual([shipments.containsPii, inventory.containsPii], [true, false]);
+
+  const hidden = await get(`/api/v1/messages/${shipments.id}/raw`);
+  assert.deepEqual([hidden.format, hidden.redacted, hidden.text, hidden.segments], ['csv', true, null, undefined]);
+  assert.match(hidden.withheld, /buyerData/);
+  assert.ok(hidden.lines > 1);
+  const shown = await get(`/api/v1/messages/${shipments.id}/raw`, api.buyer);
+  assert.deepEqual([shown.redacted, shown.withheld], [false, null]);
+  assert.ok(shown.text.startsWith('OrderNumber,ShipmentNumber'));
+  assert.equal(shown.encoding, 'latin1', 'a windows-1252 export');
+  const parsed = await get(`/api/v1/messages/${shipments.id}/parsed`, api.buyer);
+  assert.deepEqual([parsed.format, parsed.tree.document, parsed.tree.layout], ['csv', 'shipment-advice', 'cascade-shipments']);
+  assert.ok(parsed.tree.documents.length >= 2, JSON.stringify(parsed.tree).slice(0, 300));
+  assert.ok(parsed.tree.documents.some((d: Body) => d.document?.orderId === '114-2223334-4445556'));
+  const parsedHidden = await get(`/api/v1/messages/${shipments.id}/parsed`);
+  assert.equal(parsedHidden.redacted, true);
+  assert.ok(parsedHidden.tree.documents.every((d: Body) => d.read === null), 'what the layout read is not shown redacted');
+
+  const stock = await get(`/api/v1/messages/${inventory.id}/raw`);
+  assert.deepEqual([stock.format, stock.redacted, stock.withheld], ['csv', false, null]);
+  assert.ok(stock.text.startsWith('Warehouse,SnapshotTime'));
+  const stockParsed = await get(`/api/v1/messages/${inventory.id}/parsed`);
+  assert.equal(stockParsed.tree.document, 'inventory');
+  assert.equal(stockParsed.diagnostics.filter((x: Body) => x.level === 'error').length, 0, JSON.stringify(stockParsed.diagnostics));
 });
 
 test('no response to a token without buyerData names a buyer; the buyerData token sees the name', async () => {

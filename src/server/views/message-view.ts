@@ -120,25 +120,44 @@ export interface MessageListFilter {
   beforeId?: number;
 }
 
-/** Files matching the filter, newest first; `nextBeforeId` continues the list (null: no more). */
+/**
+ * Files matching the filter, newest first; `nextBeforeId` continues the list (null: no more).
+ * The log is read newest first in growing batches (a page, then four times more each time, up to
+ * LIST_SCAN_LIMIT files), so an unfiltered first page reads a page of rows, not the whole log.
+ */
 export async function listMessageSummaries(store: GatewayStore, filter: MessageListFilter, viewer: Viewer): Promise<{ items: ApiMessageSummary[]; nextBeforeId: number | null }> {
-  const items: ApiMessageSummary[] = [];
   const sinceMs = filter.since ? Date.parse(filter.since) : null;
   const untilMs = filter.until ? Date.parse(filter.until) : null;
-  for (const row of store.list({ kind: 'file', limit: LIST_SCAN_LIMIT })) {
-    if (filter.beforeId !== undefined && row.id >= filter.beforeId) continue;
-    if (filter.partner && row.partner !== filter.partner) continue;
-    if (filter.direction && row.direction !== filter.direction) continue;
-    const at = Date.parse(row.createdAt);
-    if (untilMs !== null && at >= untilMs) continue;
-    // Newest first: every file after this one is older still.
-    if (sinceMs !== null && at < sinceMs) break;
-    const s = await summarize(store, row);
-    if (!summaryMatches(s, { flow: filter.flow, seller: filter.seller, order: filter.orderId, state: filter.state })) continue;
-    if (items.length === filter.limit) return { items, nextBeforeId: items[items.length - 1].id };
-    items.push(toApiSummary(store, row, s, viewer));
+  /** Rows already judged in an earlier batch: their summary when they matched, null when not. */
+  const judged = new Map<number, ApiMessageSummary | null>();
+  for (let batch = Math.min(LIST_SCAN_LIMIT, filter.limit + 1); ; batch = Math.min(LIST_SCAN_LIMIT, batch * 4)) {
+    const rows = store.list({ kind: 'file', limit: batch });
+    const items: ApiMessageSummary[] = [];
+    let exhausted = rows.length < batch || batch === LIST_SCAN_LIMIT;
+    for (const row of rows) {
+      if (filter.beforeId !== undefined && row.id >= filter.beforeId) continue;
+      const at = Date.parse(row.createdAt);
+      // Newest first: every file after this one is older still.
+      if (sinceMs !== null && at < sinceMs) {
+        exhausted = true;
+        break;
+      }
+      let item = judged.get(row.id);
+      if (item === undefined) {
+        item = null;
+        const cheap = (!filter.partner || row.partner === filter.partner) && (!filter.direction || row.direction === filter.direction) && (untilMs === null || at < untilMs);
+        if (cheap) {
+          const s = await summarize(store, row);
+          if (summaryMatches(s, { flow: filter.flow, seller: filter.seller, order: filter.orderId, state: filter.state })) item = toApiSummary(store, row, s, viewer);
+        }
+        judged.set(row.id, item);
+      }
+      if (!item) continue;
+      if (items.length === filter.limit) return { items, nextBeforeId: items[items.length - 1].id };
+      items.push(item);
+    }
+    if (exhausted) return { items, nextBeforeId: null };
   }
-  return { items, nextBeforeId: null };
 }
 
 // ------------------------------------------------------------------ one message
