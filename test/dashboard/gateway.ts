@@ -42,9 +42,16 @@ export interface RunningGateway {
   /** Read-only, from api.tokens in the config (principal "viewer"). */
   readOnlyToken: string;
   emulator: AmazonEmulator;
-  warehouse: WarehouseSimulator;
   /** Order ids the warehouse took in a ship-order file so far. */
   warehouseOrders: Set<string>;
+  /** What the warehouse's own cycles found wrong (files it could not read, orders it could not map). */
+  warehouseProblems: string[];
+  /**
+   * The warehouse reads the mappings again (after the test edited the SKU table): a 3PL knows
+   * the item it stocks; the simulator learns a seller's new SKU from the table, as the gateway
+   * does. Its saved state carries on.
+   */
+  reloadWarehouse(): Promise<void>;
   /** The temporary copy of mappings/ the gateway reads. */
   mappingsDir: string;
   partnerRoot: string;
@@ -109,26 +116,31 @@ export async function startGateway(options: { orders?: number } = {}): Promise<R
   });
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
 
-  const { mappings } = loadMappings(mappingsDir);
-  const warehouse = new WarehouseSimulator({ mappings, partner: 'reno-wms', root: partnerRoot, shipAfterSeconds: 0, inventoryEverySeconds: 5, seed: 11 });
+  const simulator = () => new WarehouseSimulator({ mappings: loadMappings(mappingsDir).mappings, partner: 'reno-wms', root: partnerRoot, shipAfterSeconds: 0, inventoryEverySeconds: 5, seed: 11 });
   const warehouseOrders = new Set<string>();
+  const warehouseProblems: string[] = [];
   // The warehouse works on its own, as a 3PL does: a cycle, then the next one shortly after.
-  let stepping = true;
-  const stepper = (async () => {
-    while (stepping) {
-      try {
-        const r = await warehouse.step();
-        for (const id of r.ordersReceived) warehouseOrders.add(id);
-      } catch {
-        // The directories appear once the gateway has connected: the next cycle finds them.
+  const stepLoop = (warehouse: WarehouseSimulator) => {
+    const loop = { running: true, done: Promise.resolve() };
+    loop.done = (async () => {
+      while (loop.running) {
+        try {
+          const r = await warehouse.step();
+          for (const id of r.ordersReceived) warehouseOrders.add(id);
+          warehouseProblems.push(...r.problems);
+        } catch {
+          // The directories appear once the gateway has connected: the next cycle finds them.
+        }
+        await new Promise((r) => setTimeout(r, 300));
       }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  })();
+    })();
+    return loop;
+  };
+  let stepper = stepLoop(simulator());
 
   const stopAll = async () => {
-    stepping = false;
-    await stepper;
+    stepper.running = false;
+    await stepper.done;
     if (!exited) child.kill('SIGTERM');
     const r = await exit;
     await emulator.stop();
@@ -151,8 +163,13 @@ export async function startGateway(options: { orders?: number } = {}): Promise<R
     token,
     readOnlyToken,
     emulator,
-    warehouse,
     warehouseOrders,
+    warehouseProblems,
+    async reloadWarehouse() {
+      stepper.running = false;
+      await stepper.done;
+      stepper = stepLoop(simulator());
+    },
     mappingsDir,
     partnerRoot,
     output: () => out + err,

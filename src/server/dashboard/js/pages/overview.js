@@ -165,7 +165,7 @@ export async function render(root, _route, app) {
       app.api.get('/health-metrics'),
       app.api.get('/partners'),
       app.api.get('/flows'),
-      app.api.get('/exceptions', { state: 'open', limit: 1000 }),
+      app.api.get('/exceptions', { state: 'unresolved', limit: 1000 }),
     ]);
     const problems = [];
     if (metrics.status === 'fulfilled') {
@@ -196,13 +196,13 @@ export async function render(root, _route, app) {
       for (const x of items) kinds.set(x.kind, (kinds.get(x.kind) ?? 0) + 1);
       fill(
         backlog,
-        h('p', { class: 'metric-figure' }, h('span', { class: 'metric-value', 'data-testid': 'open-exceptions' }, `${formatNumber(items.length)}${open.value.next ? '+' : ''}`), ' ', h('span', { class: 'metric-unit' }, 'open')),
+        h('p', { class: 'metric-figure' }, h('span', { class: 'metric-value', 'data-testid': 'open-exceptions' }, `${formatNumber(items.length)}${open.value.next ? '+' : ''}`), ' ', h('span', { class: 'metric-unit' }, 'not resolved')),
         dl([
           ['Oldest', oldest ? [formatDuration((Date.now() - Date.parse(oldest)) / 1000), ' (', timeEl(oldest), ')'] : 'none open'],
           ['Unowned', formatNumber(items.filter((x) => !x.owner).length)],
         ]),
-        kinds.size ? h('ul', { class: 'kinds' }, [...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => h('li', {}, h('a', { href: hashOf(['exceptions'], { state: 'open', kind: k }) }, k), ` ${n}`))) : null,
-        h('p', {}, h('a', { href: hashOf(['exceptions'], { state: 'open' }) }, 'Open the exception queue')),
+        kinds.size ? h('ul', { class: 'kinds' }, [...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => h('li', {}, h('a', { href: hashOf(['exceptions'], { state: 'unresolved', kind: k }) }, k), ` ${n}`))) : null,
+        h('p', {}, h('a', { href: hashOf(['exceptions'], { state: 'unresolved' }) }, 'Open the exception queue')),
       );
     } else problems.push(['Exceptions', open.reason]);
 
@@ -220,7 +220,7 @@ export async function render(root, _route, app) {
             h('td', { class: 'transport' }, p.transport?.describe ?? p.transport?.type ?? '—', h('span', { class: 'muted' }, ` · ${p.format}`)),
             h('td', {}, c?.lastOkAt ? timeEl(c.lastOkAt) : h('span', { class: 'muted' }, 'no connection yet'), ' ', failing ? statusBadge('critical', '✖ failing') : c?.lastOkAt ? statusBadge('ok', '✓ connected') : statusBadge('unknown')),
             h('td', {}, c?.lastErrorAt ? [timeEl(c.lastErrorAt), ' ', h('span', { class: 'error-text' }, c.lastError ?? '')] : h('span', { class: 'muted' }, 'none')),
-            h('td', {}, p.openExceptions ? h('a', { href: hashOf(['exceptions'], { state: 'open', partner: p.id }) }, formatNumber(p.openExceptions)) : '0'),
+            h('td', {}, p.openExceptions ? h('a', { href: hashOf(['exceptions'], { state: 'unresolved', partner: p.id }) }, formatNumber(p.openExceptions)) : '0'),
           );
         }),
       );
