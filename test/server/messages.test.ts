@@ -260,11 +260,17 @@ test('no response to a token without buyerData names a buyer; the buyerData toke
     out.push(JSON.stringify(await get('/api/v1/packages', token)));
     return out.join('\n');
   };
-  bodies.push(await sweep(api.rw), await sweep(api.ro));
+  // The read-only token has buyerData false like rw: the same bodies, so rw's sweep stands for both.
+  bodies.push(await sweep(api.rw));
   for (const text of bodies) {
     for (const name of BUYER_TEXT) assert.ok(!text.toLowerCase().includes(name.toLowerCase()), `"${name}" reached a token without buyerData`);
   }
-  const withBuyer = (await sweep(api.buyer)).toLowerCase();
+  const withBuyer = [
+    JSON.stringify(await get(`/api/v1/messages/${data.shipOrderFile.id}/raw`, api.buyer)),
+    JSON.stringify(await get(`/api/v1/orders/acme/${SHIPPED_ORDER}`, api.buyer)),
+  ]
+    .join('\n')
+    .toLowerCase();
   for (const name of ['Jane Doe', '123 Main St']) assert.ok(withBuyer.includes(name.toLowerCase()), `the buyerData token sees "${name}"`);
 });
 
@@ -280,6 +286,22 @@ test('resend: 403 for a read-only token, 409 with the reason for a received file
   assert.match(noOrders.body.error.message, /carries no orders/);
   const missing = await api.request('POST', '/api/v1/messages/99999/resend');
   assert.equal(missing.status, 404);
+});
+
+test('a file past 2 MB: raw and parsed say truncated, raw holds the first 2 MB, parsed has no tree', async () => {
+  const note = `NTE*GEN*${'X'.repeat(240)}~\n`;
+  const count = Math.ceil((2 * 1024 * 1024) / note.length) + 200;
+  const text = `ISA*00*          *00*          *ZZ*RENOWMS        *ZZ*ACME3PL        *261124*1622*U*00401*000077500*0*T*>~\nGS*IB*RENOWMS*ACME3PL*20261124*1622*77500*X*004010~\nST*846*0001~\nBIA*00*SI*INV1*20261124~\n${note.repeat(count)}SE*${count + 3}*0001~\nGE*1*77500~\nIEA*1*000077500~\n`;
+  const bytes = Buffer.from(text, 'latin1');
+  const blob = await data.h.store.blobs.putBuffer(bytes);
+  const id = await data.h.store.recordFile({ direction: 'in', partner: RENO, fileName: 'RENO-846-BIG.edi', sha256: blob.sha256, size: blob.size, status: 'received', containsPii: false, children: [] });
+  const raw = await get(`/api/v1/messages/${id}/raw`);
+  assert.deepEqual([raw.truncated, raw.size, raw.format], [true, bytes.length, 'x12']);
+  assert.ok(raw.text.length <= 2 * 1024 * 1024 && raw.text.length > 2 * 1024 * 1024 - note.length);
+  assert.ok(raw.segments.length < count && raw.segments.length > count - 400, String(raw.segments.length));
+  const parsed = await get(`/api/v1/messages/${id}/parsed`);
+  assert.deepEqual([parsed.truncated, parsed.tree], [true, null]);
+  assert.ok(parsed.failingSegments.every((i: number) => i <= raw.segments.length));
 });
 
 test('raw bytes purged by retention: 404 saying so', async () => {

@@ -437,12 +437,27 @@ export interface RawView {
   segments?: Array<{ index: number; line: number; tag: string; text: string }>;
 }
 
-async function fileBytes(store: GatewayStore, id: number): Promise<{ file: MessageRow; bytes: Buffer }> {
+/**
+ * The first RAW_LIMIT_BYTES of a file and its whole size, streamed from the blob store: a file of
+ * any size takes at most the cap in memory.
+ */
+async function fileBytes(store: GatewayStore, id: number): Promise<{ file: MessageRow; bytes: Buffer; size: number; truncated: boolean }> {
   const file = fileRowOf(store, id);
   if (!file) throw new RawUnavailableError(`message ${id} is not in a file`, id);
   if (file.purgedAt) throw new RawUnavailableError(`the raw bytes of ${file.fileName ?? `message ${file.id}`} were purged by retention at ${file.purgedAt}`, file.id);
   if (!file.blobSha256 || !store.blobs.has(file.blobSha256)) throw new RawUnavailableError(`the raw bytes of ${file.fileName ?? `message ${file.id}`} are not in the blob store`, file.id);
-  return { file, bytes: await store.blobs.read(file.blobSha256) };
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let size = 0;
+  for await (const chunk of (await store.blobs.open(file.blobSha256)) as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (kept < RAW_LIMIT_BYTES) {
+      const part = chunk.subarray(0, RAW_LIMIT_BYTES - kept);
+      chunks.push(part);
+      kept += part.length;
+    }
+  }
+  return { file, bytes: Buffer.concat(chunks), size, truncated: size > RAW_LIMIT_BYTES };
 }
 
 const withheldMessage = (format: MessageFormat) =>
@@ -450,12 +465,10 @@ const withheldMessage = (format: MessageFormat) =>
 
 /** The file's bytes as text (capped at RAW_LIMIT_BYTES), X12 split into numbered segments, redacted for the viewer. */
 export async function rawView(store: GatewayStore, id: number, viewer: Viewer): Promise<RawView> {
-  const { file, bytes: all } = await fileBytes(store, id);
-  const truncated = all.length > RAW_LIMIT_BYTES;
-  const bytes = truncated ? all.subarray(0, RAW_LIMIT_BYTES) : all;
+  const { file, bytes, size, truncated } = await fileBytes(store, id);
   const format = detectFormat(bytes);
   const hide = hidesBuyerData(file, viewer);
-  const base = { id: file.id, fileName: file.fileName, format, size: all.length, truncated };
+  const base = { id: file.id, fileName: file.fileName, format, size, truncated };
   if (format !== 'x12') {
     const { text, encoding } = decode(bytes);
     const lines = text.length === 0 ? 0 : text.split(/\r\n|\r|\n/).length;
@@ -536,16 +549,17 @@ function candidateDocuments(store: GatewayStore, file: MessageRow, known: string
 
 /** The parsed form of a file with its diagnostics; flat files through the partner's mapping. */
 export async function parsedView(store: GatewayStore, mappings: Parameters<typeof translator>[0], id: number, viewer: Viewer): Promise<ParsedView> {
-  const { file, bytes } = await fileBytes(store, id);
+  const { file, bytes, truncated } = await fileBytes(store, id);
   const format = detectFormat(bytes);
   const hide = hidesBuyerData(file, viewer);
-  const truncated = bytes.length > RAW_LIMIT_BYTES;
+  // A truncated file is read whole from the store for its diagnostics and documents; its segments past the cap are not numbered (the raw view does not show them).
+  const whole = async () => (truncated ? await store.blobs.open(file.blobSha256!) : bytes);
   if (format === 'x12') {
     const { segments, replacements } = segmentsOf(bytes, hide);
     const byOffset = new Map(segments.map((s) => [s.offset, s]));
     const byLine = new Map<number, RawSegment[]>();
     for (const s of segments) byLine.set(s.line, [...(byLine.get(s.line) ?? []), s]);
-    const result = await validateFile(bytes, { file: file.fileName ?? undefined });
+    const result = await validateFile(await whole(), { file: file.fileName ?? undefined });
     const diagnostics = allDiagnostics(result).map((d) => x12Diagnostic(d, byOffset, byLine, hide));
     const failingSegments = [...new Set(diagnostics.filter((d) => d.level === 'error' && d.segmentIndex !== null).map((d) => d.segmentIndex!))].sort((a, b) => a - b);
     // The tree is built from the redacted bytes: every element the raw view hides is hidden here, at the same place.
@@ -560,7 +574,7 @@ export async function parsedView(store: GatewayStore, mappings: Parameters<typeo
   let best: { tree: unknown; diagnostics: ParsedDiagnostic[]; problems: number } | null = null;
   for (const document of candidateDocuments(store, file, known, format, mappings)) {
     const t = translator(mappings, file.partner!, document);
-    const r = await readPartner(t, bytes, { file: file.fileName ?? undefined });
+    const r = await readPartner(t, (await whole()) as Buffer | AsyncIterable<Buffer>, { file: file.fileName ?? undefined });
     const diagnostics: ParsedDiagnostic[] = [
       ...r.fileProblems.map((p) => ({ level: 'error' as const, code: 'file-problem', message: p.message, segmentIndex: null, line: lineOf(p.where), segment: null })),
       ...r.documents.flatMap((d) => [
