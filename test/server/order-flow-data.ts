@@ -41,6 +41,7 @@ export async function runOrderFlow(): Promise<OrderFlowData> {
   const clock = new TestClock(Date.parse('2026-11-25T00:00:00Z'));
   const seed = sampleSeed();
   const acme = seed.sellers.find((s) => s.id === 'acme')!;
+  acme.orders ??= [];
   acme.orders.push({
     orderId: HELD_ORDER,
     marketplaceId: 'ATVPDKIKX0DER',
@@ -49,7 +50,7 @@ export async function runOrderFlow(): Promise<OrderFlowData> {
     createdTime: '2026-11-24T19:00:00Z',
     recipient: { name: 'Heldon Buyer', addressLine1: '9 Hold Lane', city: 'Reno', stateOrRegion: 'NV', postalCode: '89501', countryCode: 'US' },
     items: [{ orderItemId: '44400011133344', sellerSku: 'NOT-IN-ANY-TABLE', asin: 'B0ACME0009', quantity: 1 }],
-  } as (typeof acme.orders)[number]);
+  });
   const h = await startHarness({ seed, clock, emulator: { clock } });
   const drain = () => new OutboxWorker(h.ctx, { handlers: jobHandlers, random: () => 0 }).drain();
   const sim = new WarehouseSimulator({ mappings: h.mappings, partner: RENO, root: h.partnerRoot, inventoryEverySeconds: 0, clock, ack: 'accept', rejectOrders: [REJECTED_ORDER] });
