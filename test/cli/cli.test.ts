@@ -113,13 +113,6 @@ test('store purge applies the retention policy', () => {
   assert.match(dockgate(['store', 'purge', '--now', later], { DOCKGATE_DATA_DIR: dataDir }).out, /purged 1 raw file\(s\) of 1 message/);
 });
 
-test('npm run demo runs on embedded defaults and exits 0', () => {
-  const r = dockgate(['demo']);
-  assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /acme-945-shipment-advice\.edi: identical bytes/);
-  assert.match(r.out, /AK9\*R\*1\*1\*0~/);
-});
-
 test('partners from the configuration file: a sender is recognised by its ISA id, and a wrong --partner is warned about', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dockgate-partners-'));
   const config = join(dir, 'dockgate.yaml');

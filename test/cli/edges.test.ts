@@ -125,7 +125,6 @@ test('every command that reads a folder: --mappings and --samples that are missi
     ['mappings audit --mappings', (p) => ['mappings', 'audit', '--partner', 'reno-wms', '--skus', join(root, 'samples/partners/acme-active-listings.txt'), '--mappings', p]],
     ['translate --mappings', (p) => ['translate', '--partner', 'cascade-csv', '--doc', 'shipment-advice', '--from', 'csv', '--to', 'canonical', '--mappings', p, csv]],
     ['sftp check --mappings', (p) => ['sftp', 'check', '--partner', 'reno-wms', '--mappings', p]],
-    ['demo --samples', (p) => ['demo', '--samples', p]],
   ];
   const paths: Array<[string, string]> = [['/nonexistent', '/nonexistent'], ['a file', csv], ...spawnKinds().filter(([kind]) => !kind.startsWith('a folder'))];
   for (const [[name, args], [kind, path]] of inTurn(commands, paths)) assertUsage(dockgate(args(path)), shown(path), `${name} with ${kind}`);
