@@ -4,12 +4,14 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.ts';
+import { registerApiCommands } from './api-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerExceptionsCommands } from './exceptions-command.ts';
 import { registerMessagesCommands } from './messages-command.ts';
 import { registerStartCommand } from './start-command.ts';
 import { registerMappingsCommands } from './mappings-commands.ts';
 import { registerSandboxCommand } from './sandbox-command.ts';
+import { registerServeCommand } from './serve-command.ts';
 import { registerSftpCommand } from './sftp-command.ts';
 import { registerStoreCommands } from './store-commands.ts';
 import { registerTranslateCommand } from './translate-command.ts';
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerSftpCommand(program);
   registerDemoCommand(program);
   registerStartCommand(program);
+  registerServeCommand(program);
+  registerApiCommands(program);
   registerMessagesCommands(program);
   registerExceptionsCommands(program);
   for (const c of program.commands) c.exitOverride();

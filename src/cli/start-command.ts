@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
-import type { GatewayFlags } from '../gateway/config.ts';
+import type { GatewayFlags, HttpFlags } from '../gateway/config.ts';
 import { requireDataDir, requireInputDir } from './user-paths.ts';
 
 export function registerStartCommand(program: Command): void {
@@ -18,10 +18,12 @@ export function registerStartCommand(program: Command): void {
     .option('--amazon-time-scale <x>', "the emulator's --time-scale: the adapter's quota runs X times faster; refused against Amazon's own hosts (env DOCKGATE_AMAZON_TIME_SCALE)")
     .option('--partner-root <dir>', "every partner's transport a directory at <dir>/<partner id> with the partner's own directory names (env DOCKGATE_PARTNER_ROOT)")
     .option('--poll-seconds <n>', 'every poll (orders and files) every N seconds (env DOCKGATE_POLL_SECONDS)')
-    .addHelpText('after', '\nThe configuration file is the global --config FILE (or $DOCKGATE_CONFIG, or ./dockgate.yaml); its gateway: section sets the rest. Logs are JSON lines on stdout.')
-    .action(async (opts: GatewayFlags & { once?: boolean }, cmd: Command) => {
+    .option('--http-port <n>', 'serve the API and dashboard on this port, 0 for a free one (env DOCKGATE_HTTP_PORT; http.port); without one, no server')
+    .option('--http-host <host>', 'the address the API listens on (env DOCKGATE_HTTP_HOST; http.host; default 127.0.0.1)')
+    .addHelpText('after', '\nThe configuration file is the global --config FILE (or $DOCKGATE_CONFIG, or ./dockgate.yaml); its gateway: section sets the rest, http: and api: the API (tokens: dockgate api token; or DOCKGATE_API_TOKEN). Logs are JSON lines on stdout; with a port, one of them is {"event":"listening","url":...}.')
+    .action(async (opts: GatewayFlags & HttpFlags & { once?: boolean }, cmd: Command) => {
       // The gateway's modules load when it runs: every other command starts without them.
-      const [{ flows }, { resolveGatewayConfig }, { gatewayLogger }, { runGateway, runGatewayOnce }] = await Promise.all([
+      const [{ flows }, { resolveGatewayConfig, resolveHttpConfig }, { gatewayLogger }, { runGateway, runGatewayOnce }] = await Promise.all([
         import('../flows/index.ts'),
         import('../gateway/config.ts'),
         import('../gateway/context.ts'),
@@ -29,13 +31,16 @@ export function registerStartCommand(program: Command): void {
       ]);
       const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
       const config = resolveGatewayConfig(loaded, opts);
+      // Checked before anything starts, --once included: a bad flag is a usage error either way.
+      const http = resolveHttpConfig(loaded, opts);
       requireInputDir(config.mappingsDir, 'mappings folder (--mappings, DOCKGATE_MAPPINGS or gateway.mappings)');
       requireDataDir(config.dataDir);
       const log = gatewayLogger();
       if (!config.storeKey) {
         log.warn({ event: 'store-unencrypted', variable: loaded.config.store.encryptionKeyEnv }, `${loaded.config.store.encryptionKeyEnv} is not set: raw files (buyer names and addresses among them) are stored unencrypted`);
       }
-      const code = opts.once ? (await runGatewayOnce(config, flows, { log })).code : await runGateway(config, flows, { log });
+      // --once runs one cycle and exits: nothing to serve.
+      const code = opts.once ? (await runGatewayOnce(config, flows, { log })).code : await runGateway(config, flows, { log, http });
       process.exitCode = code;
       // Everything was closed; should a library still hold a handle, it must not keep a stopped gateway alive.
       setTimeout(() => process.exit(code), 2000).unref();

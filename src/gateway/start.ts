@@ -7,7 +7,12 @@
 import { ConfigError } from '../config/config.ts';
 import type { GatewayClock } from '../flows/context.ts';
 import { formatProblem, loadMappings, type MappingProblem, type Mappings } from '../mapping/load.ts';
-import { activeIds, checkTimeScale, type GatewayConfig } from './config.ts';
+import type { ApiDeps, MetricsEndpoint } from '../server/api.ts';
+import type { RunningHttpServer } from '../server/listen.ts';
+import { activeIds, checkTimeScale, type GatewayConfig, type HttpConfig } from './config.ts';
+import { SchedulerControl } from './control.ts';
+import { MappingReloader, recordMappingProblems } from './reload.ts';
+import { allRetries } from './retries.ts';
 import { buildGatewayContext, gatewayLogger, type BuiltContext } from './context.ts';
 import { takeOverDeadHolders } from './takeover.ts';
 import { Gateway, mappingProblemScope, type FlowRegistry, type OnceResult } from './gateway.ts';
@@ -17,9 +22,6 @@ import type { Logger } from 'pino';
 export const SHUTDOWN_DEADLINE_MS = 28_000;
 /** Of which the jobs in hand get this long before they are released. */
 export const JOB_GRACE_MS = 20_000;
-
-/** The key mapping-problem exceptions of the load carry: the file (flows raise their own, keyed otherwise). */
-const loadKey = (file: string) => `load:${file}`;
 
 export interface Prepared {
   gateway: Gateway;
@@ -46,24 +48,7 @@ export async function prepareGateway(config: GatewayConfig, flows: FlowRegistry,
   const built = buildGatewayContext(config, { mappings, log, clock: options.clock, env: options.env });
   const { ctx } = built;
   try {
-    const now = ctx.clock.now().toISOString();
-    const byFile = new Map<string, MappingProblem[]>();
-    for (const p of problems) byFile.set(p.file, [...(byFile.get(p.file) ?? []), p]);
-    for (const [file, list] of byFile) {
-      log.error({ event: 'mapping-problem', file, problems: list.map(formatProblem) }, `${file}: ${list.length} problem(s)`);
-      await ctx.store.work.exceptions.raise({
-        kind: 'mapping-problem',
-        severity: 'critical',
-        key: loadKey(file),
-        message: `${file}: ${list[0].message}${list.length > 1 ? ` (and ${list.length - 1} more)` : ''}; dockgate mappings check lists them`,
-        context: { mappingFile: file, where: `line ${list[0].line}`, details: { problems: list.slice(0, 20).map(formatProblem), leftOut: { partners: [...scope.partners], sellers: [...scope.sellers] } } },
-        now,
-      });
-    }
-    // A file fixed since the last start: its load exception is resolved.
-    for (const x of await ctx.store.work.exceptions.list({ kind: 'mapping-problem', states: ['open', 'acknowledged'] })) {
-      if (x.key.startsWith('load:') && !byFile.has(x.key.slice(5))) await ctx.store.work.exceptions.resolve(x.id, 'the mapping file loads without problems now', now);
-    }
+    await recordMappingProblems(ctx, problems, scope);
   } catch (e) {
     await built.close();
     throw e;
@@ -96,11 +81,53 @@ export async function runGatewayOnce(config: GatewayConfig, flows: FlowRegistry,
   }
 }
 
+/** What the API needs of a prepared gateway: its context, its schedule, its mappings' reload. */
+export function gatewayApiDeps(p: Prepared, flows: FlowRegistry, dataDir: string, metrics: MetricsEndpoint): ApiDeps {
+  const { ctx } = p.built;
+  const reloader = new MappingReloader(ctx, { sellers: p.sellers, partners: p.partners }, p.problems);
+  return {
+    ctx,
+    control: new SchedulerControl(p.gateway.scheduler),
+    retries: allRetries(flows),
+    mappingProblems: () => reloader.problems(),
+    reloadMappings: () => reloader.reload(),
+    metrics,
+    dataDir,
+  };
+}
+
+export interface RunOptions {
+  log?: Logger;
+  clock?: GatewayClock;
+  env?: NodeJS.ProcessEnv;
+  random?: () => number;
+  /** The API and dashboard; listens after the gateway starts when its port is set (not null). */
+  http?: HttpConfig;
+}
+
 /** Run until SIGTERM / SIGINT; resolves with the exit code. */
-export async function runGateway(config: GatewayConfig, flows: FlowRegistry, options: Parameters<typeof prepareGateway>[2] = {}): Promise<number> {
+export async function runGateway(config: GatewayConfig, flows: FlowRegistry, options: RunOptions = {}): Promise<number> {
   const p = await prepareGateway(config, flows, options);
   const { ctx } = p.built;
   const { log } = ctx;
+  p.gateway.start();
+  log.info(
+    { event: 'started', mode: 'continuous', instance: ctx.instanceId, sellers: p.sellers, partners: p.partners, tasks: p.gateway.scheduler.names, dataDir: config.dataDir, mappings: config.mappingsDir, amazon: config.amazon.endpoint?.url ?? 'amazon', partnerRoot: config.partnerRoot },
+    'gateway running',
+  );
+  let server: RunningHttpServer | null = null;
+  if (options.http && options.http.port !== null) {
+    // The server's modules load only when it listens: --once and a gateway without a port start without them.
+    const { startHttpServer, metricsFor } = await import('../server/listen.ts');
+    try {
+      server = await startHttpServer(gatewayApiDeps(p, flows, config.dataDir, metricsFor(ctx)), { ...options.http, port: options.http.port, log });
+    } catch (e) {
+      // The port is taken or the host is not ours: the gateway does not run half-configured.
+      await p.gateway.stop(JOB_GRACE_MS);
+      await p.built.close();
+      throw e;
+    }
+  }
   return new Promise<number>((resolveExit) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -117,6 +144,8 @@ export async function runGateway(config: GatewayConfig, flows: FlowRegistry, opt
       deadline.unref();
       void (async () => {
         try {
+          // The API first: no request reaches a store that is closing.
+          await server?.close();
           await p.gateway.stop(JOB_GRACE_MS);
           await p.built.close();
           log.info({ event: 'stopped', forced: false }, 'stopped');
@@ -131,10 +160,5 @@ export async function runGateway(config: GatewayConfig, flows: FlowRegistry, opt
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    p.gateway.start();
-    log.info(
-      { event: 'started', mode: 'continuous', instance: ctx.instanceId, sellers: p.sellers, partners: p.partners, tasks: p.gateway.scheduler.names, dataDir: config.dataDir, mappings: config.mappingsDir, amazon: config.amazon.endpoint?.url ?? 'amazon', partnerRoot: config.partnerRoot },
-      'gateway running',
-    );
   });
 }
