@@ -6,10 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadMappings } from '../../src/mapping/load.ts';
+import { translator, writePartner } from '../../src/mapping/translate.ts';
+import { parseCanonical, type ShipOrder } from '../../src/model/index.ts';
+import { WarehouseSimulator } from '../../src/sandbox/warehouse/index.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const bin = join(root, 'bin/dockgate.js');
@@ -126,4 +130,48 @@ test('demo without --once: the dashboard URL (token in the fragment) answers /he
   }
   assert.equal(await exited, 0, `${live.out}\n${live.err}`);
   assert.match(live.out, /Stopping the demo/);
+});
+
+// The simulator behaviours the story stands on, on their own (fast, no bin): a 997 held back
+// ackDelayMinutes on the simulator's clock, and the set of a named order refused once.
+test('warehouse simulator: ackDelayMinutes holds the 997 back on its clock; rejectOrders refuses that order\'s set the first time only', async () => {
+  const { mappings } = loadMappings(join(root, 'mappings'));
+  const orders = (JSON.parse(readFileSync(join(root, 'samples/partners/canonical/ship-orders.json'), 'utf8')) as unknown[]).map((o) => parseCanonical(o) as ShipOrder).filter((o) => o.type === 'mfn');
+  assert.ok(orders.length >= 2);
+  const base = mkdtempSync(join(tmpdir(), 'dockgate-demo-warehouse-'));
+  const dirs = mappings.partners.get('reno-wms')!.transport.directories;
+  const toWarehouse = join(base, 'reno-wms', dirs.outbound);
+  const acks = () => readdirSync(join(base, 'reno-wms', dirs.inbound)).filter((f) => /_997_/.test(f)).sort();
+  let n = 700;
+  const deliver = (docs: ShipOrder[], name: string) => {
+    const w = writePartner(translator(mappings, 'reno-wms', 'ship-order'), docs, { controlNumbers: { next: () => ++n }, now: new Date(T0) });
+    mkdirSync(toWarehouse, { recursive: true });
+    writeFileSync(join(toWarehouse, name), w.bytes!);
+  };
+  const T0 = Date.parse('2026-11-30T12:00:00Z');
+  const at = (minutes: number) => new Date(T0 + minutes * 60_000);
+  try {
+    const sim = new WarehouseSimulator({ mappings, partner: 'reno-wms', root: base, ackDelayMinutes: 30, rejectOrders: [orders[0].orderId], shipAfterSeconds: 3600, inventoryEverySeconds: 0 });
+    deliver(orders, 'first.edi');
+    const first = await sim.step(at(0));
+    assert.equal(first.rejectedSets.length, 1, 'the named order\'s set only');
+    assert.deepEqual(first.ordersReceived, orders.slice(1).map((o) => o.orderId));
+    assert.deepEqual(first.written.filter((f) => f.kind === 'acknowledgement'), [], 'no 997 yet');
+    assert.equal((await sim.step(at(29))).written.length, 0, 'still not at 29 minutes');
+    const due = await sim.step(at(30));
+    assert.equal(due.written.filter((f) => f.kind === 'acknowledgement').length, 1, 'the 997 at 30 minutes');
+    const text = readFileSync(join(base, 'reno-wms', dirs.inbound, acks()[0]), 'latin1');
+    assert.equal(text.match(/AK5\*R/g)?.length, 1);
+    assert.equal(text.match(/AK5\*A/g)?.length, orders.length - 1);
+    // Sent again (the gateway's resend after the rejection): taken this time.
+    deliver([orders[0]], 'again.edi');
+    const again = await sim.step(at(40));
+    assert.deepEqual(again.rejectedSets, []);
+    assert.deepEqual(again.ordersReceived, [orders[0].orderId]);
+    await sim.step(at(70));
+    assert.equal(acks().length, 2);
+    assert.doesNotMatch(readFileSync(join(base, 'reno-wms', dirs.inbound, acks()[1]), 'latin1'), /AK5\*R/);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
 });
