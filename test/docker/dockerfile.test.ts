@@ -11,15 +11,18 @@
  * line on stdout, an exit), never for a duration.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { test } from 'node:test';
+import { Command } from 'commander';
 import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
+import { registerSandboxCommand } from '../../src/cli/sandbox-command.ts';
+import { registerStartCommand } from '../../src/cli/start-command.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -418,14 +421,18 @@ const flagValue = (words: string[], flag: string) => {
 /** A service's command line as the image runs it: its entrypoint (or the image's) and its command. */
 const serviceArgv = (s: ComposeService) => [...(s.entrypoint ?? execForm(lastOf(runtimeStage, 'ENTRYPOINT')!.args)!), ...(s.command ?? execForm(lastOf(runtimeStage, 'CMD')!.args)!)];
 
-/** `node bin/dockgate.js <words>` in the repository: its stdout. */
-function dockgateOut(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(process.execPath, [join(root, 'bin/dockgate.js'), ...args], { cwd: root, encoding: 'utf8' }, (e, out) => (e ? reject(e) : resolve(out))),
-  );
+/** The long flags of a dockgate command (`start`, `sandbox amazon`, ...), from the command's own declaration. */
+function flagsOf(path: string[]): Set<string> {
+  const program = new Command('dockgate');
+  registerStartCommand(program);
+  registerSandboxCommand(program);
+  let command: Command | undefined = program;
+  for (const name of path) command = command?.commands.find((c) => c.name() === name);
+  assert.ok(command && command !== program, `dockgate has a command ${path.join(' ')}`);
+  return new Set(command.options.map((o) => o.long!).filter(Boolean));
 }
 
-test('compose.yaml: the gateway with the emulator and the warehouse simulator, on the contract flags, healthchecks, ports on 127.0.0.1 only', { timeout: 60_000 }, async () => {
+test('compose.yaml: the gateway with the emulator and the warehouse simulator, on the contract flags, healthchecks, ports on 127.0.0.1 only', () => {
   const { amazon, warehouse, gateway } = compose.services;
   assert.deepEqual(Object.keys(compose.services).sort(), ['amazon', 'gateway', 'warehouse']);
   for (const [name, s] of Object.entries(compose.services)) {
@@ -434,17 +441,13 @@ test('compose.yaml: the gateway with the emulator and the warehouse simulator, o
     assert.ok(s.healthcheck && Array.isArray(s.healthcheck.test) && s.healthcheck.test[0] === 'CMD', `${name} has an exec-form healthcheck`);
     for (const port of s.ports ?? []) assert.match(port, /^127\.0\.0\.1:\d+:\d+$/, `${name} publishes ${port} on 127.0.0.1 only`);
   }
-  // Every flag each service passes is one its command has (from the command's own --help).
-  const helpOf = (argv: string[]) => {
-    const at = argv.indexOf('bin/dockgate.js');
-    const words = at >= 0 ? argv.slice(at + 1) : argv.slice(2);
-    const command = words.filter((w, i) => !w.startsWith('-') && (i === 0 || !words[i - 1].startsWith('-'))).slice(0, words[0] === 'sandbox' ? 2 : 1);
-    return { words, help: dockgateOut([...command, '--help']) };
-  };
-  const helps = Object.entries(compose.services).map(([name, s]) => ({ name, ...helpOf(serviceArgv(s)) }));
-  for (const { name, words, help: pending } of helps) {
-    const help = await pending;
-    for (const flag of words.filter((w) => w.startsWith('--'))) assert.ok(help.includes(`${flag} `) || help.includes(`${flag}\n`), `${name}: ${flag} is a flag of ${words[0]} ${words[1]}`);
+  // Every flag each service passes is one its command declares.
+  for (const [name, s] of Object.entries(compose.services)) {
+    const argv = serviceArgv(s);
+    const words = argv.slice(argv.indexOf('bin/dockgate.js') + 1);
+    const path = words[0] === 'sandbox' ? words.slice(0, 2) : words.slice(0, 1);
+    const flags = flagsOf(path);
+    for (const flag of words.filter((w) => w.startsWith('--'))) assert.ok(flags.has(flag), `${name}: ${flag} is a flag of dockgate ${path.join(' ')}`);
   }
 
   // The emulator: bound to 127.0.0.1 by the CLI, relayed on every interface at the port the gateway uses.
@@ -485,10 +488,14 @@ interface Running {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Every process the tests started, so that none outlives them. */
+const started: ChildProcess[] = [];
+
 function run(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Running {
   const [command, ...args] = argv;
   // Its own process group: a relay and the command under it are stopped together (kill(-pid)).
   const child = spawn(command === 'node' ? process.execPath : command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  started.push(child);
   let out = '';
   let err = '';
   const waiters: Array<{ predicate: (j: Record<string, unknown>) => boolean; resolve(j: Record<string, unknown>): void }> = [];
@@ -579,23 +586,31 @@ const outsideAddress = Object.values(networkInterfaces())
 
 test("the image's file tree runs: compose's emulator behind its relay, the warehouse, the gateway on the image's ENV, its HEALTHCHECK, SIGTERM -> exit 0", { timeout: 120_000 }, async (t) => {
   const image = assembleImage();
-  const processes: Running[] = [];
   // A test that times out is abandoned without its finally: the processes must not outlive it.
   const killAll = () => {
-    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) process.kill(-p.child.pid!, 'SIGKILL');
+    for (const child of started) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Gone between the look and the kill.
+      }
+    }
   };
   t.signal.addEventListener('abort', killAll);
   try {
-    const version = await runToEnd([...serviceArgv({ command: ['--version'] })], { cwd: image.workdir, env: image.env });
-    assert.equal(version.code, 0, version.err);
-    assert.equal(version.out.trim(), JSON.parse(read('package.json')).version);
+    // The entry point answers --version (started now, looked at below: the processes start side by side).
+    const version = runToEnd([...serviceArgv({ command: ['--version'] })], { cwd: image.workdir, env: image.env });
+    const { amazon, warehouse, gateway } = compose.services;
+    // compose's warehouse service, one cycle, over the image's partner root.
+    const partnerRoot = flagValue(serviceArgv(gateway), '--partner-root')!;
+    const warehouseArgv = serviceArgv(warehouse).map((w) => (w === partnerRoot ? image.at(partnerRoot) : w));
+    const cycle = runToEnd([...warehouseArgv, '--once'], { cwd: image.workdir, env: image.env });
 
     // compose's amazon service, its ports moved to free ones.
-    const { amazon, warehouse, gateway } = compose.services;
     const [relayPort, emulatorPort] = [await closedPort(), await closedPort()];
     const amazonArgv = serviceArgv(amazon).map((w, i, all) => (all[i - 1] === '--listen' ? String(relayPort) : all[i - 1] === '--to' || all[i - 1] === '--port' ? String(emulatorPort) : w));
     const emulator = run(amazonArgv, { cwd: image.workdir, env: image.env });
-    processes.push(emulator);
     await emulator.line((j) => j.msg === 'relay listening', 'the relay listens');
     await emulator.line((j) => j.msg === 'SP-API emulator listening', 'the emulator listens');
     const amazonCheck = amazon.healthcheck!.test.slice(1).map((w) => w.replace(/:\d+\//, `:${relayPort}/`));
@@ -609,11 +624,11 @@ test("the image's file tree runs: compose's emulator behind its relay, the wareh
     const placed = await fetch(`http://127.0.0.1:${relayPort}/emulator/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seller: 'acme', generate: { count: 1, sku: 'TSHIRT-RED-M' } }) });
     assert.equal(placed.status, 201, await placed.text());
 
-    // compose's warehouse service, one cycle, over the image's partner root; then its healthcheck.
-    const partnerRoot = flagValue(serviceArgv(gateway), '--partner-root')!;
-    const warehouseArgv = serviceArgv(warehouse).map((w) => (w === partnerRoot ? image.at(partnerRoot) : w));
-    const cycle = await runToEnd([...warehouseArgv, '--once'], { cwd: image.workdir, env: image.env });
-    assert.equal(cycle.code, 0, cycle.err);
+    const versionRun = await version;
+    assert.equal(versionRun.code, 0, versionRun.err);
+    assert.equal(versionRun.out.trim(), JSON.parse(read('package.json')).version);
+    const cycleRun = await cycle;
+    assert.equal(cycleRun.code, 0, cycleRun.err);
     const warehouseCheck = warehouse.healthcheck!.test.slice(1).map((w) => w.replaceAll(`'${partnerRoot}/`, `'${image.at(partnerRoot)}/`));
     assert.equal((await runToEnd(warehouseCheck, { cwd: image.workdir, env: image.env })).code, 0, "the warehouse service's healthcheck");
 
@@ -622,8 +637,7 @@ test("the image's file tree runs: compose's emulator behind its relay, the wareh
     const composeEnv = Object.fromEntries(Object.entries(gateway.environment!).map(([k, v]) => [k, v.replace(/^\$\{\w+:-(.*)\}$/, '$1')]));
     const env = { ...image.env, ...composeEnv, DOCKGATE_HTTP_PORT: '0', DOCKGATE_LOG_LEVEL: 'info' };
     const gw = run(gatewayArgv, { cwd: image.workdir, env });
-    processes.push(gw);
-    const listening = await gw.line((j) => typeof j.url === 'string' && /^http:\/\//.test(j.url), 'the gateway prints its URL');
+    const listening = await gw.line((j) => j.event === 'listening' && typeof j.url === 'string', 'the gateway prints its URL once listening');
     const port = Number(new URL(listening.url as string).port);
     assert.ok(port > 0, JSON.stringify(listening));
 
