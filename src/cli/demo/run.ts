@@ -8,7 +8,7 @@ import type { LoadedConfig } from '../../config/config.ts';
 import { requireDataDir } from '../user-paths.ts';
 import { loadScenario } from './scenario-file.ts';
 import { STEPS, tellStory, type Progress } from './story.ts';
-import { summarize } from './summary.ts';
+import { shownPath, summarize } from './summary.ts';
 
 export interface DemoOptions {
   once: boolean;
@@ -27,8 +27,8 @@ export async function runDemo(loaded: LoadedConfig, o: DemoOptions): Promise<num
     for (const d of details) o.out(`    ${d}`);
   };
   o.out('Dockgate demo: the gateway between a seller\'s Amazon account and its warehouses, on a local SP-API emulator and two simulated 3PLs (no outside services).');
-  o.out(`Story: ${loaded.dataDir} gets a demo folder; the story's clock is moved, not waited for.\n`);
-  const story = await tellStory({ loaded, scenario, progress });
+  o.out(`The story: two hours of a gateway's day (${shownPath(scenario.file)}), its clock moved from step to step rather than waited for.`);
+  const story = await tellStory({ loaded, scenario, progress, say: o.out });
   let closed = false;
   try {
     const summary = await summarize(story, loaded, Date.now() - began);
@@ -37,7 +37,7 @@ export async function runDemo(loaded: LoadedConfig, o: DemoOptions): Promise<num
     if (unexpected.length) {
       o.err(`dockgate demo: ${unexpected.length} thing(s) did not go as the demo is designed:`);
       for (const u of unexpected) o.err(`  ${u}`);
-      o.out('\nThe demo did NOT run as designed (the reasons are above, on stderr; the log has the detail).');
+      o.out(`\nThe demo did NOT run as designed: why is on stderr, the detail in ${shownPath(story.logFile)}.`);
     } else {
       o.out('\nEverything went as designed: the exceptions above are the demo\'s, one of each kind it shows.');
     }

@@ -34,6 +34,7 @@ import { WarehouseSimulator, type StepReport } from '../../sandbox/warehouse/ind
 import type { ExceptionRecord, GatewayStore } from '../../store/work.ts';
 import type { ScenarioT } from './scenario-file.ts';
 import { StoryClock } from './story-clock.ts';
+import { shownPath } from './summary.ts';
 
 const MAPPINGS = fileURLToPath(new URL('../../../mappings/', import.meta.url));
 
@@ -147,6 +148,8 @@ export interface StoryOptions {
   loaded: LoadedConfig;
   scenario: ScenarioT;
   progress: Progress;
+  /** A plain line before the steps (where the demo's files are). */
+  say: (line: string) => void;
   /** Where the demo's own folder goes (default: a new demo-<time> folder in the data directory). */
   demoDir?: string;
 }
@@ -200,6 +203,7 @@ export async function tellStory(o: StoryOptions): Promise<Story> {
         .join('\n')}\n`,
     );
 
+    o.say(`Demo folder: ${shownPath(demoDir)} (the store, the partners' directories, the demo's mappings; the gateway's JSON log is gateway.log there)\n`);
     const unexpected: string[] = [];
     const facts: StoryFacts = { lateAcks: [], overdueRaised: [], rejectedSets: [], cancelledAtWarehouse: [] };
     const story: Story = { demoDir, logFile, mappingsDir, partnerRoot, envFile, clock, emulator, emulatorUrl, prepared, store, log, env, simulators, scenario, unexpected, facts, close };
@@ -228,8 +232,7 @@ export async function tellStory(o: StoryOptions): Promise<Story> {
     // ------------------------------------------------------------ 1. Amazon's orders in
     const mfn = (seller: string) => emulator.orders(seller).filter((x) => x.fulfilledBy === 'MERCHANT');
     const sellers = [...new Set(emulator.orders().map((x) => x.seller))];
-    const first = await cycle(AT.firstCycle);
-    void first;
+    await cycle(AT.firstCycle);
     const counted = sellers.map((s) => `${mfn(s).filter((x) => x.status === 'UNSHIPPED').length} for ${s}`);
     const cancelledBefore = sellers.flatMap((s) => mfn(s).filter((x) => x.status === 'CANCELLED').map((x) => `${s} ${x.orderId}`));
     const held = await open('unmapped-sku');

@@ -17,6 +17,12 @@ export const DESIGNED_EXCEPTIONS: Partial<Record<ExceptionKind, string>> = {
   'ack-rejected': 'designed: Reno refuses the set of the order the scenario names (rejectOrders); retry sends it again',
 };
 
+/** A path as one types it from here: relative below the working folder, else absolute. */
+export function shownPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? p : r;
+}
+
 export interface Summary {
   text: string;
   /** Designed outcomes that did not happen, and outcomes nobody designed. */
@@ -29,11 +35,7 @@ export async function summarize(story: Story, loaded: LoadedConfig, elapsedMs: n
   const { store, emulator, facts, scenario } = story;
   const unexpected: string[] = [];
   const lines: string[] = [];
-  // Paths as typed from here: relative below the working folder, else absolute.
-  const rel = (p: string) => {
-    const r = relative(process.cwd(), p);
-    return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? p : r;
-  };
+  const rel = shownPath;
   const prefix = `DOCKGATE_DATA_DIR=${rel(story.demoDir)} npx dockgate${loaded.file ? ` -c ${rel(loaded.file)}` : ''}`;
   const say = (s: string) => lines.push(s);
   const sellers = [...new Set(emulator.orders().map((x) => x.seller))];
