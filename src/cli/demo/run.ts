@@ -8,7 +8,8 @@ import type { LoadedConfig } from '../../config/config.ts';
 import { requireDataDir } from '../user-paths.ts';
 import { loadScenario } from './scenario-file.ts';
 import { STEPS, tellStory, type Progress } from './story.ts';
-import { shownPath, summarize } from './summary.ts';
+import { shownPath } from './paths.ts';
+import { summarize } from './summary.ts';
 
 export interface DemoOptions {
   once: boolean;

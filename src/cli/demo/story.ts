@@ -34,7 +34,7 @@ import { WarehouseSimulator, type StepReport } from '../../sandbox/warehouse/ind
 import type { ExceptionRecord, GatewayStore } from '../../store/work.ts';
 import type { ScenarioT } from './scenario-file.ts';
 import { StoryClock } from './story-clock.ts';
-import { shownPath } from './summary.ts';
+import { shownPath } from './paths.ts';
 
 const MAPPINGS = fileURLToPath(new URL('../../../mappings/', import.meta.url));
 

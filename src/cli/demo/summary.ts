@@ -3,10 +3,10 @@
  * (not from the progress lines), each outcome with the command that shows it closer, and the
  * check that every outcome the story was designed to have happened — and nothing else.
  */
-import { isAbsolute, relative } from 'node:path';
 import type { LoadedConfig } from '../../config/config.ts';
 import { listMessages } from '../../gateway/messages.ts';
 import type { ExceptionKind, ExceptionRecord } from '../../store/work.ts';
+import { shownPath } from './paths.ts';
 import { lateAcknowledgements, type Story } from './story.ts';
 
 /** The exceptions the story raises on purpose, and why: the summary says so, and they do not fail the demo. */
@@ -16,12 +16,6 @@ export const DESIGNED_EXCEPTIONS: Partial<Record<ExceptionKind, string>> = {
   'ack-overdue': "designed: Reno answers 997s after its 60-minute window (scenario ackDelayMinutes); cleared when the 997 came",
   'ack-rejected': 'designed: Reno refuses the set of the order the scenario names (rejectOrders); retry sends it again',
 };
-
-/** A path as one types it from here: relative below the working folder, else absolute. */
-export function shownPath(p: string): string {
-  const r = relative(process.cwd(), p);
-  return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? p : r;
-}
 
 export interface Summary {
   text: string;
