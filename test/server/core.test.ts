@@ -6,8 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { z } from 'zod';
 import { ApiError, CURSORS, defineRoute, type RouteModule } from '../../src/server/api.ts';
+import { startHttpServer } from '../../src/server/listen.ts';
 import { healthModule } from '../../src/server/routes/health.ts';
 import { startHarness, type Harness } from '../flows/harness.ts';
 import { startApi, validateDocument, type Api } from './api-harness.ts';
@@ -303,6 +306,28 @@ describe('the API core', () => {
     const r = await api.request('GET', '/', { token: null });
     assert.equal(r.status, 302);
     assert.equal(r.headers.get('location'), '/dashboard/');
+  });
+
+  it('startHttpServer: logs one listening line with the URL, warns how to make a token when none is configured, and closes with a keep-alive client connected', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const log = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); cb(); } }));
+    const server = await startHttpServer(api.deps, { host: '127.0.0.1', port: 0, tokens: [], log });
+    try {
+      const listening = lines.filter((l) => l.event === 'listening');
+      assert.equal(listening.length, 1);
+      assert.match(String(listening[0].url), /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      assert.equal(listening[0].url, server.url);
+      const warn = lines.find((l) => l.event === 'no-api-tokens');
+      assert.ok(warn);
+      assert.match(String(warn.msg), /dockgate api token .*DOCKGATE_API_TOKEN/);
+      const r = await fetch(`${server.url}api/v1/whoami`, { headers: { authorization: `Bearer ${api.rw}`, connection: 'keep-alive' } });
+      assert.equal(r.status, 401);
+      await r.text();
+    } finally {
+      // The fetch's keep-alive connection is idle now: close does not wait for it.
+      await server.close();
+    }
+    assert.ok(lines.some((l) => l.event === 'http-closed'));
   });
 
   it('answers 401 to everything under /api/v1 when no token is configured', async () => {
