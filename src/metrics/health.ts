@@ -123,7 +123,7 @@ async function orderMetrics(ctx: GatewayContext, since: string, at: string): Pro
     return axesCache.get(id)!;
   };
   const latencies: number[] = [];
-  /** Acknowledgements due in the window, by the message (set, else file) they are for: in time or not. */
+  /** Acknowledgements received in the window or missed in it, by the message (set, else file) they are for: in time or not. */
   const dueInWindow = new Map<number, boolean>();
   for (const o of recent) {
     const revisions = await orders.revisions(o.seller, o.orderId);
@@ -139,9 +139,12 @@ async function orderMetrics(ctx: GatewayContext, since: string, at: string): Pro
       const id = r.setMessageId ?? r.fileMessageId;
       if (dueInWindow.has(id)) continue;
       const a = await axesOf(id);
-      if (!a?.ackDueAt || a.ackDueAt < since || a.ackDueAt > at) continue;
-      if (a.acknowledgedAt) dueInWindow.set(id, a.acknowledgedAt <= a.ackDueAt);
-      else if (a.acknowledgement === 'awaiting' || a.acknowledgement === 'overdue') dueInWindow.set(id, false);
+      // A set's acknowledgement is settled on the set; its due time is the file's (or the set's own, when it has one).
+      const dueAt = a?.ackDueAt ?? (await axesOf(r.fileMessageId))?.ackDueAt;
+      if (!a || !dueAt) continue;
+      // Counted when it came in the window (in time or late), or when its due time passed in the window without it.
+      if (a.acknowledgedAt && a.acknowledgedAt >= since && a.acknowledgedAt <= at) dueInWindow.set(id, a.acknowledgedAt <= dueAt);
+      else if (!a.acknowledgedAt && dueAt >= since && dueAt <= at) dueInWindow.set(id, false);
     }
   }
   // Groups and interchanges still awaiting past due in the window are misses too (their sets may be absent above).
