@@ -34,7 +34,12 @@ const opened: Array<{ name: string; problems: PageProblems }> = [];
 
 before(async () => {
   if (skip) return;
-  [gateway, browser] = await Promise.all([startGateway(), launchBrowser()]);
+  const [g, b] = await Promise.allSettled([startGateway(), launchBrowser()]);
+  // Whichever started is kept, so that after() stops it when the other failed.
+  if (g.status === 'fulfilled') gateway = g.value;
+  if (b.status === 'fulfilled') browser = b.value;
+  if (g.status === 'rejected') throw g.reason;
+  if (b.status === 'rejected') throw b.reason;
 });
 
 after(async () => {
@@ -66,7 +71,7 @@ async function screenshots(page: Page, name: string): Promise<void> {
   for (const viewport of ['laptop', 'tablet'] as const) {
     await page.setViewportSize(viewport === 'laptop' ? { width: 1366, height: 768 } : { width: 768, height: 1024 });
     // A resize reflows (charts follow their box): wait for the layout to settle at the new width.
-    await page.waitForFunction((w) => document.documentElement.clientWidth === w, viewport === 'laptop' ? 1366 : 768);
+    await page.waitForFunction((w) => window.innerWidth === w, viewport === 'laptop' ? 1366 : 768);
     assert.equal(await horizontalOverflow(page), 0, `${name} scrolls sideways at ${viewport} size`);
     await screenshot(page, name, viewport);
   }

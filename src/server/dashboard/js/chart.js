@@ -7,6 +7,7 @@ import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { formatMetric, formatTime } from './dom.js';
 
 const HEIGHT = 96;
+const MIN_SPAN_S = 600;
 
 /** Axis times as the rest of the page shows them: UTC, hours and minutes (the day when it changes is in the aria label). */
 const clock = (seconds) => new Date(seconds * 1000).toISOString().slice(11, 16);
@@ -53,6 +54,9 @@ export class MetricChart {
       this.empty.textContent = series.length ? '' : 'No samples yet: the gateway samples every checks cycle.';
       this.empty.hidden = series.length > 0;
     }
+    // Nothing to draw: no empty frame either, until the first sample comes.
+    this.box.hidden = series.length === 0 && !this.plot;
+    if (this.box.hidden) return;
     const data = columns(series, threshold);
     if (this.plot) {
       this.plot.setData(data);
@@ -68,7 +72,8 @@ export class MetricChart {
         height: HEIGHT,
         legend: { show: false },
         cursor: { show: true, points: { show: false }, drag: { x: false, y: false } },
-        scales: { x: { time: true } },
+        // A few samples close together still get a readable time axis: at least ten minutes wide.
+        scales: { x: { time: true, range: (_u, min, max) => (max - min < MIN_SPAN_S ? [max - MIN_SPAN_S, max + 1] : [min, max]) } },
         axes: [
           { size: 22, font: '10px system-ui, sans-serif', stroke: '#4a5866', grid: { stroke: '#e3e8ee' }, ticks: { show: false }, values: (_u, splits) => splits.map(clock) },
           { size: 56, font: '10px system-ui, sans-serif', stroke: '#4a5866', grid: { stroke: '#e3e8ee' }, ticks: { show: false }, values: (_u, splits) => splits.map(tick) },

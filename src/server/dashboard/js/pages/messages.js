@@ -2,7 +2,7 @@
  * The message log: every file in or out with its flow, partner, seller, status axes and the
  * orders it carried; filters in the hash; each row opens the message view.
  */
-import { fill, h, timeEl } from '../dom.js';
+import { fill, h, ORDER_ID, timeEl } from '../dom.js';
 import { enumOf, filterForm, sellerAndPartnerIds } from '../filters.js';
 import { messageHref, navigate, orderHref } from '../route.js';
 
@@ -24,7 +24,8 @@ export function orderLinks(orderIds, seller) {
   return h(
     'span',
     { class: 'order-links' },
-    shown.map((o, i) => [i ? ', ' : '', seller ? h('a', { href: orderHref(seller, o) }, o) : h('code', {}, o)]),
+    // Only Amazon order ids link to the order view (a rejected set is listed by its control number).
+    shown.map((o, i) => [i ? ', ' : '', seller && ORDER_ID.test(o) ? h('a', { href: orderHref(seller, o) }, o) : h('code', {}, o)]),
     orderIds.length > shown.length ? ` +${orderIds.length - shown.length} more` : '',
   );
 }

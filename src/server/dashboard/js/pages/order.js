@@ -7,14 +7,14 @@ import { dl, fill, formatDuration, h, timeEl } from '../dom.js';
 import { exceptionHref, messageHref } from '../route.js';
 
 const STAGE_TEXT = {
-  amazon: '🛒 Amazon',
+  amazon: '◆ Amazon',
   sent: '↑ sent',
   delivered: '⇥ delivered',
   acknowledged: '✓ acknowledged',
   rejected: '✖ rejected',
-  shipped: '📦 shipped',
+  shipped: '▣ shipped',
   confirmed: '✓ confirmed at Amazon',
-  held: '⏸ held',
+  held: '‖ held',
   cancelled: '✖ cancelled',
   exception: '⚠ exception',
 };
@@ -52,7 +52,7 @@ export async function render(root, route, app) {
     root,
     h('p', { class: 'crumbs' }, h('a', { href: `#/messages?orderId=${encodeURIComponent(orderId)}` }, 'Messages of this order'), ' › ', orderId),
     h('div', { class: 'page-head' }, h('h1', {}, 'Order ', h('code', {}, o.orderId)), h('p', { class: 'muted' }, `${o.seller} → ${o.partner ?? 'no partner'}`)),
-    h('p', { class: 'flags' }, flag(o.sent, 'sent', 'not sent'), ' ', flag(o.acknowledged, 'acknowledged', 'not acknowledged'), ' ', flag(o.shipped, 'shipped', 'not shipped'), ' ', flag(o.confirmed, 'confirmed', 'not confirmed'), o.held ? [' ', h('span', { class: 'badge status-critical' }, '⏸ held')] : null),
+    h('p', { class: 'flags' }, flag(o.sent, 'sent', 'not sent'), ' ', flag(o.acknowledged, 'acknowledged', 'not acknowledged'), ' ', flag(o.shipped, 'shipped', 'not shipped'), ' ', flag(o.confirmed, 'confirmed', 'not confirmed'), o.held ? [' ', h('span', { class: 'badge status-critical' }, '‖ held')] : null),
     dl([
       ['State', h('span', { class: 'badge' }, o.state)],
       ['Amazon status', o.amazonStatus],
