@@ -20,7 +20,8 @@ export function registerSandboxCommand(program: Command): void {
   sandbox
     .command('amazon')
     .description('run the local SP-API emulator (LWA tokens, orders, confirmations, listings, FBA inventory and inbound, labels, reports) until stopped')
-    .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', portNumber('--port', true), 8910)
+    .option('--port <n>', 'port (0: any free port)', portNumber('--port', true), 8910)
+    .option('--host <h>', 'address to listen on (0.0.0.0 inside a container; the emulator has no authentication worth the name: keep it off shared networks)', '127.0.0.1')
     .option('--seed <file>', 'sellers, orders, listings, inventory, inbound plans and reports (YAML or JSON)', DEFAULT_SEED)
     .option('--time-scale <x>', "run Amazon's rate limits this many times faster", positive('--time-scale', 'times faster'), 1)
     .option('--throttle-share <p>', 'answer this share of requests 429 QuotaExceeded', share('--throttle-share'))
@@ -29,7 +30,7 @@ export function registerSandboxCommand(program: Command): void {
     .option('--hang-share <p>', 'never answer this share of requests', share('--hang-share'))
     .option('--latency-ms <ms>', 'added latency per request', decimalNumber('--latency-ms', { min: 0, max: 3_600_000, unit: 'milliseconds' }))
     .option('--token-lifetime <s>', 'access tokens expire after this many (emulated) seconds', positive('--token-lifetime', 'seconds'))
-    .action(async (o: { port: number; seed: string; timeScale: number; throttleShare?: number; errorShare?: number; dropShare?: number; hangShare?: number; latencyMs?: number; tokenLifetime?: number }) => {
+    .action(async (o: { port: number; host: string; seed: string; timeScale: number; throttleShare?: number; errorShare?: number; dropShare?: number; hangShare?: number; latencyMs?: number; tokenLifetime?: number }) => {
       // The sandboxes load when they run, not with every command.
       const [{ AmazonEmulator }, { loadSeed }] = await Promise.all([import('../sandbox/amazon/emulator.ts'), import('../sandbox/amazon/state.ts')]);
       let seed;
@@ -46,15 +47,15 @@ export function registerSandboxCommand(program: Command): void {
       });
       let bound: number;
       try {
-        bound = await emulator.start(o.port);
+        bound = await emulator.start(o.port, o.host);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new UsageError(`port ${o.port} on 127.0.0.1 is in use by another program: choose another with --port (0: any free port)`);
-        if (code === 'EACCES') throw new UsageError(`port ${o.port} on 127.0.0.1 needs privileges this user does not have: choose a port above 1023 with --port`);
+        if (code === 'EADDRINUSE') throw new UsageError(`port ${o.port} on ${o.host} is in use by another program: choose another with --port (0: any free port)`);
+        if (code === 'EACCES') throw new UsageError(`port ${o.port} on ${o.host} needs privileges this user does not have: choose a port above 1023 with --port`);
         throw e;
       }
       process.stdout.write(
-        `${JSON.stringify({ msg: 'SP-API emulator listening', url: `http://127.0.0.1:${bound}`, port: bound, timeScale: o.timeScale, sellers: seed.sellers.map((s) => s.id) })}\n`,
+        `${JSON.stringify({ msg: 'SP-API emulator listening', url: `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${bound}`, port: bound, timeScale: o.timeScale, sellers: seed.sellers.map((s) => s.id) })}\n`,
       );
       await new Promise<void>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());

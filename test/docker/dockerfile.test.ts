@@ -6,7 +6,7 @@
  * takes its node_modules, every path COPY'd exists and is not excluded from the build context, and
  * nothing under src/ imports a dev dependency (the image has none). Last the image's file tree is
  * assembled from the COPY instructions and run for real with the image's ENV: compose's three
- * services (the emulator behind its relay, the warehouse, the gateway with its contract flags), the
+ * services (the emulator on every interface, the warehouse, the gateway with its contract flags), the
  * HEALTHCHECK command itself against the gateway, SIGTERM -> exit 0. Every wait is for a state (a
  * line on stdout, an exit), never for a duration.
  */
@@ -450,17 +450,17 @@ test('compose.yaml: the gateway with the emulator and the warehouse simulator, o
     for (const flag of words.filter((w) => w.startsWith('--'))) assert.ok(flags.has(flag), `${name}: ${flag} is a flag of dockgate ${path.join(' ')}`);
   }
 
-  // The emulator: bound to 127.0.0.1 by the CLI, relayed on every interface at the port the gateway uses.
+  // The emulator: on every interface of its container, at the port the gateway uses.
   const amazonArgv = serviceArgv(amazon);
-  assert.deepEqual(amazonArgv.slice(0, 2), ['node', 'docker/expose-port.mjs']);
-  const relayPort = flagValue(amazonArgv, '--listen')!;
-  assert.equal(flagValue(amazonArgv.slice(amazonArgv.indexOf('--') + 1), '--port'), flagValue(amazonArgv, '--to'), 'the relay leads to the port the emulator listens on');
-  assert.deepEqual(amazon.ports, [`127.0.0.1:${relayPort}:${relayPort}`]);
+  assert.deepEqual(amazonArgv.slice(0, 4), ['node', 'bin/dockgate.js', 'sandbox', 'amazon']);
+  assert.equal(flagValue(amazonArgv, '--host'), '0.0.0.0', 'reachable from the other containers');
+  const amazonPort = flagValue(amazonArgv, '--port')!;
+  assert.deepEqual(amazon.ports, [`127.0.0.1:${amazonPort}:${amazonPort}`]);
 
   // The gateway: `dockgate start` with the contract flags, against the emulator and the shared partner root.
   const gatewayArgv = serviceArgv(gateway);
   assert.deepEqual(gatewayArgv.slice(0, 3), ['node', 'bin/dockgate.js', 'start']);
-  assert.equal(flagValue(gatewayArgv, '--amazon-endpoint'), `http://amazon:${relayPort}`);
+  assert.equal(flagValue(gatewayArgv, '--amazon-endpoint'), `http://amazon:${amazonPort}`);
   assert.equal(flagValue(gatewayArgv, '--amazon-time-scale'), flagValue(amazonArgv, '--time-scale'), "the adapter's quota runs as fast as the emulator's");
   const partnerRoot = flagValue(gatewayArgv, '--partner-root')!;
   assert.equal(flagValue(serviceArgv(warehouse), '--root'), partnerRoot, "the warehouse plays the gateway's partner root");
@@ -493,7 +493,7 @@ const started: ChildProcess[] = [];
 
 function run(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Running {
   const [command, ...args] = argv;
-  // Its own process group: a relay and the command under it are stopped together (kill(-pid)).
+  // Its own process group: the command and anything under it are stopped together (kill(-pid)).
   const child = spawn(command === 'node' ? process.execPath : command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   started.push(child);
   let out = '';
@@ -584,7 +584,7 @@ const outsideAddress = Object.values(networkInterfaces())
   .flat()
   .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
-test("the image's file tree runs: compose's emulator behind its relay, the warehouse, the gateway on the image's ENV, its HEALTHCHECK, SIGTERM -> exit 0", { timeout: 120_000 }, async (t) => {
+test("the image's file tree runs: compose's emulator on every interface, the warehouse, the gateway on the image's ENV, its HEALTHCHECK, SIGTERM -> exit 0", { timeout: 120_000 }, async (t) => {
   const image = assembleImage();
   // A test that times out is abandoned without its finally: the processes must not outlive it.
   const killAll = () => {
@@ -608,20 +608,19 @@ test("the image's file tree runs: compose's emulator behind its relay, the wareh
     const cycle = runToEnd([...warehouseArgv, '--once'], { cwd: image.workdir, env: image.env });
 
     // compose's amazon service, its ports moved to free ones.
-    const [relayPort, emulatorPort] = [await closedPort(), await closedPort()];
-    const amazonArgv = serviceArgv(amazon).map((w, i, all) => (all[i - 1] === '--listen' ? String(relayPort) : all[i - 1] === '--to' || all[i - 1] === '--port' ? String(emulatorPort) : w));
+    const amazonPort = await closedPort();
+    const amazonArgv = serviceArgv(amazon).map((w, i, all) => (all[i - 1] === '--port' ? String(amazonPort) : w));
     const emulator = run(amazonArgv, { cwd: image.workdir, env: image.env });
-    await emulator.line((j) => j.msg === 'relay listening', 'the relay listens');
     await emulator.line((j) => j.msg === 'SP-API emulator listening', 'the emulator listens');
-    const amazonCheck = amazon.healthcheck!.test.slice(1).map((w) => w.replace(/:\d+\//, `:${relayPort}/`));
+    const amazonCheck = amazon.healthcheck!.test.slice(1).map((w) => w.replace(/:\d+\//, `:${amazonPort}/`));
     const healthy = await runToEnd(amazonCheck, { cwd: image.workdir, env: image.env });
     assert.equal(healthy.code, 0, `the amazon service's healthcheck: ${healthy.err}`);
     if (outsideAddress) {
-      const calls = await fetch(`http://${outsideAddress}:${relayPort}/emulator/calls`);
-      assert.equal(calls.status, 200, 'the emulator is reachable from outside 127.0.0.1 through the relay');
+      const calls = await fetch(`http://${outsideAddress}:${amazonPort}/emulator/calls`);
+      assert.equal(calls.status, 200, 'the emulator is reachable from outside 127.0.0.1 (--host 0.0.0.0)');
     }
     // An order taken now, inside the gateway's first look-back.
-    const placed = await fetch(`http://127.0.0.1:${relayPort}/emulator/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seller: 'acme', generate: { count: 1, sku: 'TSHIRT-RED-M' } }) });
+    const placed = await fetch(`http://127.0.0.1:${amazonPort}/emulator/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seller: 'acme', generate: { count: 1, sku: 'TSHIRT-RED-M' } }) });
     assert.equal(placed.status, 201, await placed.text());
 
     const versionRun = await version;
@@ -633,7 +632,7 @@ test("the image's file tree runs: compose's emulator behind its relay, the wareh
     assert.equal((await runToEnd(warehouseCheck, { cwd: image.workdir, env: image.env })).code, 0, "the warehouse service's healthcheck");
 
     // compose's gateway service: the image's ENV (a free port instead of 8740), compose's environment, its command.
-    const gatewayArgv = serviceArgv(gateway).map((w, i, all) => (all[i - 1] === '--amazon-endpoint' ? `http://127.0.0.1:${relayPort}` : w === partnerRoot ? image.at(partnerRoot) : w));
+    const gatewayArgv = serviceArgv(gateway).map((w, i, all) => (all[i - 1] === '--amazon-endpoint' ? `http://127.0.0.1:${amazonPort}` : w === partnerRoot ? image.at(partnerRoot) : w));
     const composeEnv = Object.fromEntries(Object.entries(gateway.environment!).map(([k, v]) => [k, v.replace(/^\$\{\w+:-(.*)\}$/, '$1')]));
     const env = { ...image.env, ...composeEnv, DOCKGATE_HTTP_PORT: '0', DOCKGATE_LOG_LEVEL: 'info' };
     const gw = run(gatewayArgv, { cwd: image.workdir, env });
@@ -657,7 +656,7 @@ test("the image's file tree runs: compose's emulator behind its relay, the wareh
     gw.child.kill('SIGTERM');
     assert.deepEqual(await gw.exit, { code: 0, signal: null }, `the gateway stops on SIGTERM with exit 0\n${gw.err()}`);
     emulator.child.kill('SIGTERM');
-    assert.deepEqual(await emulator.exit, { code: 0, signal: null }, `the relay passes SIGTERM to the emulator and exits with its code\n${emulator.err()}`);
+    assert.deepEqual(await emulator.exit, { code: 0, signal: null }, `the emulator stops on SIGTERM with exit 0\n${emulator.err()}`);
   } finally {
     killAll();
     rmSync(image.rootDir, { recursive: true, force: true });
