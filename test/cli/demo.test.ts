@@ -32,7 +32,8 @@ function started(args: string[], env: Record<string, string>) {
 let once: { code: number | null; out: string; err: string };
 let live: ReturnType<typeof started>;
 
-before(async () => {
+// The timeouts only turn a hung demo into a failure instead of a stuck CI job; nothing waits on them.
+before({ timeout: 240_000 }, async () => {
   live = started(['demo', '--http-port', '0'], { DOCKGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockgate-demo-live-')) });
   const r = started(['demo', '--once'], { DOCKGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockgate-demo-')) });
   once = { code: await r.exited, out: r.out, err: r.err };
@@ -101,7 +102,7 @@ test('the commands the summary prints work: messages show the 940 with its 997, 
   assert.match(exception.out, /fix: \S+mappings\/tables\/acme-skus\.yaml at items/);
 });
 
-test('demo without --once: the dashboard URL (token in the fragment) answers /healthz and the API with that token; Ctrl-C (SIGINT) exits 0', async () => {
+test('demo without --once: the dashboard URL (token in the fragment) answers /healthz and the API with that token; Ctrl-C (SIGINT) exits 0', { timeout: 240_000 }, async () => {
   const { child, exited } = live;
   try {
     const url = await new Promise<string>((resolveUrl, reject) => {
