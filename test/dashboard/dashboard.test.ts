@@ -129,6 +129,18 @@ test('overview: the health metrics show figures with status words and thresholds
     },
     { everyMs: 2000 },
   );
+  // A refresh updates the cards in place: the same card and chart canvas, new figures (no flicker, focus kept).
+  const before = await page.evaluate(() => {
+    const card = document.querySelector<HTMLElement & { dashboardMark?: boolean }>('article[data-metric="exception-backlog"]')!;
+    card.dashboardMark = true;
+    return document.querySelector<HTMLElement>('.updated')!.dataset.refreshes;
+  });
+  const refresh = page.locator('button[data-action="refresh"]');
+  await refresh.focus();
+  await page.keyboard.press('Enter');
+  await until('a refresh', async () => (await page.locator('.updated').getAttribute('data-refreshes')) !== before);
+  assert.equal(await page.evaluate(() => (document.querySelector('article[data-metric="exception-backlog"]') as HTMLElement & { dashboardMark?: boolean }).dashboardMark), true, 'the card was updated, not rebuilt');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-action')), 'refresh', 'the focus stayed');
   // The flows with "run now" for a read-write token; its outcome is read out.
   const run = page.locator('tr[data-task="checks"] button');
   await run.waitFor();

@@ -116,7 +116,7 @@ export async function startGateway(options: { orders?: number } = {}): Promise<R
   });
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
 
-  const simulator = () => new WarehouseSimulator({ mappings: loadMappings(mappingsDir).mappings, partner: 'reno-wms', root: partnerRoot, shipAfterSeconds: 0, inventoryEverySeconds: 5, seed: 11 });
+  const simulator = () => new WarehouseSimulator({ mappings: loadMappings(mappingsDir).mappings, partner: 'reno-wms', root: partnerRoot, shipAfterSeconds: 0, inventoryEverySeconds: 60, seed: 11 });
   const warehouseOrders = new Set<string>();
   const warehouseProblems: string[] = [];
   // The warehouse works on its own, as a 3PL does: a cycle, then the next one shortly after.

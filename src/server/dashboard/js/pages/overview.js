@@ -100,11 +100,18 @@ export async function render(root, _route, app) {
   const flowsNote = h('p', { class: 'muted' });
   const errors = h('div', {});
   const byName = new Map();
+  let refreshes = 0;
   const flowRows = new Map();
 
   fill(
     root,
-    h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), updated),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', {}, 'Overview'),
+      updated,
+      h('button', { type: 'button', class: 'small link-button', 'data-action': 'refresh', onclick: () => refresh().catch((e) => fill(errors, app.errorBox(e))) }, 'Refresh now'),
+    ),
     errors,
     h('section', { 'aria-labelledby': 'health-title' }, h('h2', { id: 'health-title' }, 'Health'), cards),
     h(
@@ -243,6 +250,8 @@ export async function render(root, _route, app) {
       errors,
       problems.map(([what, e]) => h('p', { class: 'error', role: 'alert' }, `${what}: ${e instanceof ApiFailure ? e.message : String(e?.message ?? e)}`)),
     );
+    refreshes++;
+    updated.dataset.refreshes = String(refreshes);
     updated.textContent = `Updated ${new Date().toISOString().slice(11, 19)} UTC · refreshes every 15 s`;
     root.dataset.loaded = 'true';
   }
