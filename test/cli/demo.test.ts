@@ -33,11 +33,11 @@ let once: { code: number | null; out: string; err: string };
 let live: ReturnType<typeof started>;
 
 // The timeouts only turn a hung demo into a failure instead of a stuck CI job; nothing waits on them.
-before({ timeout: 240_000 }, async () => {
+before(async () => {
   live = started(['demo', '--http-port', '0'], { DOCKGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockgate-demo-live-')) });
   const r = started(['demo', '--once'], { DOCKGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockgate-demo-')) });
   once = { code: await r.exited, out: r.out, err: r.err };
-});
+}, { timeout: 240_000 });
 
 // A failure before the live test's own Ctrl-C must not leave the demo running.
 after(() => {
