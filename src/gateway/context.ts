@@ -173,8 +173,10 @@ export function buildGatewayContext(config: GatewayConfig, options: ContextOptio
       pending = (async () => {
         const file = mappings.partners.get(partner);
         if (!file) throw new TransportError(`partner ${partner}: no partner file with this id in ${config.mappingsDir}`, 'not-found');
-        const t = transportFor(config, config.mappingsDir, file, env);
+        let t: Transport;
         try {
+          // A transport that cannot even be made (its key file missing) is a failed connection too.
+          t = transportFor(config, config.mappingsDir, file, env);
           await t.connect();
         } catch (e) {
           metrics.transportConnection(partner, false);
