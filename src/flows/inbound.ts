@@ -693,8 +693,19 @@ export async function reprocessRefs(ctx: GatewayContext, x: ExceptionRecord): Pr
   return lines.length ? lines.join('\n') : `exception ${x.id} lists no received file`;
 }
 
+/**
+ * For kinds raised by orders as well as by received files (unmapped-sku, mapping-problem): the
+ * files among the refs are reprocessed, and nothing is said when there are none (the orders'
+ * own retry speaks for those).
+ */
+async function reprocessHeldFiles(ctx: GatewayContext, x: ExceptionRecord): Promise<string> {
+  return x.refs.some((r) => fileOfRef(r) !== null) ? reprocessRefs(ctx, x) : '';
+}
+
 export const retries: ExceptionRetries = {
   'file-failed': reprocessRefs,
   'unknown-document': reprocessRefs,
   'partner-data-rejected': reprocessRefs,
+  'unmapped-sku': reprocessHeldFiles,
+  'mapping-problem': reprocessHeldFiles,
 };

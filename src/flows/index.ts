@@ -30,7 +30,8 @@ export function mergeRetries(...all: ExceptionRetries[]): ExceptionRetries {
   for (const retries of all) {
     for (const [kind, retry] of Object.entries(retries) as Array<[ExceptionKind, ExceptionRetry]>) {
       const earlier = merged[kind];
-      merged[kind] = earlier ? async (ctx, x) => `${await earlier(ctx, x)}; ${await retry(ctx, x)}` : retry;
+      // A retry with nothing to say for this exception (none of its refs are its kind of work) returns ''.
+      merged[kind] = earlier ? async (ctx, x) => [await earlier(ctx, x), await retry(ctx, x)].filter((line) => line !== '').join('; ') : retry;
     }
   }
   return merged;

@@ -25,6 +25,7 @@ import type { PartnerFile } from '../mapping/schema.ts';
 import type { InboundDocument } from '../mapping/translate.ts';
 import type { InventorySnapshot } from '../model/index.ts';
 import type { ExceptionRecord, JobRecord, OrderRecord, OrderState, RaiseException, SkuChannel, Work } from '../store/work.ts';
+import { fileRef } from './inbound.ts';
 import { nowIso, PermanentError, type DocumentRoute, type ExceptionRetries, type FlowRunSummary, type GatewayContext, type JobHandlers, type ReceivedFile } from './context.ts';
 
 const FLOW = 'inventory';
@@ -276,7 +277,7 @@ function mappingException(ctx: GatewayContext, file: ReceivedFile, doc: InboundD
   const context = { file: fileContext(file), where, details: { document: 'inventory', fileMessageId: file.messageId } };
   if (e.code === 'unknown-item' || e.code === 'unknown-sku') {
     const tables = (partner?.sellers ?? []).map((s) => ctx.mappings.sellers.get(s)).filter((s) => s !== undefined).map((s) => skuIndex(ctx.mappings, s.id).file);
-    return { kind: 'unmapped-sku', severity: 'error', partner: file.partner, key: e.value, message: e.message, context: { ...context, mappingFile: e.file ?? tables.join(', '), mappingKey: 'items' }, ref: file.name, now };
+    return { kind: 'unmapped-sku', severity: 'error', partner: file.partner, key: e.value, message: e.message, context: { ...context, mappingFile: e.file ?? tables.join(', '), mappingKey: 'items' }, ref: fileRef(file.messageId), now };
   }
   const isState = e.code === 'unknown-stock-state';
   return {
@@ -286,7 +287,7 @@ function mappingException(ctx: GatewayContext, file: ReceivedFile, doc: InboundD
     key: `${e.code}:${e.value}`,
     message: e.message,
     context: { ...context, ...(e.file && { mappingFile: e.file }), mappingKey: isState ? 'stockStates' : (e.field ?? e.code) },
-    ref: file.name,
+    ref: fileRef(file.messageId),
     now,
   };
 }
@@ -315,7 +316,7 @@ export const inventoryRoute: DocumentRoute = {
         key: `${file.name}#${index}`,
         message: `inventory document ${doc.where} of ${file.name} rejected: ${reason}`,
         context: { file: fileContext(file), where: doc.where, details: { problems: doc.problems } },
-        ref: file.name,
+        ref: fileRef(file.messageId),
         now,
       });
       log.warn({ problems: doc.problems.length }, 'inventory document rejected');
@@ -337,7 +338,7 @@ export const inventoryRoute: DocumentRoute = {
     }
     if (snapshot.scope === 'change' && !last) {
       const message = `a change report from ${file.partner} for ${seller} (as of ${asOf}) came before any full count: there is nothing to add it to; it waits for the warehouse's next full snapshot`;
-      await ctx.store.work.exceptions.raise({ kind: 'partner-data-rejected', severity: 'warning', seller, partner: file.partner, key: CHANGE_WITHOUT_COUNT, message, context: { file: fileContext(file), where: doc.where }, ref: file.name, now });
+      await ctx.store.work.exceptions.raise({ kind: 'partner-data-rejected', severity: 'warning', seller, partner: file.partner, key: CHANGE_WITHOUT_COUNT, message, context: { file: fileContext(file), where: doc.where }, ref: fileRef(file.messageId), now });
       slog.warn('inventory change report held: no full count to apply it to');
       return { state: 'held', reason: message };
     }

@@ -362,6 +362,38 @@ test('held documents: an unknown item is an unmapped-sku exception, an unknown s
   }
 });
 
+test('held inventory documents are taken again by their exceptions\' retry once the mappings are fixed: the snapshot applies and both exceptions resolve', async () => {
+  const h = await startHarness();
+  const dir = mkdtempSync(join(tmpdir(), 'dockgate-inventory-fix-'));
+  try {
+    const { file } = await receive(h, 'reno-wms', edi({ replace: [['LIN*6*VN*LANT-LED-01~', 'LIN*6*VN*LANT-LED-99~'], ['QTY*QH*3~', 'QTY*Q9*3~']] }));
+    const sku = (await h.store.work.exceptions.find('unmapped-sku', 'LANT-LED-99', null, 'reno-wms'))!;
+    const state = (await h.store.work.exceptions.find('mapping-problem', 'unknown-stock-state:Q9', null, 'reno-wms'))!;
+    assert.deepEqual(sku.refs, [`file:${file.messageId}`], 'the held file is named as the retries read it');
+    assert.deepEqual(state.refs, [`file:${file.messageId}`]);
+    // The fix: the item in northwind's table, the state among Reno's not-sellable ones.
+    cpSync(MAPPINGS, dir, { recursive: true });
+    const table = join(dir, 'tables/northwind-skus.yaml');
+    writeFileSync(table, `${readFileSync(table, 'utf8').trimEnd()}\n  - { sellerSku: NW-LANTERN-99, warehouseItem: LANT-LED-99 }\n`);
+    const partner = join(dir, 'partners/reno-wms.yaml');
+    writeFileSync(partner, readFileSync(partner, 'utf8').replace('notSellable: ["17", "QH", "74", "20"]', 'notSellable: ["17", "QH", "74", "20", "Q9"]'));
+    const { loadMappings } = await import('../../src/mapping/load.ts');
+    const fixed = loadMappings(dir);
+    assert.deepEqual(fixed.problems, []);
+    h.ctx.mappings = fixed.mappings;
+    const { exceptionRetries } = await import('../../src/flows/index.ts');
+    const outcome = await exceptionRetries['unmapped-sku']!(h.ctx, sku);
+    assert.match(outcome, new RegExp(`message ${file.messageId}\\): processed`), outcome);
+    assert.equal((await h.store.work.exceptions.get(sku.id))?.state, 'resolved');
+    assert.ok(await h.store.work.inventory.lastSnapshot('reno-wms', 'acme'), 'the snapshot applied');
+    await exceptionRetries['mapping-problem']!(h.ctx, state);
+    assert.equal((await h.store.work.exceptions.get(state.id))?.state, 'resolved', 'the state exception resolves too: its file no longer raises it');
+  } finally {
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a patch Amazon refuses is an amazon-refused exception (job dead, nothing left pending); its retry publishes the SKU again; a superseded job publishes nothing', async () => {
   const h = await startHarness();
   try {
