@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ApiError, CURSORS, defineRoute, type RouteModule } from '../../src/server/api.ts';
 import { startHttpServer } from '../../src/server/listen.ts';
 import { healthModule } from '../../src/server/routes/health.ts';
+import { routeModules } from '../../src/server/routes/index.ts';
 import { startHarness, type Harness } from '../flows/harness.ts';
 import { startApi, validateDocument, type Api } from './api-harness.ts';
 
@@ -219,6 +220,17 @@ describe('the API core', () => {
     assert.equal(r.body.paths['/api/v1/openapi.json'].get.security, undefined);
     assert.ok(r.body.components.schemas.Error);
     assert.equal(r.body.components.securitySchemes.bearer.scheme, 'bearer');
+  });
+
+  it('documents every route module the API serves in a valid document', async () => {
+    const full = await startApi({ harness });
+    try {
+      const r = await full.request('GET', '/api/v1/openapi.json', { token: null });
+      validateDocument(r.body);
+      for (const m of routeModules) for (const route of m.routes) assert.ok(r.body.paths[`/api/v1${route.path}`]?.[route.method], `${route.method} ${route.path} of ${m.name}`);
+    } finally {
+      await full.close();
+    }
   });
 
   it('catches a document that is not 3.1 or has a dangling $ref', () => {
