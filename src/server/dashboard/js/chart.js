@@ -60,6 +60,7 @@ export class MetricChart {
     const data = columns(series, threshold);
     if (this.plot) {
       this.plot.setData(data);
+      this.fitTime(data[0]);
       return;
     }
     const tick = (v) => {
@@ -72,8 +73,7 @@ export class MetricChart {
         height: HEIGHT,
         legend: { show: false },
         cursor: { show: true, points: { show: false }, drag: { x: false, y: false } },
-        // A few samples close together still get a readable time axis: at least ten minutes wide.
-        scales: { x: { time: true, range: (_u, min, max) => (max - min < MIN_SPAN_S ? [max - MIN_SPAN_S, max + 1] : [min, max]) } },
+        scales: { x: { time: true } },
         axes: [
           { size: 22, font: '10px system-ui, sans-serif', stroke: '#4a5866', grid: { stroke: '#e3e8ee' }, ticks: { show: false }, values: (_u, splits) => splits.map(clock) },
           { size: 56, font: '10px system-ui, sans-serif', stroke: '#4a5866', grid: { stroke: '#e3e8ee' }, ticks: { show: false }, values: (_u, splits) => splits.map(tick) },
@@ -88,6 +88,17 @@ export class MetricChart {
       data,
       this.box,
     );
+    this.fitTime(data[0]);
+  }
+
+  /**
+   * A few samples close together still get a readable time axis, at least ten minutes wide
+   * (uPlot stretches a single point to years, and a scale range function is not asked then).
+   */
+  fitTime(xs) {
+    if (xs.length === 0) return;
+    const max = xs[xs.length - 1];
+    if (max - xs[0] < MIN_SPAN_S) this.plot.setScale('x', { min: max - MIN_SPAN_S, max: max + 1 });
   }
 
   dispose() {
