@@ -37,7 +37,7 @@ export function mergeRetries(...all: ExceptionRetries[]): ExceptionRetries {
   return merged;
 }
 
-export const exceptionRetries: ExceptionRetries = mergeRetries(orders.retries, acknowledgements.retries, inbound.retries, shipments.retries, inventory.retries, alerts.retries);
+export const exceptionRetries: ExceptionRetries = mergeRetries(orders.retries, acknowledgements.retries, inbound.retries, shipments.retries, inventory.retries, outbox.retries, alerts.retries);
 
 /** What `dockgate start` runs. */
 export const flows: FlowRegistry = {

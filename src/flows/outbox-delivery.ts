@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import type { MessageNode } from '../store/store.ts';
 import type { JobRecord, Work } from '../store/work.ts';
 import { TransportError } from '../transport/transport.ts';
-import { nowIso, PermanentError, type GatewayContext, type JobHandlers } from './context.ts';
+import { nowIso, PermanentError, type ExceptionRetries, type ExceptionRetry, type GatewayContext, type JobHandlers } from './context.ts';
 
 export interface OutboundFile {
   partner: string;
@@ -178,3 +178,34 @@ async function setAcknowledgementTree(ctx: GatewayContext, w: Work, fileId: numb
 }
 
 export const handlers: JobHandlers = { 'deliver-file': deliverFile };
+
+/**
+ * `exceptions retry` of a delivery-failed: once its cause is fixed (the clashing file moved away
+ * on the server, the partner back in the mappings), each dead delivery it names is taken again:
+ * the same name and bytes, fixed before the first attempt, so a partner never gets a second
+ * version of a file. The message's delivery goes back to pending; the exception is resolved (a
+ * delivery that fails again raises it again).
+ */
+const redeliver: ExceptionRetry = async (ctx, x) => {
+  const now = nowIso(ctx);
+  const revived: string[] = [];
+  for (const key of new Set([x.key, ...x.refs])) {
+    const job = await ctx.store.work.jobs.byKey(key);
+    if (job?.kind !== 'deliver-file' || job.state !== 'dead') continue;
+    const p = job.payload as Partial<DeliverFilePayload>;
+    await ctx.store.transaction(async (w) => {
+      if (!(await w.jobs.revive(job.id, now))) return;
+      if (typeof p.messageId === 'number' && (await w.messages.axes(p.messageId))) {
+        await w.messages.setDelivery(p.messageId, 'pending', now, 'delivery taken again (exceptions retry)');
+        await w.messages.setStatus(p.messageId, READY_STATUS, 'delivery taken again (exceptions retry)', false, now);
+      }
+      revived.push(p.fileName ?? key);
+    });
+  }
+  if (revived.length === 0) return `exception ${x.id}: no dead delivery left to take again (resolve it if the file went another way)`;
+  await ctx.store.work.exceptions.resolve(x.id, `${revived.length} delivery(ies) taken again (exceptions retry)`, now);
+  ctx.log.info({ event: 'deliveries-revived', exception: x.id, files: revived }, `${revived.length} deliveries taken again`);
+  return `${revived.join(', ')}: taken again, the outbox delivers ${revived.length === 1 ? 'it' : 'them'} next under the same name`;
+};
+
+export const retries: ExceptionRetries = { 'delivery-failed': redeliver };

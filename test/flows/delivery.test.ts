@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { PermanentError } from '../../src/flows/context.ts';
 import { pollOrders } from '../../src/flows/orders-to-warehouse.ts';
 import { handlers } from '../../src/flows/outbox-delivery.ts';
+import { OutboxWorker } from '../../src/gateway/worker.ts';
 import { drainDeliveries, MAPPINGS, startHarness, TestClock, type Harness, type HarnessOptions } from './harness.ts';
 
 const SEATTLE = '112-3456789-1234567';
@@ -69,7 +70,7 @@ test('crash after the transaction committed, before delivery: the next run deliv
   }
 });
 
-test('a final name already holding our bytes counts as delivered; other bytes under it are a delivery failure', async () => {
+test('a final name already holding our bytes counts as delivered; other bytes under it are a delivery failure, taken again by its retry once they are gone', async () => {
   const h = await harness();
   try {
     await pollOrders(h.ctx, 'acme');
@@ -90,14 +91,29 @@ test('a final name already holding our bytes counts as delivered; other bytes un
     await pollOrders(o.ctx, 'acme');
     const f = await fixedFile(o);
     writeFileSync(join(o.partnerDir('reno-wms', 'outbound'), f.name), 'someone else\'s file');
-    const r = await drain(o);
-    assert.equal(r.done, 0);
-    assert.match(r.failed[0], /already on the server with other bytes/);
+    // The real worker: a permanent refusal makes the job dead with its exception.
+    const [r] = await new OutboxWorker(o.ctx, { handlers, random: () => 0 }).drain();
+    assert.equal(r.outcome, 'dead');
+    assert.match(r.error ?? '', /already on the server with other bytes/);
     assert.equal(readFileSync(join(o.partnerDir('reno-wms', 'outbound'), f.name), 'utf8'), 'someone else\'s file', 'never overwritten');
     const axes = (await o.store.work.messages.axes(f.id))!;
     assert.deepEqual([axes.delivery, o.store.get(f.id)!.status], ['failed', 'delivery-failed']);
     assert.equal((await o.store.work.jobs.byKey(`deliver:${f.id}`))!.state, 'dead');
     assert.equal((await o.store.work.orders.get('acme', SEATTLE))!.state, 'queued', 'not delivered');
+
+    // The partner moves its stray file away; the exception's retry takes the same delivery again.
+    const x = (await o.store.work.exceptions.find('delivery-failed', f.name, null, 'reno-wms'))!;
+    assert.ok(x, 'a delivery-failed exception names the file');
+    unlinkSync(join(o.partnerDir('reno-wms', 'outbound'), f.name));
+    const { exceptionRetries } = await import('../../src/flows/index.ts');
+    assert.match(await exceptionRetries['delivery-failed']!(o.ctx, x), new RegExp(`${f.name}: taken again`));
+    assert.equal((await o.store.work.exceptions.get(x.id))!.state, 'resolved');
+    assert.equal((await o.store.work.messages.axes(f.id))!.delivery, 'pending');
+    assert.deepEqual(await drain(o), { done: 1, failed: [] });
+    assert.deepEqual(readFileSync(join(o.partnerDir('reno-wms', 'outbound'), f.name)), f.bytes, 'our bytes under the same name');
+    assert.equal((await o.store.work.messages.axes(f.id))!.delivery, 'delivered');
+    assert.equal((await o.store.work.orders.get('acme', SEATTLE))!.state, 'delivered');
+    assert.match(await exceptionRetries['delivery-failed']!(o.ctx, x), /no dead delivery left/, 'a second retry has nothing to take');
   } finally {
     await o.close();
   }
