@@ -101,6 +101,11 @@ export async function summarize(story: Story, loaded: LoadedConfig, elapsedMs: n
   const overdueOpen = byKind('ack-overdue').filter((x) => x.state !== 'resolved');
   if (overdueOpen.length) unexpected.push(`${overdueOpen.length} ack-overdue still open after the late 997s came`);
 
+  // ---------------------------------------------------------------- alerts
+  const alerts = await store.work.alerts.list({ limit: 1000 });
+  const rules = [...new Set(alerts.map((a) => a.rule))].sort();
+  say(`  Alerts: ${alerts.length} fired (${rules.map((r) => `${r} ${alerts.filter((a) => a.rule === r).length}`).join(', ') || 'none'}), ${alerts.filter((a) => a.clearedAt).length} cleared since (each one a log line in the gateway's log, and a webhook call where the configuration names one)`);
+
   // ---------------------------------------------------------------- where to look
   const firstException: ExceptionRecord | undefined = byKind('unmapped-sku')[0] ?? all[0];
   const commands = {
