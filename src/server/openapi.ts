@@ -73,11 +73,6 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
-/** "/messages/{id}" -> "/messages/:id" (express), keeping literal segments. */
-export function expressPath(path: string): string {
-  return path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
-}
-
 export function pathParamNames(path: string): string[] {
   return [...path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]);
 }
