@@ -231,7 +231,7 @@ async function selected(page: Page): Promise<{ raw: [string | null, string | nul
   return { raw: await of('raw'), parsed: await of('parsed') };
 }
 
-test("messages: a segment picked in the raw view is selected in the parsed view and back; a file's failing segments are the same in both", { skip, timeout: 90_000 }, async () => {
+test("messages: a segment picked in the raw view is selected in the parsed view and back; a file's failing segments are the same in both; a CSV file's document selects its lines", { skip, timeout: 90_000 }, async () => {
   const page = await signedIn('message', 'messages?flow=orders&direction=out');
   const first = page.locator('table.messages tbody tr[data-id] a').first();
   await first.waitFor();
@@ -292,6 +292,24 @@ test("messages: a segment picked in the raw view is selected in the parsed view 
   assert.ok((await page.locator('.badge.redacted').count()) === 1, 'redacted: the token may not see buyer data (the 945 names the buyer)');
   assert.ok(!(await page.locator('main').textContent())!.includes('JANE DOE'), 'no buyer name on the page');
   await screenshots(page, 'message-error');
+
+  // A CSV file (cascade-csv's inventory count): its lines beside its translated documents; a
+  // document's "where" selects its first line in the raw view.
+  const csvDir = join(gateway.partnerRoot, 'cascade-csv', 'to_client');
+  writeFileSync(join(csvDir, '.inventory-dashboard.csv.tmp'), readFileSync(join(root, 'samples/partners/cascade-csv/inventory.csv')));
+  renameSync(join(csvDir, '.inventory-dashboard.csv.tmp'), join(csvDir, 'inventory-dashboard.csv'));
+  const csvId = await until('the CSV file in the message log', async () => {
+    const r = await gateway.api('GET', '/messages?partner=cascade-csv&limit=1000');
+    return (r.body.items as Array<{ id: number; fileName: string }>).find((m) => m.fileName === 'inventory-dashboard.csv')?.id;
+  });
+  await page.evaluate((h) => (location.hash = h), `#/messages/${csvId}`);
+  await loaded(page, 'message');
+  assert.equal(await page.locator('.raw button.seg[data-line="1"] .seg-text').textContent(), readFileSync(join(root, 'samples/partners/cascade-csv/inventory.csv'), 'utf8').split(/\r?\n/)[0]);
+  const where = page.locator('.parsed button[data-line-ref]').first();
+  const firstLine = await where.getAttribute('data-line-ref');
+  await where.click();
+  assert.equal(await page.locator('.raw button.seg.selected').getAttribute('data-line'), firstLine);
+  await screenshots(page, 'message-csv');
   await noProblems(page, 'message');
 });
 

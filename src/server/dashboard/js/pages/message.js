@@ -150,12 +150,15 @@ function x12Tree(doc, failing, select) {
 }
 
 /** Any other parsed form (the canonical documents of a CSV / XML file): a collapsible JSON tree. */
-function jsonTree(value, key = null, depth = 0) {
+function jsonTree(value, key = null, depth = 0, showLine = null) {
   const label = key === null ? '' : `${key}: `;
+  // "where": "lines 2-9" of a translated document: a button that selects its first line in the raw view.
+  const line = key === 'where' && typeof value === 'string' ? /\blines? (\d+)/.exec(value)?.[1] : undefined;
+  if (line && showLine) return h('li', {}, h('span', { class: 'json-key' }, label), h('button', { type: 'button', class: 'small link-button', 'data-line-ref': line, onclick: () => showLine(Number(line)) }, value));
   if (value === null || typeof value !== 'object') return h('li', {}, h('span', { class: 'json-key' }, label), h('span', { class: 'json-value' }, JSON.stringify(value)));
   const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
   const summary = `${label}${Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`}`;
-  return h('li', {}, h('details', { open: depth < 3 }, h('summary', {}, summary), h('ul', { class: 'tree' }, entries.map(([k, v]) => jsonTree(v, k, depth + 1)))));
+  return h('li', {}, h('details', { open: depth < 3 }, h('summary', {}, summary), h('ul', { class: 'tree' }, entries.map(([k, v]) => jsonTree(v, k, depth + 1, showLine)))));
 }
 
 function parsedPane(parsed, failing, selection) {
@@ -163,7 +166,7 @@ function parsedPane(parsed, failing, selection) {
   const tree = parsed.tree;
   if (tree && Array.isArray(tree.interchanges)) fill(box, x12Tree(tree, failing, (i) => selection.select('data-index', i, { from: box })));
   else if (tree === null || tree === undefined) fill(box, h('p', { class: 'muted' }, 'No parsed form for this message.'));
-  else fill(box, h('ul', { class: 'tree root' }, jsonTree(tree)));
+  else fill(box, h('ul', { class: 'tree root' }, jsonTree(tree, null, 0, (n) => selection.select('data-line', n, { from: box }))));
   return box;
 }
 
