@@ -230,6 +230,10 @@ export const ENVIRONMENT = {
   DOCKGATE_AMAZON_TIME_SCALE: "the emulator's speed-up, applied to the adapter's quota (only with an endpoint away from Amazon's hosts)",
   DOCKGATE_PARTNER_ROOT: "every partner's transport becomes a directory at <root>/<partner id> with the partner's own directory names",
   DOCKGATE_POLL_SECONDS: 'every poll (orders and files) every N seconds (overrides the schedules)',
+  DOCKGATE_HTTP_PORT: 'the port the API, dashboard and /metrics listen on (dockgate start, dockgate serve; 0: a free port; overrides http.port)',
+  DOCKGATE_HTTP_HOST: 'the address they listen on (default 127.0.0.1; overrides http.host)',
+  DOCKGATE_API_TOKEN: 'one read-write API token (without buyer data), beside the hashed ones of api.tokens',
+  DOCKGATE_LOG_LEVEL: 'the JSON log level of dockgate start / serve (default info)',
 } as const;
 
 /**
