@@ -96,7 +96,10 @@ export async function render(root, route, app) {
       items = append ? items.concat(page.items) : page.items;
       next = page.next;
       fill(listError);
+      // A refresh must not take the keyboard's place away: the focused row's link is focused again.
+      const focused = tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.id : null;
       fill(tbody, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: 12, class: 'empty' }, 'No messages match these filters.')));
+      if (focused) tbody.querySelector(`tr[data-id="${focused}"] th a`)?.focus();
       count.textContent = `${items.length}${next ? '+' : ''} message${items.length === 1 ? '' : 's'}`;
       more.hidden = !next;
       root.dataset.loaded = 'true';
