@@ -30,18 +30,29 @@ function started(args: string[], env: Record<string, string>) {
 }
 
 let once: { code: number | null; out: string; err: string };
+/** The data directories the runs made, removed at the end. */
+const dataDirs: string[] = [];
+const dataDir = (name: string) => {
+  const d = mkdtempSync(join(tmpdir(), name));
+  dataDirs.push(d);
+  return d;
+};
 let live: ReturnType<typeof started>;
 
 // The timeouts only turn a hung demo into a failure instead of a stuck CI job; nothing waits on them.
 before(async () => {
-  live = started(['demo', '--http-port', '0'], { DOCKGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockgate-demo-live-')) });
-  const r = started(['demo', '--once'], { DOCKGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'dockgate-demo-')) });
+  live = started(['demo', '--http-port', '0'], { DOCKGATE_DATA_DIR: dataDir('dockgate-demo-live-') });
+  const r = started(['demo', '--once'], { DOCKGATE_DATA_DIR: dataDir('dockgate-demo-') });
   once = { code: await r.exited, out: r.out, err: r.err };
 }, { timeout: 240_000 });
 
 // A failure before the live test's own Ctrl-C must not leave the demo running.
-after(() => {
-  if (live.child.exitCode === null && live.child.signalCode === null) live.child.kill('SIGKILL');
+after(async () => {
+  if (live.child.exitCode === null && live.child.signalCode === null) {
+    live.child.kill('SIGKILL');
+    await live.exited;
+  }
+  for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
 });
 
 test('demo --once exits 0 and prints the seven steps in order', () => {
