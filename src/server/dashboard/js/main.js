@@ -129,9 +129,14 @@ async function signIn(t, { fromForm = false } = {}) {
   try {
     app.whoami = await api.get('/whoami');
   } catch (e) {
-    token.clear();
     app.whoami = null;
     nav.hidden = true;
+    // Not answering is not a refusal: the token is kept and asked again on "Try again".
+    if (e instanceof ApiFailure && e.status !== 401 && e.status !== 403) {
+      fill(main, h('h1', {}, 'Dockgate'), showError(e), h('button', { type: 'button', onclick: () => signIn(null) }, 'Try again'));
+      return;
+    }
+    token.clear();
     fill(main, renderSignIn({ onToken: signIn, message: e instanceof ApiFailure ? e.message : String(e), failed: true }));
     if (fromForm) main.querySelector('input')?.focus();
     return;

@@ -99,7 +99,11 @@ export async function render(root, route, app) {
   function row(x) {
     const open = x.id === selected;
     const button = h('button', { type: 'button', class: 'row-open', 'aria-expanded': String(open), 'aria-controls': 'exception-detail', 'data-id': String(x.id) }, `#${x.id}`);
-    button.addEventListener('click', () => select(open ? null : x.id, { focus: !open }));
+    // Open or closed as it is when clicked (select() changes rows without drawing them again).
+    button.addEventListener('click', () => {
+      const opening = selected !== x.id;
+      select(opening ? x.id : null, { focus: opening });
+    });
     const tr = h(
       'tr',
       { 'data-id': String(x.id), 'data-kind': x.kind, 'data-state': x.state, class: open ? 'selected' : '' },
