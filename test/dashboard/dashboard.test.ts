@@ -151,7 +151,7 @@ test('overview: the health metrics show figures with status words and thresholds
   await noProblems(page, 'overview');
 });
 
-test('exceptions: an order with a SKU missing from the seller\'s SKU table raises unmapped-sku, shown in the queue', { skip, timeout: 90_000 }, async () => {
+test('exceptions: an order with a SKU missing from the seller\'s SKU table raises unmapped-sku, shown in the queue with its context; Assign takes an owner, Resolve wants a note', { skip, timeout: 90_000 }, async () => {
   const recipient = { name: 'Pat Lee', addressLine1: '9 Elm St', city: 'Portland', stateOrRegion: 'OR', postalCode: '97201', countryCode: 'US' };
   gateway.emulator.addOrder('acme', { orderId: UNMAPPED_ORDER, marketplaceId: 'ATVPDKIKX0DER', recipient, items: [{ orderItemId: '77700000000001', sellerSku: UNMAPPED_SKU, asin: 'B0ACME0099', quantity: 1 }] });
   const page = await signedIn('exceptions');
@@ -177,6 +177,16 @@ test('exceptions: an order with a SKU missing from the seller\'s SKU table raise
   assert.ok((await detail.locator('.hint').textContent())!.length > 10, 'a hint');
   assert.ok((await detail.textContent())!.includes(UNMAPPED_ORDER), 'the held order among what it affects');
   assert.match(await page.evaluate(() => location.hash), /[?&]id=\d+/, 'the open exception is in the hash');
+  // Assign: the server's outcome shown, the list updated with the owner.
+  const outcome = detail.locator('#exception-outcome');
+  await page.fill('#assign-owner', 'ops-anna');
+  await detail.locator('button[data-action="assign"]').click();
+  await until('the assign outcome', async () => /^✓ Exception #\d+ assigned to ops-anna\.$/.test((await outcome.textContent()) ?? ''));
+  await until('the owner in the list', async () => /ops-anna/.test((await row.textContent()) ?? ''));
+  // Resolve needs a note: without one nothing is sent and the page says why.
+  await detail.locator('button[data-action="resolve"]').click();
+  assert.match((await outcome.textContent())!, /A note is required/);
+  assert.notEqual(await detail.getAttribute('data-state'), 'resolved');
   await screenshots(page, 'exceptions');
   await noProblems(page, 'exceptions');
 });

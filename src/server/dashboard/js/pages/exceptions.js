@@ -195,10 +195,16 @@ export async function render(root, route, app) {
         {
           class: 'action',
           'aria-label': 'Assign',
+          // The page says what is missing (in the outcome, read out), not the browser's bubble.
+          novalidate: true,
           onsubmit(e) {
             e.preventDefault();
             const o = owner.value.trim();
-            if (!o) return owner.focus();
+            if (!o) {
+              fill(outcome, h('span', { class: 'error-text' }, '✖ An owner is required to assign: who takes it.'));
+              app.announce('An owner is required to assign.');
+              return owner.focus();
+            }
             act('Assign', async () => {
               const r = await app.api.post(`/exceptions/${x.id}/assign`, { owner: o });
               return { text: `Exception #${x.id} assigned to ${r.exception.owner ?? o}.` };
@@ -213,11 +219,14 @@ export async function render(root, route, app) {
         {
           class: 'action',
           'aria-label': 'Resolve',
+          // The page says what is missing (in the outcome, read out), not the browser's bubble.
+          novalidate: true,
           onsubmit(e) {
             e.preventDefault();
             const n = note.value.trim();
             if (!n) {
               fill(outcome, h('span', { class: 'error-text' }, '✖ A note is required to resolve: say what was done.'));
+              app.announce('A note is required to resolve.');
               return note.focus();
             }
             act('Resolve', async () => {
