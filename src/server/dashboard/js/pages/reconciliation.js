@@ -9,22 +9,24 @@ import { fill, formatNumber, h, timeEl } from '../dom.js';
 import { enumOf, filterForm, sellerAndPartnerIds } from '../filters.js';
 import { navigate } from '../route.js';
 
+// What to act on first (status, expected, accepted, difference), then where the figures come from:
+// on a tablet the first columns are the ones in view.
 const COLUMNS = [
   ['seller', 'Seller', 'text'],
   ['sku', 'SKU', 'text'],
-  ['partner', 'Partner', 'text'],
-  ['warehouseSku', 'Warehouse SKU', 'text'],
+  ['status', 'Status', 'text'],
+  ['expected', 'Expected', 'number'],
+  ['amazonAccepted', 'Amazon accepted', 'number'],
+  ['difference', 'Difference', 'number'],
+  ['acceptedAt', 'Accepted at', 'time'],
+  ['pending', 'Pending', 'number'],
   ['sellable', 'Sellable', 'number'],
   ['inFlight', 'In flight', 'number'],
   ['available', 'Available', 'number'],
   ['buffer', 'Buffer', 'number'],
-  ['expected', 'Expected', 'number'],
-  ['amazonAccepted', 'Amazon accepted', 'number'],
-  ['acceptedAt', 'Accepted at', 'time'],
-  ['pending', 'Pending', 'number'],
-  ['difference', 'Difference', 'number'],
+  ['partner', 'Partner', 'text'],
+  ['warehouseSku', 'Warehouse SKU', 'text'],
   ['channel', 'Channel', 'text'],
-  ['status', 'Status', 'text'],
 ];
 const STATUSES = ['ok', 'drift', 'not-published', 'fba', 'unmapped', 'stale'];
 const STATUS_TEXT = { ok: '✓ ok', drift: '▲ drift', 'not-published': '○ not published', fba: 'FBA', unmapped: '✖ unmapped', stale: '⌛ stale' };
