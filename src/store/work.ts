@@ -376,7 +376,11 @@ export interface ExceptionsRepo {
   resolve(id: number, note: string, now: string): Promise<void>;
   /** Resolve the unresolved exception of this cause, when there is one (its cause went away). */
   resolveCause(kind: ExceptionKind, key: string, seller: string | null, partner: string | null, note: string, now: string): Promise<boolean>;
-  /** Remove one business key from an exception's refs (that order was released); resolves it when none is left. */
+  /**
+   * Remove one business key from an exception's refs (that order was released), keeping it in
+   * context.details.released (the last 1,000) so the record still says whom it held; resolves
+   * the exception when none is left.
+   */
   dropRef(id: number, ref: string, note: string, now: string): Promise<void>;
 }
 

@@ -400,9 +400,18 @@ export function workContract(name: string, open: () => Promise<GatewayStore>): v
     let got = (await x.get(s.id))!;
     assert.deepEqual(got.refs, ['o2']);
     assert.equal(got.state, 'open');
-    await x.dropRef(s.id, 'o2', 'every order released', at(3));
+    assert.deepEqual(got.context.details?.released, ['o1'], 'the record still says whom it held');
+    // Seen again with a new context (a third order): the released ones are kept.
+    await x.raise({ kind: 'unmapped-sku', seller: 'acme', key: 'SKU-1', message: 'm', ref: 'o3', context: { mappingFile: 'tables/acme-skus.yaml' }, now: at(2) });
+    got = (await x.get(s.id))!;
+    assert.deepEqual(got.context.details?.released, ['o1']);
+    assert.equal(got.context.mappingFile, 'tables/acme-skus.yaml');
+    await x.dropRef(s.id, 'o2', 'o2 released', at(3));
+    await x.dropRef(s.id, 'o3', 'every order released', at(3));
+    await x.dropRef(s.id, 'not-a-ref', 'nothing', at(3));
     got = (await x.get(s.id))!;
     assert.deepEqual(got.refs, []);
+    assert.deepEqual(got.context.details?.released, ['o1', 'o2', 'o3'], 'a key that was never a ref is not recorded as released');
     assert.equal(got.state, 'resolved');
     assert.equal(got.note, 'every order released');
   });

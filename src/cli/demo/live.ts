@@ -5,14 +5,10 @@
  * until Ctrl-C (SIGINT) or SIGTERM: then the server, the gateway, the warehouses and the
  * emulator stop, and the exit code is the story's (0 when it ran as designed).
  */
-import type { ApiDeps } from '../../server/api.ts';
 import { sha256Hex, newToken } from '../../server/auth.ts';
 import { metricsFor, startHttpServer } from '../../server/listen.ts';
 import { flows } from '../../flows/index.ts';
-import { SchedulerControl } from '../../gateway/control.ts';
-import { MappingReloader } from '../../gateway/reload.ts';
-import { allRetries } from '../../gateway/retries.ts';
-import { JOB_GRACE_MS } from '../../gateway/start.ts';
+import { gatewayApiDeps, JOB_GRACE_MS } from '../../gateway/start.ts';
 import { simulatorsFor, type Story } from './story.ts';
 
 /** The demo listens on this machine only, whatever the configuration says: its token is printed on the terminal. */
@@ -37,16 +33,7 @@ export async function keepRunning(story: Story, o: LiveOptions): Promise<number>
   prepared.gateway.start();
   // A token for this run only: in the URL's fragment, which the browser keeps to itself (never sent, never logged).
   const token = newToken();
-  const reloader = new MappingReloader(ctx, { sellers: prepared.sellers, partners: prepared.partners }, prepared.problems);
-  const deps: ApiDeps = {
-    ctx,
-    control: new SchedulerControl(prepared.gateway.scheduler),
-    retries: allRetries(flows),
-    mappingProblems: () => reloader.problems(),
-    reloadMappings: () => reloader.reload(),
-    metrics: metricsFor(ctx),
-    dataDir: story.demoDir,
-  };
+  const deps = gatewayApiDeps(prepared, flows, story.demoDir, metricsFor(ctx));
   let server: Awaited<ReturnType<typeof startHttpServer>>;
   try {
     server = await startHttpServer(deps, { host: DEMO_HOST, port: o.httpPort, tokens: [{ name: 'demo', sha256: sha256Hex(token), access: 'read-write', buyerData: false }], log: story.log });

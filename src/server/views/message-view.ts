@@ -72,7 +72,8 @@ function interchangeControl(store: GatewayStore, fileId: number): string | null 
 
 function toApiSummary(store: GatewayStore, row: MessageRow, s: MessageSummary, viewer: Viewer): ApiMessageSummary {
   const sellers = new Set<string>([...s.orders.map((o) => o.seller), ...s.documents.map((d) => d.seller).filter((x): x is string => x !== null)]);
-  const orderIds = [...new Set([...s.orders.map((o) => o.orderId), ...s.documents.filter((d) => d.document === 'shipment-advice' && d.key).map((d) => d.key!)])];
+  // A rejected advice's key is where it was (its set control number), not an order: left out.
+  const orderIds = [...new Set([...s.orders.map((o) => o.orderId), ...s.documents.filter((d) => d.document === 'shipment-advice' && d.state !== 'rejected' && d.key).map((d) => d.key!)])];
   return {
     id: s.id,
     direction: s.direction,

@@ -206,9 +206,11 @@ export async function listPackages(store: GatewayStore, filter: PackageListFilte
 /** The exceptions that name the order (as their key or among their refs), oldest first. */
 async function exceptionsOf(store: GatewayStore, o: OrderRecord): Promise<ExceptionRecord[]> {
   const out = new Map<number, ExceptionRecord>();
-  for (const x of await store.work.exceptions.list({ seller: o.seller })) if (x.key === o.orderId || x.refs.includes(o.orderId)) out.set(x.id, x);
+  // An order released from an exception (a fixed SKU) is kept in its context.details.released.
+  const names = (x: ExceptionRecord) => x.key === o.orderId || x.refs.includes(o.orderId) || (Array.isArray(x.context.details?.released) && (x.context.details.released as unknown[]).includes(o.orderId));
+  for (const x of await store.work.exceptions.list({ seller: o.seller })) if (names(x)) out.set(x.id, x);
   // An exception raised without a seller (a partner-wide rejection) still names the order in its refs.
-  for (const x of await store.work.exceptions.list({ partner: o.partner })) if (x.seller === null && (x.key === o.orderId || x.refs.includes(o.orderId))) out.set(x.id, x);
+  for (const x of await store.work.exceptions.list({ partner: o.partner })) if (x.seller === null && names(x)) out.set(x.id, x);
   if (o.heldBy !== null && !out.has(o.heldBy)) {
     const x = await store.work.exceptions.get(o.heldBy);
     if (x) out.set(x.id, x);
@@ -270,7 +272,8 @@ export async function orderDetail(store: GatewayStore, seller: string, orderId: 
 
   const exceptions = await exceptionsOf(store, o);
   for (const x of exceptions) {
-    add(x.firstSeen, x.id === o.heldBy ? 'held' : 'exception', `${x.kind}: ${x.message}`, { exceptionId: x.id });
+    const held = x.id === o.heldBy || (Array.isArray(x.context.details?.released) && (x.context.details.released as unknown[]).includes(o.orderId));
+    add(x.firstSeen, held ? 'held' : 'exception', `${x.kind}: ${x.message}`, { exceptionId: x.id });
     if (x.resolvedAt) add(x.resolvedAt, 'exception', `${x.kind} resolved${x.note ? `: ${x.note}` : ''}`, { exceptionId: x.id });
   }
 

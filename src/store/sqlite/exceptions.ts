@@ -108,6 +108,15 @@ function withRef(refs: string[], ref: string | undefined): string[] {
   return out.length > MAX_REFS ? out.slice(out.length - MAX_REFS) : out;
 }
 
+/** How many released refs an exception remembers (context.details.released). */
+const RELEASED_CAP = 1000;
+
+/** A new context for a cause seen again keeps the refs it released before. */
+function keepReleased(next: ExceptionContext, previous: string): ExceptionContext {
+  const released = (JSON.parse(previous) as ExceptionContext).details?.released;
+  return Array.isArray(released) && released.length ? { ...next, details: { ...next.details, released } } : next;
+}
+
 export class SqliteExceptions implements ExceptionsRepo {
   constructor(private readonly db: Database.Database) {}
 
@@ -124,7 +133,7 @@ export class SqliteExceptions implements ExceptionsRepo {
             id: open.id,
             now,
             message: x.message,
-            context: x.context ? JSON.stringify(x.context) : open.context,
+            context: x.context ? JSON.stringify(keepReleased(x.context, open.context)) : open.context,
             refs: JSON.stringify(withRef(JSON.parse(open.refs) as string[], x.ref)),
             severity,
           }) as ExceptionRow,
@@ -201,8 +210,14 @@ export class SqliteExceptions implements ExceptionsRepo {
     const at = isoTime(now, 'now');
     this.db.transaction(() => {
       const r = this.existing(id);
-      const refs = (JSON.parse(r.refs) as string[]).filter((x) => x !== ref);
-      prepared(this.db, q.setRefs).run({ id, refs: JSON.stringify(refs) });
+      const before = JSON.parse(r.refs) as string[];
+      const refs = before.filter((x) => x !== ref);
+      const context = JSON.parse(r.context) as ExceptionContext;
+      if (refs.length !== before.length) {
+        const released = Array.isArray(context.details?.released) ? (context.details.released as string[]).filter((x) => x !== ref) : [];
+        context.details = { ...context.details, released: [...released, ref].slice(-RELEASED_CAP) };
+      }
+      prepared(this.db, q.setRefsReleased).run({ id, refs: JSON.stringify(refs), context: JSON.stringify(context) });
       if (refs.length === 0) prepared(this.db, q.resolve).run({ id, note, now: at });
     })();
   }

@@ -23,6 +23,10 @@ RETURNING *;
 -- name: setRefs
 UPDATE exceptions SET refs = @refs WHERE id = @id;
 
+-- A ref dropped (released) is kept in context.details.released, so the record still tells whom it held.
+-- name: setRefsReleased
+UPDATE exceptions SET refs = @refs, context = @context WHERE id = @id;
+
 -- @states: a JSON array of states, or NULL for all.
 -- name: list
 SELECT * FROM exceptions
