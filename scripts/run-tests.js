@@ -17,5 +17,10 @@ function walk(dir, out) {
 const filter = process.argv.slice(2);
 let files = walk('test', []).concat(walk('src', [])).sort();
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Two test files at a time: most of the suite waits on child processes (the real bin, sshd,
+// chromium, the gateway), so two files keep a 2-core machine busy where one leaves a core idle.
+// The tests assert states, never durations, so running beside another file changes no verdict.
+// DOCKGATE_TEST_CONCURRENCY=1 runs them one by one.
+const concurrency = process.env.DOCKGATE_TEST_CONCURRENCY ?? '2';
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
