@@ -41,23 +41,8 @@ export interface OrderSummaryView {
   updatedAt: string;
 }
 
-export interface PackageView {
-  id: number;
-  seller: string;
-  orderId: string;
-  partner: string;
-  fileMessageId: number;
-  warehousePackageId: string | null;
-  trackingNumber: string;
-  carrierCode: string | null;
-  carrierName: string | null;
-  shippingMethod: string | null;
-  items: Array<{ orderItemId: string; sellerSku: string; quantity: number }>;
-  shippedAt: string;
-  state: PackageState;
-  confirmedAt: string | null;
-  lagSeconds: number | null;
-}
+/** A package as the API shows it: the record without its marketplace (the order has it) and bookkeeping times. */
+export type PackageView = Omit<PackageRecord, 'marketplaceId' | 'createdAt' | 'updatedAt'>;
 
 export interface RevisionView {
   revision: number;
@@ -94,23 +79,7 @@ export interface OrderDetailView {
   redacted: boolean;
 }
 
-export const packageView = (p: PackageRecord): PackageView => ({
-  id: p.id,
-  seller: p.seller,
-  orderId: p.orderId,
-  partner: p.partner,
-  fileMessageId: p.fileMessageId,
-  warehousePackageId: p.warehousePackageId,
-  trackingNumber: p.trackingNumber,
-  carrierCode: p.carrierCode,
-  carrierName: p.carrierName,
-  shippingMethod: p.shippingMethod,
-  items: p.items,
-  shippedAt: p.shippedAt,
-  state: p.state,
-  confirmedAt: p.confirmedAt,
-  lagSeconds: p.lagSeconds,
-});
+export const packageView = ({ marketplaceId: _marketplace, createdAt: _created, updatedAt: _updated, ...view }: PackageRecord): PackageView => view;
 
 /** The axes that say how far a revision went: its set's (X12), else its file's (flat files). */
 async function revisionAxes(store: GatewayStore, r: OrderRevisionRecord): Promise<{ file: MessageAxes | null; set: MessageAxes | null }> {
