@@ -112,7 +112,8 @@ function showWho() {
   );
 }
 
-function signOut() {
+/** Forget the token and the page shown, and show the sign-in form (with why, when there is a reason). */
+function toSignIn(message) {
   token.clear();
   app.whoami = null;
   current?.view.dispose?.();
@@ -120,7 +121,11 @@ function signOut() {
   clearInterval(timer);
   nav.hidden = true;
   who.replaceChildren();
-  fill(main, renderSignIn({ onToken: signIn }));
+  fill(main, renderSignIn(message ? { onToken: signIn, message, failed: true } : { onToken: signIn }));
+}
+
+function signOut() {
+  toSignIn();
   main.querySelector('input')?.focus();
 }
 
@@ -151,14 +156,7 @@ async function signIn(t, { fromForm = false } = {}) {
 whenUnauthorized((f) => {
   // A token revoked (or a gateway restarted without it) mid-session: back to the form, saying why.
   if (!app.whoami) return;
-  token.clear();
-  app.whoami = null;
-  current?.view.dispose?.();
-  current = null;
-  clearInterval(timer);
-  nav.hidden = true;
-  who.replaceChildren();
-  fill(main, renderSignIn({ onToken: signIn, message: f.message, failed: true }));
+  toSignIn(f.message);
 });
 
 document.getElementById('skip').addEventListener('click', () => main.focus());
