@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AmazonEmulator } from '../src/sandbox/amazon/emulator.ts';
 import { loadSeed } from '../src/sandbox/amazon/state.ts';
-import { machine, numberArg, revision, stopGateway, writeSection } from './results.ts';
+import { SELLER_ENV, machine, numberArg, revision, sleep, stopGateway, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -34,17 +34,6 @@ const write = !process.argv.includes('--no-write');
 const keep = process.argv.includes('--keep');
 const SAMPLE_MS = 10_000;
 
-/** Credentials the sample seller files name (the emulator accepts any well-formed refresh token); as test/flows/harness.ts. */
-const SELLER_ENV: NodeJS.ProcessEnv = {
-  ACME_LWA_CLIENT_ID: 'amzn1.application-oa2-client.bench',
-  ACME_LWA_CLIENT_SECRET: 'bench-secret',
-  ACME_LWA_REFRESH_TOKEN: 'Atzr|acme-sandbox-refresh-token',
-  NORTHWIND_LWA_CLIENT_ID: 'amzn1.application-oa2-client.bench',
-  NORTHWIND_LWA_CLIENT_SECRET: 'bench-secret',
-  NORTHWIND_LWA_REFRESH_TOKEN: 'Atzr|northwind-sandbox-refresh-token',
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 /** The process and its descendants (from /proc/<pid>/task/<tid>/children). */

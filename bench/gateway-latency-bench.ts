@@ -27,7 +27,7 @@ import { loadMappings } from '../src/mapping/load.ts';
 import { AmazonEmulator } from '../src/sandbox/amazon/emulator.ts';
 import { loadSeed } from '../src/sandbox/amazon/state.ts';
 import { WarehouseSimulator } from '../src/sandbox/warehouse/simulator.ts';
-import { machine, numberArg, revision, stopGateway, writeSection } from './results.ts';
+import { SELLER_ENV, machine, numberArg, revision, sleep, stopGateway, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -42,17 +42,6 @@ const SELLER = 'acme';
 const SKU = 'TSHIRT-RED-M';
 const PARTNER = 'reno-wms';
 
-/** Credentials the sample seller files name (the emulator accepts any well-formed refresh token); as test/flows/harness.ts. */
-const SELLER_ENV: NodeJS.ProcessEnv = {
-  ACME_LWA_CLIENT_ID: 'amzn1.application-oa2-client.bench',
-  ACME_LWA_CLIENT_SECRET: 'bench-secret',
-  ACME_LWA_REFRESH_TOKEN: 'Atzr|acme-sandbox-refresh-token',
-  NORTHWIND_LWA_CLIENT_ID: 'amzn1.application-oa2-client.bench',
-  NORTHWIND_LWA_CLIENT_SECRET: 'bench-secret',
-  NORTHWIND_LWA_REFRESH_TOKEN: 'Atzr|northwind-sandbox-refresh-token',
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 async function main(): Promise<void> {

@@ -43,7 +43,7 @@ import { openStore } from '../src/store/index.ts';
 import type { GatewayStore } from '../src/store/work.ts';
 import { DirectoryTransport } from '../src/transport/directory.ts';
 import type { Transport } from '../src/transport/transport.ts';
-import { machine, numberArg, revision, writeSection } from './results.ts';
+import { SELLER_ENV, machine, numberArg, revision, writeSection } from './results.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -74,12 +74,6 @@ const SELLER = 'acme';
 const SKU = 'TSHIRT-RED-M';
 const PARTNER = 'reno-wms';
 
-/** Credentials the sample seller files name (the emulator accepts any well-formed refresh token); as test/flows/harness.ts. */
-const SELLER_ENV: NodeJS.ProcessEnv = {
-  ACME_LWA_CLIENT_ID: 'amzn1.application-oa2-client.bench',
-  ACME_LWA_CLIENT_SECRET: 'bench-secret',
-  ACME_LWA_REFRESH_TOKEN: 'Atzr|acme-sandbox-refresh-token',
-};
 
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;

@@ -58,3 +58,16 @@ export function revision(): string {
     return 'unknown (no git)';
   }
 }
+
+/** Credentials the sample seller files name (the emulator accepts any well-formed refresh token); as test/flows/harness.ts. */
+export const SELLER_ENV: NodeJS.ProcessEnv = {
+  ACME_LWA_CLIENT_ID: 'amzn1.application-oa2-client.bench',
+  ACME_LWA_CLIENT_SECRET: 'bench-secret',
+  ACME_LWA_REFRESH_TOKEN: 'Atzr|acme-sandbox-refresh-token',
+  NORTHWIND_LWA_CLIENT_ID: 'amzn1.application-oa2-client.bench',
+  NORTHWIND_LWA_CLIENT_SECRET: 'bench-secret',
+  NORTHWIND_LWA_REFRESH_TOKEN: 'Atzr|northwind-sandbox-refresh-token',
+};
+
+/** A benchmark waits on the wall clock (it measures it); tests never do. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
