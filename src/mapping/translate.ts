@@ -313,6 +313,17 @@ export function writePartner(t: Translator, docs: CanonicalDocument[], options: 
       r.problems.push({ where: `document ${index + 1}`, message: `a ${doc.kind}, this layout writes ${t.compiled.kind}` });
       return;
     }
+    // The canonical model is checked on the way out too: a document built in code (an FBA
+    // replenishment without its Amazon Shipment ID, a line without a quantity) is refused here,
+    // located, instead of becoming a partner file that the layout fills as best it can.
+    try {
+      parseCanonical(doc);
+    } catch (e) {
+      if (!(e instanceof CanonicalDocumentError)) throw e;
+      r.status = 'rejected';
+      r.problems.push({ where: `document ${index + 1}`, field: e.path, message: e.message });
+      return;
+    }
     let prepared: CanonicalDocument = doc;
     if (doc.kind === 'ShipOrder') {
       const p = prepareShipOrder(doc as ShipOrder, { mappings: t.mappings, partner: t.partner });

@@ -188,3 +188,24 @@ test('outbound: an unknown seller SKU holds the order; the others are written; w
   assert.match(tooLong.documents[0].problems.map((p) => p.message).join('\n'), /the layout wrote an invalid 940: .*element N402: .*COLORADO-LONG-NAME/);
   assert.equal(tooLong.bytes, null);
 });
+
+test('an FBA replenishment without a valid Amazon Shipment ID is refused on the way out: no 940 is written without its N9*BM', () => {
+  const fba = orders.find((o) => o.type === 'fba-inbound')!;
+  assert.ok(fba?.fbaInbound, 'the sample has an FBA inbound order');
+  const t = translator(mappings, 'reno-wms', 'ship-order');
+  const good = writePartner(t, [fba]);
+  assert.equal(good.documents[0].status, 'ok');
+  assert.match(good.bytes!.toString(), new RegExp(`N9\\*BM\\*${fba.fbaInbound.shipmentId}`), 'the Shipment ID in the BOL reference');
+  const { fbaInbound: _dropped, ...without } = fba;
+  for (const [doc, field] of [
+    [without, 'fbaInbound'],
+    [{ ...fba, fbaInbound: { ...fba.fbaInbound, shipmentId: 'NOT-A-SHIPMENT' } }, 'fbaInbound.shipmentId'],
+  ] as const) {
+    const w = writePartner(t, [doc as ShipOrder]);
+    assert.equal(w.documents[0].status, 'rejected', JSON.stringify(w.documents[0]));
+    assert.equal(w.documents[0].problems[0].field, field);
+    assert.match(w.documents[0].problems[0].message, /ShipOrder fbaInbound/);
+    assert.equal(w.bytes, null, 'nothing written');
+  }
+});
+
