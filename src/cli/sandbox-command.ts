@@ -81,6 +81,8 @@ function registerWarehouseCommand(sandbox: Command): void {
     .option('--mappings <dir>', 'folder of mapping files (env DOCKGATE_MAPPINGS)', process.env.DOCKGATE_MAPPINGS ?? 'mappings')
     .option('--ack <mode>', 'X12 partners: accept, reject (a share of sets, --reject-share) or none (never answer)', 'accept')
     .option('--reject-share <p>', 'with --ack reject: the share of sets rejected', fraction('--reject-share'), 1)
+    .option('--ack-delay-minutes <n>', 'X12 partners: put each 997 down this many minutes after taking its file (a late acknowledgement)', wholeNumber('--ack-delay-minutes', { min: 0, max: 10_080, unit: 'minutes' }), 0)
+    .option('--reject-order <id>', 'X12 partners: refuse the set carrying this order id the first time it comes (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--ship-after <s>', 'seconds from taking an order to its shipment advice', seconds('--ship-after'), 60)
     .option('--partial-share <p>', 'share of orders shipped in two advices (part of a line first)', fraction('--partial-share'), 0)
     .option('--split-share <p>', 'share of orders shipped in two packages', fraction('--split-share'), 0)
@@ -90,7 +92,7 @@ function registerWarehouseCommand(sandbox: Command): void {
     .option('--poll-seconds <n>', 'seconds between cycles', decimalNumber('--poll-seconds', { min: 0, aboveMin: true, max: 86_400, unit: 'seconds' }), 5)
     .option('--once', 'run one cycle and exit')
     .action(
-      async (o: { partner: string; root: string; mappings: string; ack: string; rejectShare: number; shipAfter: number; partialShare: number; splitShare: number; inventoryEvery: number; stock: number; seed: number; pollSeconds: number; once?: boolean }) => {
+      async (o: { partner: string; root: string; mappings: string; ack: string; rejectShare: number; ackDelayMinutes: number; rejectOrder?: string[]; shipAfter: number; partialShare: number; splitShare: number; inventoryEvery: number; stock: number; seed: number; pollSeconds: number; once?: boolean }) => {
         if (!['accept', 'reject', 'none'].includes(o.ack)) throw new UsageError(`--ack takes accept, reject or none, not ${JSON.stringify(o.ack)}`);
         const mappings = loadCheckedMappings(o.mappings);
         const [{ default: pino }, { realWarehouseClock, WarehouseSetupError, WarehouseSimulator }] = await Promise.all([import('pino'), import('../sandbox/warehouse/index.ts')]);
@@ -103,6 +105,8 @@ function registerWarehouseCommand(sandbox: Command): void {
             root: o.root,
             ack: o.ack as AckMode,
             rejectShare: o.rejectShare,
+            ackDelayMinutes: o.ackDelayMinutes,
+            rejectOrders: o.rejectOrder ?? [],
             shipAfterSeconds: o.shipAfter,
             partialShare: o.partialShare,
             splitShare: o.splitShare,

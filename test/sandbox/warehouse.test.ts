@@ -391,6 +391,37 @@ test('run(): cycles every poll-seconds on the injected clock until aborted, ship
   }
 });
 
+test('CLI: --reject-order refuses that order\'s set in the 997 and ships the other; --ack-delay-minutes holds the 997 back', () => {
+  const run = (base: string, ...flags: string[]) =>
+    spawnSync(process.execPath, [join(root, 'bin/dockgate.js'), 'sandbox', 'warehouse', '--partner', 'reno-wms', '--root', base, '--mappings', join(root, 'mappings'), '--ship-after', '0', '--inventory-every', '0', '--once', ...flags], { cwd: root, encoding: 'utf8' });
+  const w = world('reno-wms');
+  try {
+    w.deliver(MFN);
+    const refused = MFN[0].orderId;
+    const r = run(w.base, '--reject-order', refused);
+    assert.equal(r.status, 0, r.stderr);
+    const [ack] = w.written(/_997_/);
+    const text = readFileSync(join(w.fromWarehouse, ack), 'utf8');
+    assert.equal(text.match(/AK5\*R/g)?.length, 1, `one set rejected: ${text}`);
+    assert.equal(text.match(/AK5\*A~/g)?.length, 1, 'the other accepted');
+    const shipped = w.written(/_945_/).map((f) => readFileSync(join(w.fromWarehouse, f), 'utf8')).join('');
+    assert.ok(!shipped.includes(refused), 'the refused order is not shipped');
+    assert.ok(shipped.includes(MFN[1].orderId), 'the other is');
+  } finally {
+    w.close();
+  }
+  const late = world('reno-wms');
+  try {
+    late.deliver(MFN);
+    const r = run(late.base, '--ack-delay-minutes', '30');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(late.written(/_997_/), [], 'no 997 yet: it is due 30 minutes after the file was taken');
+    assert.equal(run(late.base, '--ack-delay-minutes', 'soon').status, 2, 'a bad number is a usage error');
+  } finally {
+    late.close();
+  }
+});
+
 test('CLI: dockgate sandbox warehouse --once runs one cycle over the partner root', () => {
   const w = world('reno-wms');
   try {
