@@ -70,7 +70,7 @@ function fromPartner(functionalId: string, sets: Array<{ id: string; segments: O
 /** A 940 we sent (two orders, one set each), queued with its orders as the orders flow does, and delivered. */
 async function send940(): Promise<{ fileId: number; group: string; sets: Array<{ id: number; control: string; orderId: string }> }> {
   const base = (JSON.parse(readFileSync(join(root, 'samples/partners/canonical/ship-orders.json'), 'utf8')) as ShipOrder[])[0];
-  const orders: ShipOrder[] = [1, 2].map((n) => ({ ...base, orderId: `113-0000000-00000${n}${partnerControl}`, lines: base.lines.filter((l) => l.sellerSku === 'TSHIRT-RED-M') }));
+  const orders: ShipOrder[] = [1, 2].map((n) => ({ ...base, orderId: `113-${String(partnerControl).padStart(7, '0')}-000000${n}`, lines: base.lines.filter((l) => l.sellerSku === 'TSHIRT-RED-M') }));
   const t = translator(h.mappings, PARTNER, 'ship-order');
   const now = h.clock.now().toISOString();
   const fileId = await h.store.transaction(async (w) => {
