@@ -332,9 +332,9 @@ export const inventoryRoute: DocumentRoute = {
     const asOf = utc(snapshot.asOf);
     const slog = log.child({ seller, asOf, scope: snapshot.scope });
     const last = await ctx.store.work.inventory.lastSnapshot(file.partner, seller);
-    if (last && Date.parse(last.asOf) >= Date.parse(asOf)) {
-      slog.info({ lastAsOf: last.asOf, lastFileMessageId: last.fileMessageId }, 'inventory snapshot skipped: not newer than the last one applied');
-      return { state: 'skipped', reason: `as of ${asOf}, not after the last snapshot applied (as of ${last.asOf}, file message ${last.fileMessageId})` };
+    if (!supersedes(last, file, snapshot.scope, asOf)) {
+      slog.info({ lastAsOf: last!.asOf, lastFileMessageId: last!.fileMessageId }, 'inventory snapshot skipped: not newer than the last one applied');
+      return { state: 'skipped', reason: `as of ${asOf}, not after the last snapshot applied (as of ${last!.asOf}, file message ${last!.fileMessageId})` };
     }
     if (snapshot.scope === 'change' && !last) {
       const message = `a change report from ${file.partner} for ${seller} (as of ${asOf}) came before any full count: there is nothing to add it to; it waits for the warehouse's next full snapshot`;
@@ -385,13 +385,28 @@ export const inventoryRoute: DocumentRoute = {
 };
 
 /**
+ * Whether a snapshot replaces the last one applied. A newer as-of always does, an older never. A
+ * full count as of the same moment from another file does too, the later received winning: X12
+ * stamps an 846 to the minute (BIA-04/05) and many warehouses send the date alone, so two counts
+ * of one minute or one day are two counts, and the second is the warehouse's latest word. A change
+ * report as of the same moment does not: it cannot be told from the same change sent again, and
+ * adding it twice would double it. The same file processed again never replaces itself.
+ */
+function supersedes(last: { asOf: string; fileMessageId: number | null } | null, file: ReceivedFile, scope: InventorySnapshot['scope'], asOf: string): boolean {
+  if (!last) return true;
+  const was = Date.parse(last.asOf);
+  const is = Date.parse(asOf);
+  if (is !== was) return is > was;
+  return scope === 'full' && last.fileMessageId !== file.messageId;
+}
+
+/**
  * The counts and the snapshot's as-of become the last applied; the causes a fresh snapshot
  * removes are resolved. False (nothing written) when a snapshot as new was applied meanwhile by
  * another worker.
  */
 async function recordSnapshot(w: Work, file: ReceivedFile, seller: string, scope: InventorySnapshot['scope'], asOf: string, stock: StockLine[], now: string): Promise<boolean> {
-  const last = await w.inventory.lastSnapshot(file.partner, seller);
-  if (last && Date.parse(last.asOf) >= Date.parse(asOf)) return false;
+  if (!supersedes(await w.inventory.lastSnapshot(file.partner, seller), file, scope, asOf)) return false;
   await w.inventory.setStock(file.partner, seller, stock);
   await w.inventory.setLastSnapshot(file.partner, seller, asOf, now, file.messageId);
   await w.exceptions.resolveCause('inventory-stale', file.partner, seller, file.partner, `snapshot as of ${asOf} applied (${file.name})`, now);

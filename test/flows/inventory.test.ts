@@ -53,7 +53,7 @@ async function receive(h: Harness, partner: string, bytes: Buffer, name = `inv-$
   }
   const results = [];
   for (const [i, d] of docs.entries()) results.push({ seller: (d.document as { seller?: string } | undefined)?.seller, ...(await inventoryRoute.handle(h.ctx, file, d, i)) });
-  return { file, results };
+  return { file, docs, results };
 }
 
 const drain = (h: Harness) => new OutboxWorker(h.ctx, { handlers, random: () => 0 }).drain();
@@ -124,15 +124,28 @@ test('an unchanged second snapshot publishes nothing, an older one is not applie
     assert.equal(calls(h, 'getListingsItem', 'TSHIRT-RED-M-FBA'), 1, 'the FBA channel came from the cache');
     assert.equal((await h.store.work.inventory.lastSnapshot('reno-wms', 'acme'))?.asOf, '2026-11-24T15:00:00.000Z');
 
-    // Older than the one applied (and as old): skipped, its counts not taken.
-    for (const time of ['0630', '0700']) {
-      const old = await receive(h, 'reno-wms', edi({ time, replace: [['QTY*33*120~', 'QTY*33*7~']] }));
-      assert.deepEqual(old.results.map((r) => r.state), ['skipped', 'skipped']);
-      assert.match(old.results[0].reason ?? '', /not after the last snapshot applied/);
-    }
-    assert.deepEqual((await h.store.work.inventory.stock('reno-wms', 'acme')).find((l) => l.warehouseItem === 'TS-RED-M' && l.state === '33'), { warehouseItem: 'TS-RED-M', state: '33', quantity: 120 });
+    // Older than the one applied: skipped, its counts not taken.
+    const old = await receive(h, 'reno-wms', edi({ time: '0630', replace: [['QTY*33*120~', 'QTY*33*7~']] }));
+    assert.deepEqual(old.results.map((r) => r.state), ['skipped', 'skipped']);
+    assert.match(old.results[0].reason ?? '', /not after the last snapshot applied/);
+    const red = async () => (await h.store.work.inventory.stock('reno-wms', 'acme')).find((l) => l.warehouseItem === 'TS-RED-M' && l.state === '33')?.quantity;
+    assert.equal(await red(), 120);
     assert.equal((await acmeJobs(h)).length, jobs);
     assert.ok(h.logs.some((l) => l.msg === 'inventory snapshot skipped: not newer than the last one applied'));
+
+    // A second full count as of the same minute, in another file, is the warehouse's later word:
+    // applied (846s are stamped to the minute, or only to the day). The same file again is not.
+    const same = await receive(h, 'reno-wms', edi({ time: '0700', replace: [['QTY*33*120~', 'QTY*33*7~']] }));
+    assert.equal(same.results[0].state, 'processed');
+    assert.equal(await red(), 7);
+    await drain(h);
+    assert.equal((await acmeJobs(h)).length, jobs + 1, 'the new quantity published');
+    const back = await receive(h, 'reno-wms', edi({ time: '0700' }));
+    assert.equal(back.results[0].state, 'processed');
+    assert.equal(await red(), 120);
+    const again = await inventoryRoute.handle(h.ctx, back.file, back.docs[0], 0);
+    assert.equal(again.state, 'skipped', 'the same file processed again does not replace itself');
+    await drain(h);
 
     // Past the refresh window the FBA SKU's channel is read again (once), still not fed.
     h.clock.advance((h.ctx.settings.channelRefreshHours + 1) * 3600_000);
