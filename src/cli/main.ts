@@ -7,9 +7,11 @@ import { ConfigError } from '../config/config.ts';
 import { registerApiCommands } from './api-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerExceptionsCommands } from './exceptions-command.ts';
+import { registerFbaCommands } from './fba-command.ts';
 import { registerMessagesCommands } from './messages-command.ts';
 import { registerStartCommand } from './start-command.ts';
 import { registerMappingsCommands } from './mappings-commands.ts';
+import { registerReconcileCommands } from './reconcile-command.ts';
 import { registerSandboxCommand } from './sandbox-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerSftpCommand } from './sftp-command.ts';
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
   registerApiCommands(program);
   registerMessagesCommands(program);
   registerExceptionsCommands(program);
+  registerFbaCommands(program);
+  registerReconcileCommands(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -74,6 +74,12 @@ const GatewaySection = z
     channelRefreshHours: z.number().int().positive().optional(),
     leaseMs: z.number().int().min(1000).optional(),
     secondLookMs: z.number().int().min(0).optional(),
+    fbaPollMinutes: z.number().int().positive().optional(),
+    fbaShipWithinDays: z.number().int().positive().optional(),
+    removalReportHours: z.number().int().positive().optional(),
+    removalOverdueDays: z.number().int().positive().optional(),
+    reconcileHours: z.number().int().positive().optional(),
+    reconcileToleranceUnits: z.number().int().min(0).optional(),
     /** Outbox jobs run at once. Default 4. */
     workers: z.number().int().min(1).max(64).optional(),
     /** Attempts of an outbox job before it is dead (with an exception). Default 10. */

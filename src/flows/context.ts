@@ -40,6 +40,18 @@ export interface GatewaySettings {
   leaseMs: number;
   /** The second look of the two-looks completeness check comes this long after the first. Default 3000. */
   secondLookMs: number;
+  /** How often each seller's FBA inbound plans are read for shipments to send. Default 30. */
+  fbaPollMinutes: number;
+  /** An FBA shipment sent to the warehouse and not shipped this long after is `fba-not-shipped` (a seller's fba.shipWithinDays wins). Default 3. */
+  fbaShipWithinDays: number;
+  /** How often each seller's removal shipment and customer returns reports are pulled. Default 12. */
+  removalReportHours: number;
+  /** A removal Amazon shipped and the warehouse has not received this long after is `removal-overdue` (a seller's returns.overdueDays wins). Default 14. */
+  removalOverdueDays: number;
+  /** How often the by-SKU and orders reconciliations run per seller. Default 24. */
+  reconcileHours: number;
+  /** Units of difference between the warehouse, Dockgate and Amazon tolerated before `inventory-drift`. Default 0. */
+  reconcileToleranceUnits: number;
 }
 
 export const DEFAULT_SETTINGS: GatewaySettings = {
@@ -52,6 +64,12 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   channelRefreshHours: 24,
   leaseMs: 120_000,
   secondLookMs: 3000,
+  fbaPollMinutes: 30,
+  fbaShipWithinDays: 3,
+  removalReportHours: 12,
+  removalOverdueDays: 14,
+  reconcileHours: 24,
+  reconcileToleranceUnits: 0,
 };
 
 export interface GatewayContext {

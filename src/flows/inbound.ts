@@ -29,7 +29,9 @@ import { TransportError } from '../transport/transport.ts';
 import { formatDiagnostic, type Diagnostic } from '../x12/diagnostics.ts';
 import type { FileResult } from '../x12/result.ts';
 import { nowIso, type DocumentRoute, type ExceptionRetries, type FlowRunSummary, type GatewayContext, type ReceivedFile } from './context.ts';
+import { inboundAsnRoute } from './fba-replenishment.ts';
 import { inventoryRoute } from './inventory-to-amazon.ts';
+import { receiptRoute } from './removals.ts';
 import { shipmentAdviceRoute } from './shipment-to-amazon.ts';
 
 const FLOW = 'inbound';
@@ -45,6 +47,8 @@ export const FAILED_FILE_ATTEMPTS = 3;
 function routeFor(document: DocumentName): DocumentRoute | undefined {
   if (document === 'shipment-advice') return shipmentAdviceRoute;
   if (document === 'inventory') return inventoryRoute;
+  if (document === 'inbound-asn') return inboundAsnRoute;
+  if (document === 'receipt') return receiptRoute;
   return undefined;
 }
 

@@ -7,19 +7,22 @@ import type { FlowRegistry } from '../gateway/gateway.ts';
 import type { ExceptionKind } from '../store/work.ts';
 import * as acknowledgements from './acknowledgements.ts';
 import * as alerts from './alerts.ts';
+import * as fba from './fba-replenishment.ts';
 import type { DocumentRoute, ExceptionRetries, ExceptionRetry, JobHandlers } from './context.ts';
 import * as health from './health-sampling.ts';
 import * as inbound from './inbound.ts';
 import * as inventory from './inventory-to-amazon.ts';
 import * as orders from './orders-to-warehouse.ts';
 import * as outbox from './outbox-delivery.ts';
+import * as reconciliation from './reconciliation.ts';
+import * as removals from './removals.ts';
 import * as shipments from './shipment-to-amazon.ts';
 
 /** Each received document kind to the one route that takes it. */
-export const documentRoutes: DocumentRoute[] = [shipments.shipmentAdviceRoute, inventory.inventoryRoute];
+export const documentRoutes: DocumentRoute[] = [shipments.shipmentAdviceRoute, inventory.inventoryRoute, ...fba.routes, ...removals.routes];
 
 /** The handler of each outbox job kind. */
-export const jobHandlers: JobHandlers = { ...outbox.handlers, ...shipments.handlers, ...inventory.handlers, ...alerts.handlers };
+export const jobHandlers: JobHandlers = { ...outbox.handlers, ...shipments.handlers, ...inventory.handlers, ...alerts.handlers, ...fba.handlers, ...removals.handlers, ...reconciliation.handlers };
 
 /**
  * Several flows may retry the same kind (a mapping-problem of an order, of an advice): each is
@@ -37,7 +40,7 @@ export function mergeRetries(...all: ExceptionRetries[]): ExceptionRetries {
   return merged;
 }
 
-export const exceptionRetries: ExceptionRetries = mergeRetries(orders.retries, acknowledgements.retries, inbound.retries, shipments.retries, inventory.retries, outbox.retries, alerts.retries);
+export const exceptionRetries: ExceptionRetries = mergeRetries(orders.retries, acknowledgements.retries, inbound.retries, shipments.retries, inventory.retries, outbox.retries, alerts.retries, fba.retries, removals.retries, reconciliation.retries);
 
 /** What `dockgate start` runs. */
 export const flows: FlowRegistry = {
@@ -52,4 +55,6 @@ export const flows: FlowRegistry = {
   sampleHealth: health.sampleHealth,
   jobHandlers,
   exceptionRetries,
+  sellerTasks: [...fba.sellerTasks, ...removals.sellerTasks, ...reconciliation.sellerTasks],
+  checks: [...fba.checks, ...removals.checks, ...reconciliation.checks],
 };

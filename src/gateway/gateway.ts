@@ -35,6 +35,26 @@ export interface FlowRegistry {
   sampleHealth(ctx: GatewayContext): Promise<FlowRunSummary>;
   jobHandlers: JobHandlers;
   exceptionRetries: ExceptionRetries;
+  /** Per-seller scheduled flows beyond the order poll (FBA inbound plans, removal reports, reconciliation): each the task `<name>:<seller>`. */
+  sellerTasks: SellerTask[];
+  /** Checks run in the `checks` task after the built-in ones, before alerts (so alerts see what they raised). */
+  checks: CheckTask[];
+}
+
+/** A flow run per seller on its own schedule, as the task `<name>:<seller>` (one instance at a time, by its lock). */
+export interface SellerTask {
+  name: string;
+  /** Seconds between runs, from the settings (read when the gateway starts). */
+  everySeconds(ctx: GatewayContext): number;
+  /** Run in a `--once` cycle too (false: a daily job that a cycle every few minutes would repeat; the demo and the CLI call it directly). */
+  inOnce: boolean;
+  run(ctx: GatewayContext, seller: string): Promise<FlowRunSummary>;
+}
+
+/** A gateway-wide check, run with the others in the `checks` task. */
+export interface CheckTask {
+  flow: string;
+  run(ctx: GatewayContext): Promise<FlowRunSummary>;
 }
 
 export interface OnceResult {
@@ -153,6 +173,7 @@ export class Gateway {
           ['acks-overdue', () => flows.checkOverdue(ctx)],
           ['late-orders', () => flows.checkLateOrders(ctx)],
           ['inventory-freshness', () => flows.checkInventoryFreshness(ctx)],
+          ...flows.checks.map((c) => [c.flow, () => c.run(ctx)] as const),
           ['alerts', () => flows.checkAlerts(ctx)],
           ['health-sampling', () => flows.sampleHealth(ctx)],
         ] as const) {
@@ -164,11 +185,22 @@ export class Gateway {
     for (const id of this.options.partners) {
       this.addTask({ name: `not-picked-up:${id}`, schedule: checks, run: () => this.forPartner(id, 'not-picked-up', () => flows.checkNotPickedUp(ctx, id)) });
     }
+    this.addSellerTasks(true);
+  }
+
+  private addSellerTasks(inOnce: boolean): void {
+    const { ctx, flows } = this;
+    for (const t of flows.sellerTasks.filter((x) => x.inOnce === inOnce)) {
+      for (const seller of this.options.sellers) {
+        this.addTask({ name: `${t.name}:${seller}`, schedule: { seconds: t.everySeconds(ctx) }, run: () => this.forSeller(seller, t.name, () => t.run(ctx, seller)) });
+      }
+    }
   }
 
   /** The daily channel refresh: not part of a --once cycle (a timer run every few minutes would repeat a day's listing reads). */
   private addDailyTasks(): void {
     const { ctx, flows } = this;
+    this.addSellerTasks(false);
     for (const seller of this.options.sellers) {
       this.addTask({
         name: `channels:${seller}`,

@@ -44,6 +44,7 @@ const DEAD_JOB_EXCEPTION: Record<JobKind, ExceptionKind> = {
   'publish-quantity': 'amazon-refused',
   'publish-feed': 'feed-error',
   'deliver-alert': 'alert-failed',
+  'fba-tracking': 'amazon-refused',
 };
 
 export class OutboxWorker {

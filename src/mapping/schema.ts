@@ -28,6 +28,30 @@ export const SellerFile = z
     skus: Id,
     /** The partner (warehouse) that gets this seller's orders; without it, the one partner listing the seller with an outbound ship-order document. */
     warehouse: Id.optional(),
+    /** FBA replenishment (src/flows/fba-replenishment.ts): which warehouse ships the seller's FBA inbound shipments, and what follows them. */
+    fba: z
+      .object({
+        /** The partner holding the stock FBA shipments are sent from; default: `warehouse`. */
+        warehouse: Id.optional(),
+        /** Per inbound plan (its id wf... or its name): another partner than `fba.warehouse`. */
+        plans: z.record(z.string().min(1), Id).optional(),
+        /** A shipment sent and not shipped this many days after is fba-not-shipped; default: the gateway's fbaShipWithinDays. */
+        shipWithinDays: z.number().int().positive().optional(),
+        /** Where the generated 856 ASN goes, when one is required: a partner with an inbound-asn layout (X12). */
+        asn: z.object({ partner: Id }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+    /** Removals and customer returns (src/flows/removals.ts): what received units become, by the receipt's condition. */
+    returns: z
+      .object({
+        /** Receipt condition -> what it becomes; default sellable -> sellable, unknown -> quarantine, the rest -> damaged. */
+        dispositions: z.record(z.enum(['sellable', 'damaged', 'customer-damaged', 'defective', 'expired', 'unknown']), z.enum(['sellable', 'damaged', 'quarantine'])).optional(),
+        /** A removal shipped by Amazon and not received this many days after is removal-overdue; default: the gateway's removalOverdueDays. */
+        overdueDays: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -7,6 +7,8 @@
  * Every method is async and takes `now` from the caller where time matters: flows inject their
  * clock, tests drive it. Inside `GatewayStore.transaction(fn)` use only the `Work` handed to fn.
  */
+import type { FbaShipmentsRepo } from './fba.ts';
+import type { RemovalsRepo } from './removals.ts';
 import type { MessageStore, FileRecord } from './store.ts';
 
 // ------------------------------------------------------------------ states (one list each)
@@ -76,6 +78,8 @@ export const JOB_KINDS = [
   'publish-feed',
   /** POST one alert (fired or cleared) to one webhook, signed (src/alerts). */
   'deliver-alert',
+  /** updateShipmentTrackingDetails for one FBA inbound shipment (src/flows/fba-replenishment.ts). */
+  'fba-tracking',
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 /** pending: waiting for its time (or leased by a worker while lease_until is ahead); done; dead: failed for good. */
@@ -106,6 +110,22 @@ export const EXCEPTION_KINDS = [
   'partner-unavailable',
   /** An alert webhook that kept refusing or failing (src/alerts). */
   'alert-failed',
+  /** FBA replenishment (src/flows/fba-replenishment.ts): the cartons shipped are not Amazon's boxes (count, box ids, SSCCs, contents). */
+  'fba-carton-mismatch',
+  /** An FBA shipment sent to the warehouse and not shipped within its window. */
+  'fba-not-shipped',
+  /** An FBA shipment Amazon has that cannot be sent as it stands (no warehouse, no valid Shipment ID, unmapped SKU). */
+  'fba-shipment-problem',
+  /** Removals and returns (src/flows/removals.ts): a receipt line no expected arrival matches; its candidates listed. */
+  'receipt-unmatched',
+  /** More received than Amazon shipped back. */
+  'over-receipt',
+  /** A removal shipment Amazon sent and the warehouse has not received within its window. */
+  'removal-overdue',
+  /** By-SKU reconciliation (src/reconciliation): the warehouse, Dockgate and Amazon disagree beyond the tolerance. */
+  'inventory-drift',
+  /** Orders reconciliation: an order stopped at one step longer than its window. */
+  'order-stuck',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 export const EXCEPTION_SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
@@ -502,6 +522,10 @@ export interface Work {
   messages: MessageTracking;
   health: HealthSamplesRepo;
   alerts: AlertsRepo;
+  /** FBA inbound shipments sent to warehouses (src/store/fba.ts). */
+  fba: FbaShipmentsRepo;
+  /** Removal / return arrivals expected from Amazon and the receipts posted against them (src/store/removals.ts). */
+  removals: RemovalsRepo;
 }
 
 export interface GatewayStore extends MessageStore {

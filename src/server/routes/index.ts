@@ -6,6 +6,7 @@
 import type { RouteModule } from '../api.ts';
 import { alertsRoutes } from './alerts.ts';
 import { exceptionsRoutes } from './exceptions.ts';
+import { fbaRoutes } from './fba.ts';
 import { flowsRoutes } from './flows.ts';
 import { healthMetricsRoutes } from './health-metrics.ts';
 import { healthModule } from './health.ts';
@@ -13,6 +14,7 @@ import { messagesRoutes } from './messages.ts';
 import { ordersRoutes } from './orders.ts';
 import { partnersRoutes } from './partners.ts';
 import { reconciliationRoutes } from './reconciliation.ts';
+import { removalsRoutes } from './removals.ts';
 
 export const routeModules: RouteModule[] = [
   healthModule,
@@ -22,6 +24,8 @@ export const routeModules: RouteModule[] = [
   partnersRoutes,
   flowsRoutes,
   reconciliationRoutes,
+  fbaRoutes,
+  removalsRoutes,
   healthMetricsRoutes,
   alertsRoutes,
 ];

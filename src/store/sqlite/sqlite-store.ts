@@ -27,6 +27,8 @@ import { DuplicateInterchangeError, StoreError, type HeldInterchange } from '../
 import type { DiagnosticsSummary, FileRecord, MessageNode, MessageRow, PurgedFile, PurgedOrderDocument, PurgeResult, Trace } from '../store.ts';
 import type { GatewayStore, Work } from '../work.ts';
 import { SqliteAlerts } from './alerts.ts';
+import { SqliteFbaShipments } from './fba.ts';
+import { SqliteRemovals } from './removals.ts';
 import { SqliteCursors } from './cursors.ts';
 import { SqliteExceptions } from './exceptions.ts';
 import { SqliteHealthSamples } from './health-samples.ts';
@@ -259,6 +261,8 @@ export class SqliteMessageStore implements GatewayStore {
       inbound: new SqliteInboundDocuments(this.db),
       health: new SqliteHealthSamples(this.db),
       alerts: new SqliteAlerts(this.db),
+      fba: new SqliteFbaShipments(this.db),
+      removals: new SqliteRemovals(this.db),
       messages: new SqliteTracking(this.db, {
         recordFile: (record) => this.recordFileNow(record),
         setStatus: (id, status, reason, completed, now) => this.setStatusNow(id, status, reason, completed, now),
@@ -363,6 +367,8 @@ export class SqliteMessageStore implements GatewayStore {
           inbound: guarded(this.raw.inbound, tx, 'inbound'),
           health: guarded(this.raw.health, tx, 'health'),
           alerts: guarded(this.raw.alerts, tx, 'alerts'),
+          fba: guarded(this.raw.fba, tx, 'fba'),
+          removals: guarded(this.raw.removals, tx, 'removals'),
           messages: guarded(this.raw.messages, tx, 'messages'),
         };
         const result = await this.inside.run(tx, () => fn(w));
@@ -400,6 +406,8 @@ export class SqliteMessageStore implements GatewayStore {
       inbound: wrap(raw.inbound),
       health: wrap(raw.health),
       alerts: wrap(raw.alerts),
+      fba: wrap(raw.fba),
+      removals: wrap(raw.removals),
       messages: wrap(raw.messages),
     };
   }
