@@ -119,6 +119,12 @@ export interface DocumentRoute {
   document: DocumentName;
   /** One document of a received file (ok, held or rejected as translation left it); returns what became of it. */
   handle(ctx: GatewayContext, file: ReceivedFile, doc: InboundDocument, index: number): Promise<{ state: InboundDocumentState; reason?: string }>;
+  /**
+   * A document the translation rejected (the inbound step raised partner-data-rejected for it):
+   * what the route's own records should say about it (an FBA shipment whose advice carries a bad
+   * SSCC is flagged as mismatched, naming the box). Optional; the file stays rejected.
+   */
+  rejected?(ctx: GatewayContext, file: ReceivedFile, doc: InboundDocument, index: number): Promise<void>;
 }
 
 /** What one run of a scheduled flow did, for the log and `--once`'s exit code. */

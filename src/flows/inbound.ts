@@ -499,6 +499,7 @@ async function route(ctx: GatewayContext, file: ReceivedFile, document: Document
     state = 'rejected';
     reason = describeProblems(doc);
     await rejectData(ctx, file, doc.where, reason, { document, problems: doc.problems }, seller);
+    await r.rejected?.(ctx, file, doc, index);
   } else {
     const handled = await r.handle(ctx, file, doc, index);
     state = handled.state;
