@@ -12,7 +12,8 @@ import { gunzipSync } from 'node:zlib';
 import type { LwaCredentials } from './credentials.ts';
 import { AmazonApiError, AmazonConfigError, classifyThrown, kindOfStatus } from './errors.ts';
 import { QuotaRegistry, realClock, type Clock } from './quota.ts';
-import type { AmazonOrder, ConfirmationOutcome, ConfirmShipmentPackage, FbaInventoryLine, InboundShipmentDetail, ListingsItem, ListingsSubmission } from './types.ts';
+import { parseCustomerReturns, parseMerchantListings, parseRemovalShipments, REPORT_TYPES, type CustomerReturnRow, type MerchantListingRow, type RemovalShipmentRow } from './reports.ts';
+import type { AmazonOrder, ConfirmationOutcome, ConfirmShipmentPackage, FbaInventoryLine, InboundAddress, InboundShipmentDetail, InboundShipmentSummary, InboundTracking, ListingsItem, ListingsSubmission } from './types.ts';
 
 export interface AmazonSeller {
   id: string;
@@ -81,6 +82,8 @@ const OPERATIONS: Record<string, { endpoint: string; version: string }> = {
   getShipment: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
   listShipmentBoxes: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
   listShipmentItems: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
+  updateShipmentTrackingDetails: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
+  getInboundOperationStatus: { endpoint: 'fulfillmentInbound', version: '2024-03-20' },
   getLabels: { endpoint: 'fulfillmentInbound', version: 'v0' },
   createReport: { endpoint: 'reports', version: '2021-06-30' },
   getReport: { endpoint: 'reports', version: '2021-06-30' },
@@ -472,41 +475,119 @@ export class AmazonAdapter {
 
   // ---------------------------------------------------------------- FBA inbound
 
-  /** From the Amazon Shipment ID on the labels (FBA...) to the 2024-03-20 shipment, its boxes and items. */
+  /** Every plan of the seller, newest first, pages followed; VOIDED ones left out. */
+  private async inboundPlans(): Promise<Array<{ inboundPlanId: string; name?: string; status: string }>> {
+    const out: Array<{ inboundPlanId: string; name?: string; status: string }> = [];
+    let token: string | undefined;
+    do {
+      const r = await this.call('listInboundPlans', { query: { pageSize: 30, sortBy: 'LAST_UPDATED_TIME', sortOrder: 'DESC', ...(token && { paginationToken: token }) } });
+      const body = r.body as { inboundPlans?: Array<{ inboundPlanId: string; name?: string; status: string }>; pagination?: { nextToken?: string } };
+      for (const plan of body.inboundPlans ?? []) if (plan.status !== 'VOIDED') out.push(plan);
+      token = body.pagination?.nextToken;
+    } while (token);
+    return out;
+  }
+
+  /**
+   * Every shipment of every non-voided inbound plan, with its status and destination FC
+   * (listInboundPlans, getInboundPlan per plan, getShipment per shipment). `statuses` keeps only
+   * shipments in one of them (the model's ShipmentSummary statuses, e.g. READY_TO_SHIP).
+   */
+  async listInboundShipments(options: { statuses?: string[] } = {}): Promise<InboundShipmentSummary[]> {
+    const out: InboundShipmentSummary[] = [];
+    for (const plan of await this.inboundPlans()) {
+      const p = (await this.call('getInboundPlan', { path: { inboundPlanId: plan.inboundPlanId } })).body as { name?: string; shipments?: Array<{ shipmentId: string; status: string }> };
+      for (const s of p.shipments ?? []) {
+        // The plan's summary carries the status: a shipment in another one needs no getShipment call.
+        if (options.statuses && !options.statuses.includes(s.status)) continue;
+        const sh = (await this.call('getShipment', { path: { inboundPlanId: plan.inboundPlanId, shipmentId: s.shipmentId } })).body as { shipmentConfirmationId?: string; status?: string; destination?: { warehouseId?: string } };
+        const status = sh.status ?? s.status;
+        if (options.statuses && !options.statuses.includes(status)) continue;
+        if (sh.shipmentConfirmationId) this.inboundIndex.set(sh.shipmentConfirmationId, { inboundPlanId: plan.inboundPlanId, shipmentId: s.shipmentId });
+        out.push({ inboundPlanId: plan.inboundPlanId, planName: p.name ?? plan.name ?? null, shipmentId: s.shipmentId, confirmationId: sh.shipmentConfirmationId ?? '', status, destinationFc: sh.destination?.warehouseId ?? null });
+      }
+    }
+    return out;
+  }
+
+  /** From the Amazon Shipment ID on the labels (FBA...) to the 2024-03-20 shipment, its destination, boxes and items. */
   async inboundShipment(confirmationId: string): Promise<InboundShipmentDetail | null> {
     let where = this.inboundIndex.get(confirmationId);
     if (!where) {
-      let token: string | undefined;
-      search: do {
-        const r = await this.call('listInboundPlans', { query: { pageSize: 30, sortBy: 'LAST_UPDATED_TIME', sortOrder: 'DESC', ...(token && { paginationToken: token }) } });
-        const body = r.body as { inboundPlans: Array<{ inboundPlanId: string; status: string }>; pagination?: { nextToken?: string } };
-        for (const plan of body.inboundPlans) {
-          if (plan.status === 'VOIDED') continue;
-          const p = (await this.call('getInboundPlan', { path: { inboundPlanId: plan.inboundPlanId } })).body as { shipments?: Array<{ shipmentId: string }> };
-          for (const s of p.shipments ?? []) {
-            const sh = (await this.call('getShipment', { path: { inboundPlanId: plan.inboundPlanId, shipmentId: s.shipmentId } })).body as { shipmentConfirmationId?: string };
-            if (sh.shipmentConfirmationId) this.inboundIndex.set(sh.shipmentConfirmationId, { inboundPlanId: plan.inboundPlanId, shipmentId: s.shipmentId });
-            if (sh.shipmentConfirmationId === confirmationId) break search;
-          }
+      search: for (const plan of await this.inboundPlans()) {
+        const p = (await this.call('getInboundPlan', { path: { inboundPlanId: plan.inboundPlanId } })).body as { shipments?: Array<{ shipmentId: string }> };
+        for (const s of p.shipments ?? []) {
+          const sh = (await this.call('getShipment', { path: { inboundPlanId: plan.inboundPlanId, shipmentId: s.shipmentId } })).body as { shipmentConfirmationId?: string };
+          if (sh.shipmentConfirmationId) this.inboundIndex.set(sh.shipmentConfirmationId, { inboundPlanId: plan.inboundPlanId, shipmentId: s.shipmentId });
+          if (sh.shipmentConfirmationId === confirmationId) break search;
         }
-        token = body.pagination?.nextToken;
-      } while (token);
+      }
       where = this.inboundIndex.get(confirmationId);
       if (!where) return null;
     }
     const path = { inboundPlanId: where.inboundPlanId, shipmentId: where.shipmentId };
-    const sh = (await this.call('getShipment', { path })).body as { shipmentConfirmationId: string; amazonReferenceId?: string; status?: string; destination?: { warehouseId?: string } };
-    const boxes = (await this.call('listShipmentBoxes', { path })).body as { boxes: Array<{ boxId?: string; externalContainerIdentifier?: string; externalContainerIdentifierType?: string; items?: Array<{ msku: string; fnsku: string; asin: string; quantity: number }> }> };
-    const items = (await this.call('listShipmentItems', { path })).body as { items: Array<{ msku: string; fnsku: string; asin: string; quantity: number }> };
+    const plan = (await this.call('getInboundPlan', { path: { inboundPlanId: where.inboundPlanId } })).body as { name?: string };
+    const sh = (await this.call('getShipment', { path })).body as {
+      shipmentConfirmationId: string;
+      amazonReferenceId?: string;
+      status?: string;
+      destination?: { warehouseId?: string; address?: { name: string; addressLine1: string; addressLine2?: string; city: string; stateOrProvinceCode?: string; postalCode?: string; countryCode: string } };
+    };
+    const boxes = await this.pages<{ boxId?: string; externalContainerIdentifier?: string; externalContainerIdentifierType?: string; items?: Array<{ msku: string; fnsku: string; asin: string; quantity: number }> }>('listShipmentBoxes', path, 'boxes');
+    const items = await this.pages<{ msku: string; fnsku: string; asin: string; quantity: number }>('listShipmentItems', path, 'items');
+    const a = sh.destination?.address;
+    const destinationAddress: InboundAddress | undefined = a && {
+      name: a.name,
+      addressLine1: a.addressLine1,
+      ...(a.addressLine2 && { addressLine2: a.addressLine2 }),
+      city: a.city,
+      ...(a.stateOrProvinceCode && { stateOrRegion: a.stateOrProvinceCode }),
+      ...(a.postalCode && { postalCode: a.postalCode }),
+      countryCode: a.countryCode,
+    };
     return {
       ...where,
       confirmationId: sh.shipmentConfirmationId,
       amazonReferenceId: sh.amazonReferenceId,
       destinationFc: sh.destination?.warehouseId,
+      ...(destinationAddress && { destinationAddress }),
+      ...(plan.name && { planName: plan.name }),
       status: sh.status,
-      boxes: boxes.boxes.map((b) => ({ boxId: b.boxId, ...(b.externalContainerIdentifierType === 'SSCC' && { sscc: b.externalContainerIdentifier }), items: (b.items ?? []).map(({ msku, fnsku, asin, quantity }) => ({ msku, fnsku, asin, quantity })) })),
-      items: items.items.map(({ msku, fnsku, asin, quantity }) => ({ msku, fnsku, asin, quantity })),
+      boxes: boxes.map((b) => ({ boxId: b.boxId, ...(b.externalContainerIdentifierType === 'SSCC' && { sscc: b.externalContainerIdentifier }), items: (b.items ?? []).map(({ msku, fnsku, asin, quantity }) => ({ msku, fnsku, asin, quantity })) })),
+      items: items.map(({ msku, fnsku, asin, quantity }) => ({ msku, fnsku, asin, quantity })),
     };
+  }
+
+  /** A 2024-03-20 list operation's pages (pageSize / paginationToken, pagination.nextToken). */
+  private async pages<T>(operation: string, path: Record<string, string>, key: string): Promise<T[]> {
+    const out: T[] = [];
+    let token: string | undefined;
+    do {
+      const r = (await this.call(operation, { path, query: { pageSize: 1000, ...(token && { paginationToken: token }) } })).body as Record<string, unknown> & { pagination?: { nextToken?: string } };
+      out.push(...((r[key] as T[] | undefined) ?? []));
+      token = r.pagination?.nextToken;
+    } while (token);
+    return out;
+  }
+
+  /**
+   * Give Amazon the carrier's tracking for a shipment: a tracking id per box (small parcel) or the
+   * BOL and PRO numbers (LTL). Amazon answers 202 with an operationId (the work is asynchronous;
+   * inboundOperationStatus reads how it went).
+   */
+  async updateShipmentTrackingDetails(where: { inboundPlanId: string; shipmentId: string }, tracking: InboundTracking): Promise<{ operationId: string }> {
+    const trackingDetails =
+      tracking.kind === 'small-parcel'
+        ? { spdTrackingDetail: { spdTrackingItems: tracking.boxes.map((b) => ({ boxId: b.boxId, trackingId: b.trackingId })) } }
+        : { ltlTrackingDetail: { billOfLadingNumber: tracking.billOfLadingNumber, freightBillNumber: tracking.freightBillNumbers } };
+    const r = await this.call('updateShipmentTrackingDetails', { path: { inboundPlanId: where.inboundPlanId, shipmentId: where.shipmentId }, body: { trackingDetails } });
+    return { operationId: (r.body as { operationId: string }).operationId };
+  }
+
+  /** How an asynchronous inbound operation went: IN_PROGRESS, SUCCESS or FAILED, with its problems. */
+  async inboundOperationStatus(operationId: string): Promise<{ operation: string; operationId: string; operationStatus: string; operationProblems: Array<{ code: string; message: string; severity: string; details?: string }> }> {
+    const r = await this.call('getInboundOperationStatus', { path: { operationId } });
+    return r.body as { operation: string; operationId: string; operationStatus: string; operationProblems: Array<{ code: string; message: string; severity: string; details?: string }> };
   }
 
   /** Box labels through v0 getLabels, which takes the Amazon Shipment ID (FBA...). */
@@ -541,5 +622,20 @@ export class AmazonAdapter {
       await this.clock.sleep((options.pollMs ?? 30_000) / this.timeScale);
     }
     throw new AmazonApiError(`report ${reportType}: not done after ${options.maxPolls ?? 60} polls`, 'getReport', 'timeout', undefined, 'REPORT_TIMEOUT');
+  }
+
+  /** The removal shipment report, typed (GET_FBA_FULFILLMENT_REMOVAL_SHIPMENT_DETAIL_DATA). */
+  async removalShipments(options: { pollMs?: number; maxPolls?: number } = {}): Promise<RemovalShipmentRow[]> {
+    return parseRemovalShipments(await this.report(REPORT_TYPES.removalShipments, options));
+  }
+
+  /** The FBA customer returns report, typed (GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA). */
+  async customerReturns(options: { pollMs?: number; maxPolls?: number } = {}): Promise<CustomerReturnRow[]> {
+    return parseCustomerReturns(await this.report(REPORT_TYPES.customerReturns, options));
+  }
+
+  /** Every listing with its MFN quantity in one report (GET_MERCHANT_LISTINGS_ALL_DATA), not one call per SKU. */
+  async merchantListings(options: { pollMs?: number; maxPolls?: number } = {}): Promise<MerchantListingRow[]> {
+    return parseMerchantListings(await this.report(REPORT_TYPES.merchantListings, options));
   }
 }

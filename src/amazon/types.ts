@@ -103,7 +103,40 @@ export interface InboundShipmentDetail {
   confirmationId: string;
   amazonReferenceId?: string;
   destinationFc?: string;
+  /** The FC's address, from getShipment's destination.address (ShipmentDestination in the 2024-03-20 model). */
+  destinationAddress?: InboundAddress;
+  /** The inbound plan's name. */
+  planName?: string;
   status?: string;
   boxes: Array<{ boxId?: string; sscc?: string; items: Array<{ msku: string; fnsku: string; asin: string; quantity: number }> }>;
   items: Array<{ msku: string; fnsku: string; asin: string; quantity: number }>;
 }
+
+/** An FC address as the 2024-03-20 model's Address gives it (stateOrProvinceCode read as stateOrRegion). */
+export interface InboundAddress {
+  name: string;
+  addressLine1: string;
+  addressLine2?: string;
+  city: string;
+  stateOrRegion?: string;
+  postalCode?: string;
+  countryCode: string;
+}
+
+/** One shipment of a non-voided inbound plan, as listInboundShipments gives it. */
+export interface InboundShipmentSummary {
+  inboundPlanId: string;
+  planName: string | null;
+  /** The 2024-03-20 shipment id (sh...). */
+  shipmentId: string;
+  /** The Amazon Shipment ID (FBA...); empty string when Amazon has not confirmed one yet. */
+  confirmationId: string;
+  /** The model's shipment status: UNCONFIRMED, WORKING, READY_TO_SHIP, SHIPPED, IN_TRANSIT, DELIVERED, CHECKED_IN, RECEIVING, CLOSED, CANCELLED, ... */
+  status: string;
+  destinationFc: string | null;
+}
+
+/** What updateShipmentTrackingDetails sends: per-box tracking for small parcel, BOL and PRO for LTL. */
+export type InboundTracking =
+  | { kind: 'small-parcel'; boxes: Array<{ boxId: string; trackingId: string }> }
+  | { kind: 'ltl'; billOfLadingNumber: string; freightBillNumbers: string[] };
