@@ -8,6 +8,7 @@ import type { ExceptionKind } from '../store/work.ts';
 import * as acknowledgements from './acknowledgements.ts';
 import * as alerts from './alerts.ts';
 import * as fba from './fba-replenishment.ts';
+import * as fbaShipped from './fba-shipped.ts';
 import type { DocumentRoute, ExceptionRetries, ExceptionRetry, JobHandlers } from './context.ts';
 import * as health from './health-sampling.ts';
 import * as inbound from './inbound.ts';
@@ -22,7 +23,7 @@ import * as shipments from './shipment-to-amazon.ts';
 export const documentRoutes: DocumentRoute[] = [shipments.shipmentAdviceRoute, inventory.inventoryRoute, ...fba.routes, ...removals.routes];
 
 /** The handler of each outbox job kind. */
-export const jobHandlers: JobHandlers = { ...outbox.handlers, ...shipments.handlers, ...inventory.handlers, ...alerts.handlers, ...fba.handlers, ...removals.handlers, ...reconciliation.handlers };
+export const jobHandlers: JobHandlers = { ...outbox.handlers, ...shipments.handlers, ...inventory.handlers, ...alerts.handlers, ...fba.handlers, ...fbaShipped.handlers, ...removals.handlers, ...reconciliation.handlers };
 
 /**
  * Several flows may retry the same kind (a mapping-problem of an order, of an advice): each is
@@ -40,7 +41,7 @@ export function mergeRetries(...all: ExceptionRetries[]): ExceptionRetries {
   return merged;
 }
 
-export const exceptionRetries: ExceptionRetries = mergeRetries(orders.retries, acknowledgements.retries, inbound.retries, shipments.retries, inventory.retries, outbox.retries, alerts.retries, fba.retries, removals.retries, reconciliation.retries);
+export const exceptionRetries: ExceptionRetries = mergeRetries(orders.retries, acknowledgements.retries, inbound.retries, shipments.retries, inventory.retries, outbox.retries, alerts.retries, fba.retries, fbaShipped.retries, removals.retries, reconciliation.retries);
 
 /** What `dockgate start` runs. */
 export const flows: FlowRegistry = {

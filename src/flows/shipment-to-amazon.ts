@@ -19,6 +19,7 @@ import type { InboundDocument } from '../mapping/translate.ts';
 import type { ShipmentAdvice } from '../model/index.ts';
 import type { ExceptionKind, OrderRecord, PackageRecord, Work } from '../store/work.ts';
 import { nowIso, PermanentError, type DocumentRoute, type ExceptionRetries, type GatewayContext, type JobHandler, type JobHandlers, type ReceivedFile } from './context.ts';
+import { fbaShipmentFor, flagRejectedAdvice, takeAdvice } from './fba-shipped.ts';
 import { fileRef, reprocessRefs } from './inbound.ts';
 
 const FLOW = 'shipment-to-amazon';
@@ -198,6 +199,10 @@ export const shipmentAdviceRoute: DocumentRoute = {
       return { state: 'rejected', reason: doc.problems.map((p) => `${p.where}: ${p.message}`).join('; ') || 'not a shipment advice' };
     }
     const advice = doc.document as ShipmentAdvice;
+    // An FBA replenishment shipped (its order id is the Amazon Shipment ID): its cartons are checked
+    // against Amazon's boxes and the tracking goes to the inbound shipment, not to confirmShipment.
+    const fba = await fbaShipmentFor(ctx, advice.seller, advice.orderId);
+    if (fba) return takeAdvice(ctx, file, doc, fba);
     const now = nowIso(ctx);
     const r = await ctx.store.transaction((w) => record(ctx, w, file, advice, doc.where, now));
     const fields = { flow: FLOW, partner: file.partner, seller: advice.seller, orderId: advice.orderId, file: file.name, where: doc.where };
@@ -211,6 +216,8 @@ export const shipmentAdviceRoute: DocumentRoute = {
       reason: `${r.created.length} new package(s) ${r.created.map((p) => p.id).join(', ')}${r.repeated.length ? `; ${r.repeated.length} already recorded (${r.repeated.map((p) => p.id).join(', ')})` : ''}`,
     };
   },
+  // A rejected advice for an FBA shipment (a bad SSCC check digit) flags the shipment too.
+  rejected: flagRejectedAdvice,
 };
 
 // ------------------------------------------------------------------ the outbox: confirm at Amazon
