@@ -601,4 +601,168 @@ export function workContract(name: string, open: () => Promise<GatewayStore>): v
     assert.deepEqual(await store.work.alerts.firing(), []);
     assert.deepEqual(await store.work.health.list({ since: at(0) }), []);
   });
+
+  // ---------------------------------------------------------------- FBA shipments (issue 12)
+
+  const fbaShipment = (over: Partial<import('../../src/store/fba.ts').FbaShipmentRecord> = {}): import('../../src/store/fba.ts').FbaShipmentRecord => ({
+    seller: 'acme',
+    shipmentId: 'FBA15ABCD1234',
+    inboundPlanId: 'wf1a2b3c4d-5e6f',
+    amazonShipmentId: 'sh1a2b3c4d-5e6f',
+    planName: 'Replenishment',
+    marketplaceId: 'ATVPDKIKX0DER',
+    partner: 'reno-wms',
+    destinationFc: 'RNO4',
+    amazonReferenceId: '3K7QXZ9A',
+    amazonStatus: 'READY_TO_SHIP',
+    boxes: [{ boxId: 'FBA15ABCD1234U000001', sscc: '00006141411234567890', items: [{ msku: 'TSHIRT-RED-M-FBA', fnsku: 'X00123ABCE', quantity: 24 }] }],
+    labelsUrl: null,
+    state: 'sent',
+    source: 'poll',
+    sentAt: at(),
+    shippedAt: null,
+    trackingAt: null,
+    shipped: null,
+    problems: [],
+    asnMessageId: null,
+    exceptionId: null,
+    createdAt: at(),
+    updatedAt: at(),
+    ...over,
+  });
+
+  t('FBA shipments: put and get whole, replaced whole, listed by seller, partner and state (newest first), bad states refused', async (store) => {
+    const f = store.work.fba;
+    assert.equal(await f.get('acme', 'FBA15ABCD1234'), null);
+    await f.put(fbaShipment());
+    assert.deepEqual(await f.get('acme', 'FBA15ABCD1234'), fbaShipment());
+    const shipped = fbaShipment({
+      state: 'shipped',
+      shippedAt: at(MIN),
+      shipped: { cartons: [{ boxId: 'FBA15ABCD1234U000001', trackingNumber: '1Z1', contents: [{ sellerSku: 'TSHIRT-RED-M-FBA', quantity: 24 }] }], bol: 'BOL1', fileMessageId: 7 },
+      problems: ['none'],
+      updatedAt: at(MIN),
+    });
+    await f.put(shipped);
+    assert.deepEqual(await f.get('acme', 'FBA15ABCD1234'), shipped);
+    await f.put(fbaShipment({ shipmentId: 'FBA16WXYZ5678', partner: 'cascade-csv', updatedAt: at(2 * MIN) }));
+    await f.put(fbaShipment({ seller: 'northwind', shipmentId: 'FBA17NW000001', state: 'held', updatedAt: at(3 * MIN) }));
+    assert.deepEqual((await f.list({})).map((r) => r.shipmentId), ['FBA17NW000001', 'FBA16WXYZ5678', 'FBA15ABCD1234']);
+    assert.deepEqual((await f.list({ seller: 'acme' })).map((r) => r.shipmentId), ['FBA16WXYZ5678', 'FBA15ABCD1234']);
+    assert.deepEqual((await f.list({ partner: 'cascade-csv' })).map((r) => r.shipmentId), ['FBA16WXYZ5678']);
+    assert.deepEqual((await f.list({ states: ['shipped', 'held'] })).map((r) => r.shipmentId), ['FBA17NW000001', 'FBA15ABCD1234']);
+    assert.equal((await f.list({ limit: 1 })).length, 1);
+    await assert.rejects(f.put(fbaShipment({ state: 'lost' as never })), /not one of/);
+    await assert.rejects(f.list({ states: ['lost' as never] }), /not one of/);
+  });
+
+  t('an FBA shipment written in a transaction that throws is rolled back', async (store) => {
+    await assert.rejects(
+      store.transaction(async (w) => {
+        await w.fba.put(fbaShipment());
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    assert.equal(await store.work.fba.get('acme', 'FBA15ABCD1234'), null);
+  });
+
+  // ---------------------------------------------------------------- removals and returns (issue 12)
+
+  const removal = (over: Partial<Parameters<Work['removals']['upsertExpected']>[0]> = {}): Parameters<Work['removals']['upsertExpected']>[0] => ({
+    seller: 'acme',
+    source: 'removal',
+    reference: 'RMV-5120-0042',
+    sellerSku: 'TSHIRT-RED-M-FBA',
+    fnsku: 'X00123ABCE',
+    lpn: null,
+    carrier: 'UPS',
+    trackingNumber: '1Z999AA10187654321',
+    disposition: 'Sellable',
+    expected: 3,
+    shippedAt: at(),
+    ...over,
+  });
+
+  t('expected arrivals: one per report line identity, refreshed when reported again, found by reference, LPN, tracking and state', async (store) => {
+    const r = store.work.removals;
+    const first = await r.upsertExpected(removal(), at());
+    assert.equal(first.created, true);
+    assert.equal(first.record.state, 'expected');
+    assert.equal(first.record.received, 0);
+    const again = await r.upsertExpected(removal({ expected: 4, carrier: 'UPS Ground' }), at(MIN));
+    assert.equal(again.created, false);
+    assert.equal(again.record.id, first.record.id);
+    assert.equal(again.record.expected, 4);
+    assert.equal(again.record.carrier, 'UPS Ground');
+    assert.equal(again.record.updatedAt, at(MIN));
+    // Another tracking number of the same removal order is another shipment: another arrival.
+    const second = await r.upsertExpected(removal({ trackingNumber: '1Z999AA10187654322', expected: 2 }), at());
+    assert.equal(second.created, true);
+    const ret = await r.upsertExpected(removal({ source: 'return', reference: '111-0000000-0000009', lpn: 'LPN7770001234', trackingNumber: null, carrier: null, expected: 1 }), at());
+    assert.equal(ret.created, true);
+    assert.equal((await r.upsertExpected(removal({ source: 'return', reference: '111-0000000-0000009', lpn: 'LPN7770001234', trackingNumber: null, carrier: null, expected: 1 }), at())).created, false, 'no tracking and the same LPN: the same arrival');
+    assert.deepEqual((await r.listExpected({ reference: 'RMV-5120-0042' })).map((a) => a.id), [first.record.id, second.record.id]);
+    assert.deepEqual((await r.listExpected({ lpn: 'LPN7770001234' })).map((a) => a.id), [ret.record.id]);
+    assert.deepEqual((await r.listExpected({ trackingNumber: '1Z999AA10187654322' })).map((a) => a.id), [second.record.id]);
+    assert.deepEqual((await r.listExpected({ seller: 'acme', sellerSku: 'TSHIRT-RED-M-FBA', states: ['expected'] })).length, 3);
+    assert.deepEqual(await r.listExpected({ seller: 'northwind' }), []);
+    assert.deepEqual((await r.getExpected(ret.record.id))?.lpn, 'LPN7770001234');
+    assert.equal(await r.getExpected(9999), null);
+    await assert.rejects(r.upsertExpected(removal({ expected: -1 }), at()), /whole number/);
+    await assert.rejects(r.listExpected({ states: ['gone' as never] }), /not one of/);
+  });
+
+  t('receiving moves an arrival through partially-received, received and over-received; a refresh keeps what was received', async (store) => {
+    const r = store.work.removals;
+    const { record } = await r.upsertExpected(removal({ expected: 3 }), at());
+    assert.equal((await r.receive(record.id, 1, at(MIN))).state, 'partially-received');
+    const full = await r.receive(record.id, 2, at(2 * MIN));
+    assert.equal(full.state, 'received');
+    assert.equal(full.received, 3);
+    assert.equal((await r.upsertExpected(removal({ expected: 3 }), at(3 * MIN))).record.state, 'received', 'the report again does not forget the receipt');
+    const over = await r.receive(record.id, 1, at(4 * MIN));
+    assert.equal(over.state, 'over-received');
+    assert.equal(over.received, 4);
+    assert.equal((await r.upsertExpected(removal({ expected: 5 }), at(5 * MIN))).record.state, 'partially-received', 'Amazon reporting more shipped reopens it');
+    await assert.rejects(r.receive(9999, 1, at()), /no expected arrival/);
+    await assert.rejects(r.receive(record.id, 1.5, at()), /whole number/);
+  });
+
+  t('receipt postings: one per receipt line however often its file is processed, listed by file, arrival and state, matched by hand later', async (store) => {
+    const r = store.work.removals;
+    const { record } = await r.upsertExpected(removal(), at());
+    const line = { seller: 'acme', partner: 'reno-wms', fileMessageId: 11, receiptId: 'RCV-1', sellerSku: 'TSHIRT-RED-M-FBA', warehouseItem: 'TS-RED-M', quantity: 2, condition: 'sellable', disposition: 'sellable' as const, exceptionId: null, at: at() };
+    const matched = await r.addPosting({ ...line, line: 0, arrivalId: record.id, matchedBy: 'removal-order', state: 'posted' });
+    const again = await r.addPosting({ ...line, line: 0, arrivalId: record.id, matchedBy: 'removal-order', state: 'posted', quantity: 9 });
+    assert.equal(again.id, matched.id, 'the same line again is the same posting');
+    assert.equal(again.quantity, 2);
+    const loose = await r.addPosting({ ...line, line: 1, arrivalId: null, matchedBy: null, state: 'unmatched', disposition: 'quarantine', condition: 'unknown', exceptionId: 5 });
+    assert.deepEqual((await r.postings({ fileMessageId: 11 })).map((p) => p.id), [matched.id, loose.id]);
+    assert.deepEqual((await r.postings({ state: 'unmatched' })).map((p) => p.id), [loose.id]);
+    assert.deepEqual((await r.postings({ arrivalId: record.id })).map((p) => p.id), [matched.id]);
+    await r.matchPosting(loose.id, record.id, 'manual', at(MIN));
+    const now = await r.getPosting(loose.id);
+    assert.equal(now?.state, 'posted');
+    assert.equal(now?.arrivalId, record.id);
+    assert.equal(now?.matchedBy, 'manual');
+    assert.equal(now?.exceptionId, 5);
+    assert.equal(await r.getPosting(9999), null);
+    await assert.rejects(r.matchPosting(9999, record.id, 'manual', at()), /no receipt posting/);
+    await assert.rejects(r.addPosting({ ...line, line: 2, arrivalId: null, matchedBy: null, state: 'unmatched', disposition: 'lost' as never }), /not one of/);
+  });
+
+  t('arrivals received in a transaction that throws are rolled back with their postings', async (store) => {
+    const { record } = await store.work.removals.upsertExpected(removal(), at());
+    await assert.rejects(
+      store.transaction(async (w) => {
+        await w.removals.receive(record.id, 3, at(MIN));
+        await w.removals.addPosting({ seller: 'acme', partner: 'reno-wms', fileMessageId: 1, receiptId: 'R', line: 0, arrivalId: record.id, sellerSku: 'TSHIRT-RED-M-FBA', warehouseItem: null, quantity: 3, condition: 'sellable', disposition: 'sellable', matchedBy: 'lpn', state: 'posted', exceptionId: null, at: at(MIN) });
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    assert.equal((await store.work.removals.getExpected(record.id))?.received, 0);
+    assert.deepEqual(await store.work.removals.postings({}), []);
+  });
 }
