@@ -351,6 +351,18 @@ async function sendDetail(ctx: GatewayContext, seller: SellerFile, detail: Inbou
   return sendOrHold(ctx, prepare(ctx, seller, detail, labels, source, before, warehouse), counts);
 }
 
+/**
+ * One shipment as Amazon described it (InboundShipmentDetail) to the warehouse, or held: what the
+ * poll and `dockgate fba send` both do once they have read it. Exported for the demo and tests.
+ */
+export async function sendInboundShipment(ctx: GatewayContext, sellerId: string, detail: InboundShipmentDetail, options: { source?: 'poll' | 'manual'; warehouse?: string } = {}): Promise<SendResult> {
+  const seller = ctx.mappings.sellers.get(sellerId);
+  if (!seller) throw new FbaSendError(`no seller ${sellerId} in the mappings`, { seller: sellerId });
+  const before = await ctx.store.work.fba.get(sellerId, detail.confirmationId || detail.shipmentId);
+  if (before && before.state !== 'held') return { outcome: 'already', record: before, message: `FBA shipment ${before.shipmentId} was sent already (to ${before.partner}, ${before.sentAt ?? 'time unknown'}; now ${before.state})` };
+  return sendDetail(ctx, seller, detail, options.source ?? 'manual', before, {}, options.warehouse);
+}
+
 /** A summary whose confirmation id is unusable (missing): the detail cannot be read by it, so the summary is the detail. */
 function detailOfSummary(s: InboundShipmentSummary): InboundShipmentDetail {
   return { inboundPlanId: s.inboundPlanId, shipmentId: s.shipmentId, confirmationId: s.confirmationId, status: s.status, ...(s.destinationFc && { destinationFc: s.destinationFc }), ...(s.planName && { planName: s.planName }), boxes: [], items: [] };
@@ -570,4 +582,4 @@ export const handlers: JobHandlers = {};
 export const retries: ExceptionRetries = { 'fba-shipment-problem': retryHeld, 'unmapped-sku': retryHeld };
 export const routes: DocumentRoute[] = [];
 /** The route of the warehouse's 856 for an FBA shipment (inbound.ts routeFor). */
-export const inboundAsnRoute: DocumentRoute | undefined = undefined;
+export { inboundAsnRoute } from './fba-shipped.ts';

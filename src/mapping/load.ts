@@ -174,6 +174,23 @@ export function loadMappings(dir: string): MappingCheck {
       else if (!w.sellers.includes(seller.id)) report(src, ['warehouse'], `warehouse: partner '${w.id}' does not list seller '${seller.id}' under sellers`, 'reference');
       else if (w.documents['ship-order']?.direction !== 'out') report(src, ['warehouse'], `warehouse: partner '${w.id}' takes no ship orders (documents.ship-order with direction: out)`, 'reference');
     }
+    // FBA replenishment: each partner named ships (or receives the ASN of) this seller's FBA shipments.
+    const shipsFor = (path: PropertyKey[], id: string) => {
+      const name = path.join('.');
+      const w = mappings.partners.get(id);
+      if (!w) report(src, path, `${name}: no partner with id '${id}'`, 'reference');
+      else if (!w.sellers.includes(seller.id)) report(src, path, `${name}: partner '${w.id}' does not list seller '${seller.id}' under sellers`, 'reference');
+      else if (w.documents['ship-order']?.direction !== 'out') report(src, path, `${name}: partner '${w.id}' takes no ship orders (documents.ship-order with direction: out)`, 'reference');
+    };
+    if (seller.fba?.warehouse !== undefined) shipsFor(['fba', 'warehouse'], seller.fba.warehouse);
+    for (const [plan, id] of Object.entries(seller.fba?.plans ?? {})) shipsFor(['fba', 'plans', plan], id);
+    if (seller.fba?.asn) {
+      const id = seller.fba.asn.partner;
+      const w = mappings.partners.get(id);
+      if (!w) report(src, ['fba', 'asn', 'partner'], `fba.asn.partner: no partner with id '${id}'`, 'reference');
+      else if (!w.sellers.includes(seller.id)) report(src, ['fba', 'asn', 'partner'], `fba.asn.partner: partner '${w.id}' does not list seller '${seller.id}' under sellers`, 'reference');
+      else if (!w.documents['inbound-asn']?.layout) report(src, ['fba', 'asn', 'partner'], `fba.asn.partner: partner '${w.id}' has no inbound-asn layout to write the 856 with (documents.inbound-asn)`, 'reference');
+    }
   }
   for (const table of mappings.skuTables.values()) {
     const src = sources.get(table)!;
