@@ -106,13 +106,13 @@ export function addressHash(doc: Pick<ShipOrder, 'shipTo'>): string {
  * addresses, so in the blob store (encrypted when the store is), never in a row. One blob per
  * batch, not per order: each blob costs two fsyncs.
  */
-async function keepDocuments(ctx: GatewayContext, docs: ShipOrder[]): Promise<string> {
+export async function keepDocuments(ctx: GatewayContext, docs: ShipOrder[]): Promise<string> {
   const blob = await ctx.store.blobs.putBuffer(Buffer.from(JSON.stringify({ orders: Object.fromEntries(docs.map((d) => [d.orderId, d])) })));
   return blob.sha256;
 }
 
 /** Reads the kept documents, one blob read per blob however many of its orders are asked for. */
-class DocumentReader {
+export class DocumentReader {
   private readonly blobs = new Map<string, Record<string, ShipOrder>>();
   constructor(private readonly ctx: GatewayContext) {}
   async get(order: OrderRecord): Promise<ShipOrder> {
@@ -133,7 +133,7 @@ class DocumentReader {
   }
 }
 
-function linesOf(doc: ShipOrder, before?: OrderLineRecord[]): OrderLineRecord[] {
+export function linesOf(doc: ShipOrder, before?: OrderLineRecord[]): OrderLineRecord[] {
   return doc.lines.map((l) => ({
     lineNumber: l.lineNumber,
     sellerSku: l.sellerSku,
@@ -145,7 +145,7 @@ function linesOf(doc: ShipOrder, before?: OrderLineRecord[]): OrderLineRecord[] 
 
 // ------------------------------------------------------------------ writing and queueing one file
 
-interface Outgoing {
+export interface Outgoing {
   /** The record as it will be written (state and revision are set from the outcome). */
   order: OrderRecord;
   doc: ShipOrder;
@@ -154,7 +154,7 @@ interface Outgoing {
   before: OrderState | null;
 }
 
-interface Outcome {
+export interface Outcome {
   item: Outgoing;
   result: OutboundDocument;
   fileMessageId?: number;
@@ -290,7 +290,7 @@ async function releaseHolds(w: Work, order: OrderRecord, keep: Set<number>, note
  * the orders' new states and revisions, the holds. Orders already moved by someone else since
  * they were read (another instance, an earlier run) are left alone.
  */
-async function sendBatch(ctx: GatewayContext, partner: PartnerFile, items: Outgoing[], counts: Counts): Promise<void> {
+async function sendBatch(ctx: GatewayContext, partner: PartnerFile, items: Outgoing[], counts: Counts, inTransaction?: InTransaction): Promise<void> {
   if (items.length === 0) return;
   const summary = await ctx.store.transaction(async (w) => {
     const now = nowIso(ctx);
@@ -333,6 +333,8 @@ async function sendBatch(ctx: GatewayContext, partner: PartnerFile, items: Outgo
         bump(counts, `${purpose}-failed`);
       }
     }
+    // Another flow's records of the same documents (an FBA shipment's), written with the file or not at all.
+    if (inTransaction) await inTransaction(w, outcomes, file);
     return { file, ...tally };
   });
   if (summary.file) bump(counts, 'files');
@@ -340,6 +342,22 @@ async function sendBatch(ctx: GatewayContext, partner: PartnerFile, items: Outgo
     { event: 'ship-orders-queued', partner: partner.id, ...(summary.file && { messageId: summary.file.messageId, file: summary.file.name, control: summary.file.control }), sent: summary.sent, held: summary.held },
     summary.file ? 'ship-order file queued for delivery' : 'no ship-order file: every order held',
   );
+}
+
+/** What a caller of sendShipOrders writes in each file's transaction, after the orders' own rows: it sees each document's outcome and the file. */
+export type InTransaction = (w: Work, outcomes: Outcome[], file: { messageId: number; name: string; control?: number } | undefined) => Promise<void>;
+
+/**
+ * Ship orders built by another flow (FBA replenishments) sent through the same machinery as the
+ * MFN orders: files of at most the partner's limit, each in one transaction with its control
+ * numbers, envelope rows, delivery job, order states and revisions, holds, and whatever
+ * `inTransaction` adds. Items whose record changed since it was read are skipped (counts say so).
+ */
+export async function sendShipOrders(ctx: GatewayContext, partner: PartnerFile, items: Outgoing[], options: { inTransaction?: InTransaction } = {}): Promise<Counts> {
+  const counts: Counts = {};
+  const per = partner.orders?.perFile ?? ctx.settings.ordersPerFile;
+  for (let i = 0; i < items.length; i += per) await sendBatch(ctx, partner, items.slice(i, i + per), counts, options.inTransaction);
+  return counts;
 }
 
 /** Outgoing items in files of at most the partner's limit. */
