@@ -5,13 +5,19 @@
  *
  * The expected quantity is computed by the inventory flow's own planQuantities (the same
  * fulfilment partners, sellable states, in-flight orders, packs, kits and buffers), so a row is
- * `ok` exactly when Amazon holds what the flow would publish now. Issue 12 grows this into a
- * daily report; keep the computation here.
+ * `ok` exactly when Amazon holds what the flow would publish now.
+ *
+ * The third side, what Amazon shows now (the merchant listings report's MFN quantity, FBA's
+ * fulfillable units), is read by src/reconciliation/amazon-side.ts on the reconciliation's
+ * schedule and stored; `reconcileBySku(ctx, { amazon })` lays it beside the rows. The
+ * tolerance is settings.reconcileToleranceUnits: within it a difference is not drift.
  */
 import { fulfilmentPartners, planQuantities } from '../flows/inventory-to-amazon.ts';
 import type { GatewayContext } from '../flows/context.ts';
 import { skuIndex } from '../mapping/resolve.ts';
 import type { PartnerFile, SkuTableFile } from '../mapping/schema.ts';
+import type { OrderState } from '../store/work.ts';
+import type { AmazonSide } from './amazon-side.ts';
 
 export const RECONCILIATION_STATUSES = ['ok', 'drift', 'not-published', 'fba', 'unmapped', 'stale'] as const;
 export type ReconciliationStatus = (typeof RECONCILIATION_STATUSES)[number];
@@ -32,6 +38,10 @@ export interface KitPartLine {
   sellable: number;
   inFlight: number;
 }
+
+/** Which figure changed last when they disagree: the warehouse (a count applied, orders sold since), Dockgate (a publish accepted), Amazon (the listing changed after what Dockgate published). */
+export const MOVED_SIDES = ['warehouse', 'dockgate', 'amazon'] as const;
+export type MovedSide = (typeof MOVED_SIDES)[number];
 
 export interface ReconciliationRow {
   seller: string;
@@ -64,6 +74,26 @@ export interface ReconciliationRow {
   /** The oldest last-applied snapshot among the fulfilment partners: as-of (the warehouse's count time) and when applied. */
   snapshotAsOf: string | null;
   snapshotAppliedAt: string | null;
+  /** The last warehouse movement Dockgate knows of: the snapshot applied, or a later order taking units (null: no count). */
+  warehouseMovedAt: string | null;
+  // ---- Amazon now (from the last reconciliation run: null when none has read Amazon yet)
+  /** The listing's fulfillment-channel in the merchant listings report: DEFAULT (merchant), AMAZON_NA... (FBA); null: no listing in the report. */
+  amazonChannel: string | null;
+  amazonListingStatus: string | null;
+  /** The MFN quantity the listing shows (null for FBA listings and SKUs without one). */
+  amazonQuantity: number | null;
+  /** FBA only: getInventorySummaries fulfillableQuantity (never total supply); shown, never fed from warehouse stock. */
+  amazonFulfillable: number | null;
+  /** When the run read Amazon. */
+  amazonCheckedAt: string | null;
+  /** amazonQuantity - amazonAccepted: the listing moved on Amazon since Dockgate's last accepted publish. */
+  amazonDifference: number | null;
+  /** The widest gap in units between the warehouse's expected, Dockgate's accepted (unless the expected is on its way) and Amazon's quantity. */
+  driftUnits: number | null;
+  movedLast: MovedSide | null;
+  /** When it moved (null for Amazon: the report says what the listing holds, not when it changed; after acceptedAt, by amazonCheckedAt). */
+  movedAt: string | null;
+  movedNote: string | null;
   status: ReconciliationStatus;
 }
 
@@ -89,6 +119,15 @@ export const SORTABLE_COLUMNS = [
   'difference',
   'channel',
   'snapshotAsOf',
+  'warehouseMovedAt',
+  'amazonChannel',
+  'amazonQuantity',
+  'amazonFulfillable',
+  'amazonCheckedAt',
+  'amazonDifference',
+  'driftUnits',
+  'movedLast',
+  'movedAt',
   'status',
 ] as const satisfies ReadonlyArray<keyof ReconciliationRow>;
 export type SortColumn = (typeof SORTABLE_COLUMNS)[number];
@@ -98,6 +137,10 @@ export interface ReconciliationOptions {
   status?: ReconciliationStatus;
   /** A column, '-column' for descending; default seller then SKU. */
   sort?: `${'' | '-'}${SortColumn}`;
+  /** What Amazon showed, per seller, at the last run (or just read): its columns are filled from it. */
+  amazon?: Map<string, AmazonSide>;
+  /** Units of difference tolerated (default: settings.reconcileToleranceUnits). */
+  toleranceUnits?: number;
 }
 
 interface PartnerSnapshot {
@@ -128,18 +171,63 @@ async function snapshots(ctx: GatewayContext, seller: string, now: number): Prom
 
 type SkuItem = SkuTableFile['items'][number];
 
-function statusOf(r: Omit<ReconciliationRow, 'status'>, mapped: boolean, stale: boolean): ReconciliationStatus {
+const isFba = (r: Pick<ReconciliationRow, 'channel' | 'amazonChannel'>) => r.channel === 'FBA' || (r.amazonChannel !== null && r.amazonChannel !== 'DEFAULT');
+
+function statusOf(r: Omit<ReconciliationRow, 'status'>, mapped: boolean, stale: boolean, tolerance: number): ReconciliationStatus {
   if (!mapped) return 'unmapped';
-  if (r.channel === 'FBA') return 'fba';
+  if (isFba(r)) return 'fba';
   if (stale || r.expected === null) return 'stale';
+  if (r.driftUnits !== null && r.driftUnits > tolerance) return 'drift';
   if (r.amazonAccepted === null) return 'not-published';
-  // A quantity on its way (pending = expected) is what the flow decided: not drift.
-  if (r.expected !== r.amazonAccepted && r.pending !== r.expected) return 'drift';
   return 'ok';
 }
 
+/**
+ * The gap between the three figures of an MFN row, in units: expected vs accepted (none while the
+ * expected quantity is the one on its way: that is what the flow decided), accepted vs Amazon's
+ * quantity, expected vs Amazon's quantity. Null when fewer than two are known.
+ */
+function driftOf(expected: number | null, accepted: number | null, pending: number | null, amazon: number | null): number | null {
+  const gaps: number[] = [];
+  if (expected !== null && accepted !== null) gaps.push(pending === expected ? 0 : Math.abs(expected - accepted));
+  if (accepted !== null && amazon !== null) gaps.push(Math.abs(amazon - accepted));
+  if (expected !== null && amazon !== null) gaps.push(pending === expected && amazon === accepted ? 0 : Math.abs(expected - amazon));
+  return gaps.length ? Math.max(...gaps) : null;
+}
+
+const later = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : Date.parse(a) >= Date.parse(b) ? a : b);
+
+/**
+ * Which side moved last, for a row whose figures disagree. Amazon first: a listing quantity
+ * other than what Amazon accepted from Dockgate changed on Amazon's side afterwards (a Seller
+ * Central edit, orders decrementing it), whatever else moved. Otherwise the warehouse and
+ * Dockgate are compared by time: the later of the warehouse's movement (count applied, order
+ * taken) and Dockgate's accepted publish.
+ */
+function movedOf(r: Pick<ReconciliationRow, 'expected' | 'amazonAccepted' | 'acceptedAt' | 'pending' | 'amazonQuantity' | 'amazonCheckedAt' | 'warehouseMovedAt'>, tolerance: number): Pick<ReconciliationRow, 'movedLast' | 'movedAt' | 'movedNote'> {
+  const none = { movedLast: null, movedAt: null, movedNote: null };
+  if (r.amazonQuantity !== null && r.amazonAccepted !== null && Math.abs(r.amazonQuantity - r.amazonAccepted) > tolerance) {
+    return {
+      movedLast: 'amazon',
+      movedAt: null,
+      movedNote: `Amazon changed: it shows ${r.amazonQuantity} (read ${r.amazonCheckedAt}), Dockgate's last accepted publish was ${r.amazonAccepted} at ${r.acceptedAt} (a Seller Central edit, or orders decremented it)`,
+    };
+  }
+  const target = r.amazonAccepted ?? r.amazonQuantity;
+  if (r.expected === null || target === null || r.pending === r.expected || Math.abs(r.expected - target) <= tolerance) return none;
+  const w = r.warehouseMovedAt;
+  const d = r.amazonAccepted !== null ? r.acceptedAt : null;
+  if (d !== null && (w === null || Date.parse(d) > Date.parse(w))) {
+    return { movedLast: 'dockgate', movedAt: d, movedNote: `Dockgate published ${r.amazonAccepted} at ${d}, after the warehouse's last movement${w ? ` (${w})` : ''}, which makes ${r.expected}` };
+  }
+  return { movedLast: 'warehouse', movedAt: w, movedNote: `the warehouse moved to ${r.expected} at ${w}, after ${d ? `Dockgate's last accepted publish (${r.amazonAccepted} at ${d})` : 'anything Dockgate published'}` };
+}
+
+/** Orders of these states take warehouse units the count may not account for (the inventory flow's in-flight states). */
+const OPEN_STATES: OrderState[] = ['new', 'held', 'queued', 'rejected', 'delivered', 'acknowledged', 'partially-shipped'];
+
 /** The rows of one seller: every SKU of its table, then the SKUs Amazon has a quantity of that the table no longer maps. */
-async function sellerRows(ctx: GatewayContext, seller: string, now: number): Promise<ReconciliationRow[]> {
+async function sellerRows(ctx: GatewayContext, seller: string, now: number, amazon: AmazonSide | undefined, tolerance: number): Promise<ReconciliationRow[]> {
   const w = ctx.store.work;
   const index = skuIndex(ctx.mappings, seller);
   const { partners, applied, stale } = await snapshots(ctx, seller, now);
@@ -150,11 +238,30 @@ async function sellerRows(ctx: GatewayContext, seller: string, now: number): Pro
     const sellableStates = new Set(s.partner.stockStates.sellable);
     for (const l of await w.inventory.stock(s.partner.id, seller)) stock.push({ partner: s.partner.id, ...l, sellable: sellableStates.has(l.state) });
   }
-  const sellableOf = (item: string) => stock.filter((l) => l.warehouseItem === item && l.sellable).reduce((n, l) => n + l.quantity, 0);
+  // By item: a table of 50,000 SKUs must not scan the whole count per row.
+  const stockByItem = new Map<string, StockLine[]>();
+  for (const l of stock) {
+    const list = stockByItem.get(l.warehouseItem);
+    if (list) list.push(l);
+    else stockByItem.set(l.warehouseItem, [l]);
+  }
+  const sellableOf = (item: string) => (stockByItem.get(item) ?? []).filter((l) => l.sellable).reduce((n, l) => n + l.quantity, 0);
   const inFlightOf = (item: string) => plan?.inFlight.get(item) ?? 0;
   const oldest = [...applied].sort((a, b) => Date.parse(a.appliedAt) - Date.parse(b.appliedAt))[0];
   const published = new Map((await w.inventory.quantities(seller)).map((q) => [q.sku, q]));
   const partner = partners.length ? partners.map((p) => p.id).join(',') : null;
+  // The latest order taking each warehouse item: units sold move the warehouse side too.
+  const itemsOf = (sku: string): string[] => {
+    const it = index.bySellerSku.get(sku);
+    return it ? (it.kit ? it.kit.map((k) => k.warehouseItem) : [it.warehouseItem!]) : [];
+  };
+  const lastOrderAt = new Map<string, string>();
+  if (applied.length) {
+    for (const o of await w.orders.list({ seller, states: OPEN_STATES })) {
+      for (const l of o.lines) for (const item of itemsOf(l.sellerSku)) lastOrderAt.set(item, later(lastOrderAt.get(item) ?? null, o.createdAt)!);
+    }
+  }
+  const newest = [...applied].sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt))[0];
 
   const row = async (sku: string, item: SkuItem | undefined): Promise<ReconciliationRow> => {
     const q = planned.get(sku);
@@ -164,6 +271,21 @@ async function sellerRows(ctx: GatewayContext, seller: string, now: number): Pro
     const counted = applied.length > 0;
     const expected = item && q && counted ? q.quantity : null;
     const accepted = p?.accepted ?? null;
+    const listing = amazon?.listings.get(sku);
+    const amazonQuantity = listing?.quantity ?? null;
+    let warehouseMovedAt: string | null = newest?.appliedAt ?? null;
+    for (const i of items) warehouseMovedAt = later(warehouseMovedAt, lastOrderAt.get(i) ?? null);
+    const fbaRow = c?.channel === 'FBA' || (listing !== undefined && listing.fulfillmentChannel !== 'DEFAULT');
+    const mfn = item !== undefined && !fbaRow && !stale;
+    const figures = {
+      expected,
+      amazonAccepted: accepted,
+      acceptedAt: p?.acceptedAt ?? null,
+      pending: p?.pending ?? null,
+      amazonQuantity,
+      amazonCheckedAt: amazon?.checkedAt ?? null,
+      warehouseMovedAt: counted ? warehouseMovedAt : null,
+    };
     const base: Omit<ReconciliationRow, 'status'> = {
       seller,
       sku,
@@ -171,7 +293,7 @@ async function sellerRows(ctx: GatewayContext, seller: string, now: number): Pro
       warehouseSku: item?.warehouseItem ?? null,
       packSize: item && !item.kit ? item.packSize : null,
       kit: item?.kit ? item.kit.map((k) => ({ warehouseItem: k.warehouseItem, perKit: k.quantity, sellable: sellableOf(k.warehouseItem), inFlight: inFlightOf(k.warehouseItem) })) : null,
-      warehouseStock: stock.filter((l) => items.includes(l.warehouseItem)),
+      warehouseStock: [...new Set(items)].flatMap((i) => stockByItem.get(i) ?? []),
       sellable: item && !item.kit && counted ? sellableOf(item.warehouseItem!) : null,
       inFlight: item && !item.kit && counted ? inFlightOf(item.warehouseItem!) : null,
       available: item && q && counted ? q.available : null,
@@ -186,13 +308,26 @@ async function sellerRows(ctx: GatewayContext, seller: string, now: number): Pro
       channelCheckedAt: c?.checkedAt ?? null,
       snapshotAsOf: oldest?.asOf ?? null,
       snapshotAppliedAt: oldest?.appliedAt ?? null,
+      warehouseMovedAt: figures.warehouseMovedAt,
+      amazonChannel: listing?.fulfillmentChannel ?? null,
+      amazonListingStatus: listing?.status ?? null,
+      amazonQuantity,
+      amazonFulfillable: amazon ? (amazon.fulfillable.get(sku) ?? (fbaRow ? 0 : null)) : null,
+      amazonCheckedAt: figures.amazonCheckedAt,
+      amazonDifference: amazonQuantity !== null && accepted !== null ? amazonQuantity - accepted : null,
+      // FBA stock is Amazon's, a SKU without a mapping or a fresh count has no expected figure: neither drifts.
+      driftUnits: mfn ? driftOf(expected, accepted, figures.pending, amazonQuantity) : null,
+      ...(mfn ? movedOf(figures, tolerance) : { movedLast: null, movedAt: null, movedNote: null }),
     };
-    return { ...base, status: statusOf(base, item !== undefined, stale) };
+    return { ...base, status: statusOf(base, item !== undefined, stale, tolerance) };
   };
 
   const rows: ReconciliationRow[] = [];
   for (const item of index.table.items) rows.push(await row(item.sellerSku, item));
-  for (const sku of published.keys()) if (!index.bySellerSku.has(sku)) rows.push(await row(sku, undefined));
+  const seen = new Set(index.table.items.map((i) => i.sellerSku));
+  for (const sku of published.keys()) if (!seen.has(sku)) (seen.add(sku), rows.push(await row(sku, undefined)));
+  // Listings Amazon has that the SKU table does not map: shown, so that a forgotten listing is seen.
+  for (const sku of amazon?.listings.keys() ?? []) if (!seen.has(sku)) (seen.add(sku), rows.push(await row(sku, undefined)));
   return rows;
 }
 
@@ -214,7 +349,7 @@ export async function reconcileBySku(ctx: GatewayContext, options: Reconciliatio
   let rows: ReconciliationRow[] = [];
   for (const seller of sellers) {
     if (!ctx.mappings.sellers.has(seller)) throw new Error(`no seller '${seller}' in the mappings`);
-    rows.push(...(await sellerRows(ctx, seller, generatedAt.getTime())));
+    rows.push(...(await sellerRows(ctx, seller, generatedAt.getTime(), options.amazon?.get(seller), options.toleranceUnits ?? ctx.settings.reconcileToleranceUnits)));
   }
   if (options.status) rows = rows.filter((r) => r.status === options.status);
   const byKey = (a: ReconciliationRow, b: ReconciliationRow) => a.seller.localeCompare(b.seller) || a.sku.localeCompare(b.sku);
@@ -250,4 +385,15 @@ export const CSV_COLUMNS: Array<{ header: string; value(r: ReconciliationRow): s
   { header: 'channelCheckedAt', value: (r) => r.channelCheckedAt },
   { header: 'snapshotAsOf', value: (r) => r.snapshotAsOf },
   { header: 'snapshotAppliedAt', value: (r) => r.snapshotAppliedAt },
+  { header: 'warehouseMovedAt', value: (r) => r.warehouseMovedAt },
+  { header: 'amazonChannel', value: (r) => r.amazonChannel },
+  { header: 'amazonListingStatus', value: (r) => r.amazonListingStatus },
+  { header: 'amazonQuantity', value: (r) => r.amazonQuantity },
+  { header: 'amazonFulfillable', value: (r) => r.amazonFulfillable },
+  { header: 'amazonCheckedAt', value: (r) => r.amazonCheckedAt },
+  { header: 'amazonDifference', value: (r) => r.amazonDifference },
+  { header: 'driftUnits', value: (r) => r.driftUnits },
+  { header: 'movedLast', value: (r) => r.movedLast },
+  { header: 'movedAt', value: (r) => r.movedAt },
+  { header: 'movedNote', value: (r) => r.movedNote },
 ];
