@@ -190,6 +190,42 @@ export class GatewayMetrics {
         this.set(await s.store.work.jobs.readyCount(metrics.clock.now().toISOString()));
       },
     });
+    // Issue 12's records where they stand, read at scrape time: by seller and state only (never a
+    // shipment id, a removal order id or an LPN).
+    new Gauge({
+      name: `${p}fba_shipments`,
+      help: 'FBA inbound shipments the gateway tracks, by seller and state (held, sent, shipped, mismatched, tracking-accepted, tracking-refused, cancelled).',
+      labelNames: ['seller', 'state'],
+      registers,
+      async collect() {
+        const s = metrics.storeGauges;
+        if (!s) return;
+        this.reset();
+        const n = new Map<string, { seller: string; state: string; n: number }>();
+        for (const r of await s.store.work.fba.list({ limit: 100_000 })) {
+          const k = `${r.seller}\u0000${r.state}`;
+          n.set(k, { seller: r.seller, state: r.state, n: (n.get(k)?.n ?? 0) + 1 });
+        }
+        for (const v of n.values()) this.set({ seller: v.seller, state: v.state }, v.n);
+      },
+    });
+    new Gauge({
+      name: `${p}expected_arrivals`,
+      help: 'Removal shipments and customer returns Amazon sent back, by seller and state (expected, partially-received, received, over-received, cancelled).',
+      labelNames: ['seller', 'state'],
+      registers,
+      async collect() {
+        const s = metrics.storeGauges;
+        if (!s) return;
+        this.reset();
+        const n = new Map<string, { seller: string; state: string; n: number }>();
+        for (const r of await s.store.work.removals.listExpected({ limit: 100_000 })) {
+          const k = `${r.seller}\u0000${r.state}`;
+          n.set(k, { seller: r.seller, state: r.state, n: (n.get(k)?.n ?? 0) + 1 });
+        }
+        for (const v of n.values()) this.set({ seller: v.seller, state: v.state }, v.n);
+      },
+    });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
     this.contentType = this.registry.contentType;
   }
