@@ -26,13 +26,18 @@ import { createHash } from 'node:crypto';
 import { AmazonApiError } from '../amazon/errors.ts';
 import type { InboundTracking } from '../amazon/types.ts';
 import { checkCartons, boxIdOf, type CartonFinding, type CartonMatch } from '../fba/cartons.ts';
-import { translator, writePartner, type InboundDocument } from '../mapping/translate.ts';
+import { readDocument } from '../mapping/engine.ts';
+import { X12Adapter } from '../mapping/formats/x12.ts';
+import { translator, writePartner, type DocumentName, type InboundDocument } from '../mapping/translate.ts';
 import type { InboundAsn, ShipmentAdvice } from '../model/index.ts';
 import { documentsCarryBuyerData } from '../store/buyer-data.ts';
 import { sentNodes } from '../store/envelope-nodes.ts';
 import type { FbaBox, FbaShipmentRecord, FbaShippedCarton } from '../store/fba.ts';
 import type { Work } from '../store/work.ts';
 import { fileName } from '../transport/outbound.ts';
+import { readX12Sync } from '../x12/reader.ts';
+import { loadSetSchema } from '../x12/schema/load.ts';
+import { validateSet } from '../x12/validate/index.ts';
 import { validateFile } from '../x12/validate-file.ts';
 import { nowIso, PermanentError, type DocumentRoute, type ExceptionRetries, type GatewayContext, type JobHandler, type JobHandlers, type ReceivedFile } from './context.ts';
 import { queueOutboundFile, READY_STATUS } from './outbox-delivery.ts';
@@ -366,8 +371,8 @@ function rawCartons(read: Obj): FbaShippedCarton[] {
  * shows why tracking has not gone. Contents are not compared: the file was not read through the
  * SKU table. The ship order is not moved: nothing of the file was accepted.
  */
-async function flagRejected(ctx: GatewayContext, file: ReceivedFile, doc: InboundDocument): Promise<void> {
-  const read = (doc.read ?? {}) as Obj;
+async function flagRejected(ctx: GatewayContext, file: ReceivedFile, doc: InboundDocument, document: DocumentName): Promise<void> {
+  const read = (doc.read ?? (await readInvalidSet(ctx, file, doc.where, document)) ?? {}) as Obj;
   const id = str(read.shipmentId) && FBA_ID.test(str(read.shipmentId)!) ? str(read.shipmentId)! : str(read.orderId);
   if (!id || !FBA_ID.test(id)) return;
   const now = nowIso(ctx);
@@ -399,6 +404,33 @@ async function flagRejected(ctx: GatewayContext, file: ReceivedFile, doc: Inboun
   }
 }
 
+/**
+ * An X12 set the validator refused (an SSCC with a wrong check digit in MAN*GM is an element
+ * error: the set is rejected before translation, its 997 says so) read through the partner's
+ * layout all the same, leniently: only to tell which FBA shipment and cartons it was about.
+ * Nothing read this way is recorded as shipped.
+ */
+async function readInvalidSet(ctx: GatewayContext, file: ReceivedFile, where: string, document: DocumentName): Promise<Obj | null> {
+  let t;
+  try {
+    t = translator(ctx.mappings, file.partner, document, 'x12');
+  } catch {
+    return null;
+  }
+  const bytes = await ctx.store.blobs.read(file.sha256);
+  for (const e of readX12Sync(bytes, { file: file.name })) {
+    if (e.type !== 'set' || `set ${e.set.id} ${e.set.control} (line ${e.set.segments[0]?.line ?? '?'})` !== where) continue;
+    const v = validateSet(e.set, { buildTree: true });
+    if (!v.tree) return null;
+    const layout = t.layout as Extract<typeof t.layout, { format: 'x12' }>;
+    const lookup = loadSetSchema(layout.set, layout.version);
+    if (!lookup) return null;
+    const adapter = new X12Adapter(lookup.schema);
+    return readDocument(t.compiled, adapter, adapter.rootScope(v.tree), { zone: t.partner.timeZone, problems: [] });
+  }
+  return null;
+}
+
 // ------------------------------------------------------------------ the warehouse's 856
 
 export const inboundAsnRoute: DocumentRoute = {
@@ -427,11 +459,11 @@ export const inboundAsnRoute: DocumentRoute = {
     }
     return takeShipped(ctx, file, doc.where, record, shippedFromAsn(asn, file.messageId), asn.shippedAt);
   },
-  rejected: flagRejected,
+  rejected: (ctx, file, doc) => flagRejected(ctx, file, doc, 'inbound-asn'),
 };
 
 /** shipment-to-amazon.ts's rejected hook: an advice for an FBA shipment is flagged on it. */
-export const flagRejectedAdvice = flagRejected;
+export const flagRejectedAdvice: NonNullable<DocumentRoute['rejected']> = (ctx, file, doc) => flagRejected(ctx, file, doc, 'shipment-advice');
 
 // ------------------------------------------------------------------ the outbox: tracking at Amazon
 

@@ -590,6 +590,9 @@ async function processX12(ctx: GatewayContext, partner: PartnerFile, file: Recei
     });
     const document = bySet.get(s.id) ?? (ACK_SETS.has(s.id) ? 'acknowledgement' : `x12-${s.id}`);
     await ledger.write(ledger.claim(document, where), { where, document, seller: null, key: s.control, state: 'rejected', reason });
+    // The route's own records may need to say so too (an FBA shipment's 945 with a bad SSCC: flagged on the shipment).
+    const r = bySet.has(s.id) ? routeFor(bySet.get(s.id)!) : undefined;
+    if (r?.rejected) await r.rejected(ctx, file, { where, status: 'rejected', problems: errors.map((d) => ({ where: located(d), message: told(d) })), exceptions: [] }, i);
   }
 
   // Acknowledgements were settled above; sets no route reads are kept and reported.
