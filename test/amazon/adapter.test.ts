@@ -198,7 +198,8 @@ test('FBA inbound: from the Amazon Shipment ID to the plan, shipment, boxes and 
     assert.match(await a.labelsUrl('FBA15ABCD1234'), /\/emulator\/labels\/FBA15ABCD1234\.pdf$/);
     const returns = await a.report('GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA', { pollMs: 100 });
     assert.equal(returns[0]['license-plate-number'], 'LPN7770001234');
-    const none = (await a.report('GET_MERCHANT_LISTINGS_ALL_DATA', { pollMs: 100 }).catch((e) => e)) as AmazonApiError;
+    // A report type the emulator has no content for is FATAL (the merchant listings report is now generated).
+    const none = (await a.report('GET_FLAT_FILE_OPEN_LISTINGS_DATA', { pollMs: 100 }).catch((e) => e)) as AmazonApiError;
     assert.equal(none.code, 'FATAL');
   });
 });

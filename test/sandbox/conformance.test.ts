@@ -46,6 +46,20 @@ test('every request the adapter sends and every answer the emulator gives confor
     await a.inboundShipment('FBA15ABCD1234');
     await a.labelsUrl('FBA15ABCD1234');
     await a.report('GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA', { pollMs: 100 });
+    // Issue 12: shipments with status and destination, tracking (small parcel, LTL, an unknown box), the generated reports.
+    await a.listInboundShipments();
+    await a.listInboundShipments({ statuses: ['READY_TO_SHIP'] });
+    const where = { inboundPlanId: 'wf1a2b3c4d-5e6f-7a8b-9c0d-111111111111', shipmentId: 'sh1a2b3c4d-5e6f-7a8b-9c0d-222222222222' };
+    const { operationId } = await a.updateShipmentTrackingDetails(where, { kind: 'small-parcel', boxes: [{ boxId: 'FBA15ABCD1234U000001', trackingId: '1Z999AA10123456784' }, { boxId: 'FBA15ABCD1234U000002', trackingId: '1Z999AA10123456795' }] });
+    await a.inboundOperationStatus(operationId);
+    await a.inboundOperationStatus('00000000-0000-0000-0000-000000000000').catch(() => undefined);
+    await a.updateShipmentTrackingDetails(where, { kind: 'small-parcel', boxes: [{ boxId: 'FBA15ABCD1234U000009', trackingId: '1Z999AA10123456784' }] }).catch(() => undefined);
+    await a.updateShipmentTrackingDetails({ inboundPlanId: 'wf2b3c4d5e-6f7a-8b9c-0d1e-333333333333', shipmentId: 'sh2b3c4d5e-6f7a-8b9c-0d1e-444444444444' }, { kind: 'ltl', billOfLadingNumber: 'BOL-0081', freightBillNumbers: ['PRO-123456'] });
+    await a.inboundShipment('FBA15ABCD1234'); // getShipment now with trackingDetails
+    await a.removalShipments({ pollMs: 100 });
+    await a.customerReturns({ pollMs: 100 });
+    await a.setMfnQuantity('SOCKS-6PK', 9);
+    await a.merchantListings({ pollMs: 100 });
     await a.setMfnQuantitiesByFeed([{ sku: 'MUG-12OZ-WHT', quantity: 3 }, { sku: 'TSHIRT-RED-M-FBA', quantity: 1 }], { pollMs: 100 });
     for await (const _ of a.searchMfnOrders({ lastUpdatedAfter: new Date('2026-10-01T00:00:00Z'), buyerData: true }));
     emu.setFaults({ throttleShare: 1 });

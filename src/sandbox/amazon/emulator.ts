@@ -10,16 +10,27 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type Request, type Response } from 'express';
 import rateLimits from '../../amazon/rate-limits.json' with { type: 'json' };
+import fulfillmentCenters from './fulfillment-centers.json' with { type: 'json' };
 import type { z } from 'zod';
 import {
   GenerateOrders,
+  GenerateListings,
   NewOrder,
+  SeedCustomerReturn,
+  SeedInboundPlan,
+  SeedRemovalShipment,
+  SHIPMENT_STATUSES,
   orderState,
   Recipient,
   Seed as SeedSchema,
   sellerState,
   type Confirmation,
+  type GenerateListingsInput,
   type GenerateOrdersInput,
+  type InboundTrackingState,
+  type SeedInboundPlanT,
+  type SeedInboundShipmentT,
+  type ShipmentStatus,
   type NewOrderInput,
   type OrderState,
   type Seed as SeedInput,
@@ -127,6 +138,31 @@ export interface ListingView {
   quantityUpdates: number;
   lastQuantityUpdateTime?: string;
 }
+
+/** GET_MERCHANT_LISTINGS_ALL_DATA's columns, in order (docs/sandbox-amazon.md gives the source). */
+/** An inbound shipment as inboundShipments() and /emulator/inbound-shipments show it. */
+export interface InboundShipmentView {
+  seller: string;
+  inboundPlanId: string;
+  planName: string;
+  planStatus: string;
+  shipmentId: string;
+  confirmationId: string;
+  destinationFc: string;
+  status: string;
+  boxes: Array<{ boxId: string; sscc?: string; items: Array<{ msku: string; fnsku: string; asin: string; quantity: number }> }>;
+  /** What updateShipmentTrackingDetails recorded last (merged per box for small parcel), or null. */
+  tracking: InboundTrackingState | null;
+}
+
+const MERCHANT_LISTINGS_COLUMNS = [
+  'item-name', 'item-description', 'listing-id', 'seller-sku', 'price', 'quantity', 'open-date', 'image-url', 'item-is-marketplace', 'product-id-type',
+  'zshop-shipping-fee', 'item-note', 'item-condition', 'zshop-category1', 'zshop-browse-path', 'zshop-storefront-feature', 'asin1', 'asin2', 'asin3',
+  'will-ship-internationally', 'expedited-shipping', 'zshop-boldface', 'product-id', 'bid-for-featured-placement', 'add-delete', 'pending-quantity',
+  'fulfillment-channel', 'merchant-shipping-group', 'status',
+] as const;
+const REMOVAL_SHIPMENT_COLUMNS = ['request-date', 'order-id', 'shipment-date', 'sku', 'fnsku', 'disposition', 'shipped-quantity', 'carrier', 'tracking-number', 'removal-order-type'] as const;
+const CUSTOMER_RETURN_COLUMNS = ['return-date', 'order-id', 'sku', 'asin', 'fnsku', 'product-name', 'quantity', 'fulfillment-center-id', 'detailed-disposition', 'reason', 'status', 'license-plate-number', 'customer-comments'] as const;
 
 const FULFILLMENT_STATUSES = ['PENDING_AVAILABILITY', 'PENDING', 'UNSHIPPED', 'PARTIALLY_SHIPPED', 'SHIPPED', 'CANCELLED', 'UNFULFILLABLE'];
 
@@ -346,6 +382,89 @@ export class AmazonEmulator {
     return this.sellersFor(sellerId).flatMap((s) => [...s.orders.values()].map((o) => this.orderView(s, o)));
   }
 
+  // ---------------------------------------------------------------- FBA inbound, removals, returns and listings hooks (tests, demo)
+
+  private findShipment(s: SellerState, confirmationId: string): { plan: SeedInboundPlanT; shipment: SeedInboundShipmentT } {
+    for (const plan of s.seed.inboundPlans) for (const shipment of plan.shipments) if (shipment.confirmationId === confirmationId) return { plan, shipment };
+    throw new EmulatorRequestError(`shipment ${confirmationId} is not a shipment of seller ${s.seed.id}`, 404, 'confirmationId');
+  }
+
+  /** Amazon moves a shipment on (READY_TO_SHIP once labels exist, SHIPPED, RECEIVING, CLOSED, ...): the plan's lastUpdatedAt is now. */
+  setInboundShipmentStatus(sellerId: string, confirmationId: string, status: string): InboundShipmentView {
+    const s = this.sellerOrFail(sellerId);
+    if (!(SHIPMENT_STATUSES as readonly string[]).includes(status)) throw new EmulatorRequestError(`status: one of ${SHIPMENT_STATUSES.join(', ')} (the model's shipment statuses)`, 400, 'status');
+    const { plan, shipment } = this.findShipment(s, confirmationId);
+    shipment.status = status as ShipmentStatus;
+    plan.lastUpdatedAt = this.isoNow();
+    return this.inboundShipmentView(s, plan, shipment);
+  }
+
+  /** Every inbound shipment of the seller with its status, boxes and the tracking Amazon accepted. */
+  inboundShipments(sellerId?: string): InboundShipmentView[] {
+    return this.sellersFor(sellerId).flatMap((s) => s.seed.inboundPlans.flatMap((p) => p.shipments.map((x) => this.inboundShipmentView(s, p, x))));
+  }
+
+  private inboundShipmentView(s: SellerState, p: SeedInboundPlanT, x: SeedInboundShipmentT): InboundShipmentView {
+    const t = s.inboundTracking.get(x.shipmentId);
+    return {
+      seller: s.seed.id,
+      inboundPlanId: p.inboundPlanId,
+      planName: p.name,
+      planStatus: p.status,
+      shipmentId: x.shipmentId,
+      confirmationId: x.confirmationId,
+      destinationFc: x.destinationFc,
+      status: x.status,
+      boxes: x.boxes.map((b) => ({ boxId: b.boxId, ...(b.sscc && { sscc: b.sscc }), items: b.items.map((i) => ({ ...i })) })),
+      tracking: t ? structuredClone(t) : null,
+    };
+  }
+
+  /** A new inbound plan in the seed's shape (what a seller creates in Seller Central or through createInboundPlan). */
+  addInboundPlan(sellerId: string, plan: z.input<typeof SeedInboundPlan>): InboundShipmentView[] {
+    const s = this.sellerOrFail(sellerId);
+    const p = parsed(SeedInboundPlan, plan, 'plan');
+    if (s.seed.inboundPlans.some((x) => x.inboundPlanId === p.inboundPlanId)) throw new EmulatorRequestError(`plan.inboundPlanId: ${p.inboundPlanId} already exists`, 409, 'plan.inboundPlanId');
+    const ids = new Set(s.seed.inboundPlans.flatMap((x) => x.shipments.flatMap((y) => [y.shipmentId, y.confirmationId])));
+    for (const [i, x] of p.shipments.entries()) {
+      if (ids.has(x.shipmentId) || ids.has(x.confirmationId)) throw new EmulatorRequestError(`plan.shipments.${i}: ${x.shipmentId} / ${x.confirmationId} already exists`, 409, `plan.shipments.${i}`);
+    }
+    p.lastUpdatedAt ??= this.isoNow();
+    s.seed.inboundPlans.push(p);
+    return p.shipments.map((x) => this.inboundShipmentView(s, p, x));
+  }
+
+  /** Amazon ships a removal order (a row of the removal shipment report from then on). */
+  addRemovalShipment(sellerId: string, row: unknown): void {
+    const s = this.sellerOrFail(sellerId);
+    s.seed.removalShipments.push(parsed(SeedRemovalShipment, row, 'row'));
+  }
+
+  /** A buyer's return reaches an FC (a row of the customer returns report from then on). */
+  addCustomerReturn(sellerId: string, row: unknown): void {
+    const s = this.sellerOrFail(sellerId);
+    s.seed.customerReturns.push(parsed(SeedCustomerReturn, row, 'row'));
+  }
+
+  /**
+   * Many listings at once (the 50,000-SKU reconciliation bench): `${prefix}000001` ..., MFN with
+   * `quantity`, every round(1/fbaShare)-th FBA (AMAZON_NA). SKUs the seller has are left as they are.
+   */
+  generateListings(sellerId: string, input: GenerateListingsInput): string[] {
+    const s = this.sellerOrFail(sellerId);
+    const g = parsed(GenerateListings, input, 'generate');
+    const every = g.fbaShare > 0 ? Math.max(1, Math.round(1 / g.fbaShare)) : 0;
+    const skus: string[] = [];
+    for (let n = 1; n <= g.count; n++) {
+      const sku = `${g.prefix}${String(n).padStart(6, '0')}`;
+      if (s.listings.has(sku)) continue;
+      const fba = every > 0 && n % every === 0;
+      s.listings.set(sku, { sku, asin: `B0${String(n).padStart(8, '0')}`, productType: g.productType, itemName: `Bench item ${n}`, status: 'Active', channels: [fba ? { code: 'AMAZON_NA' } : { code: 'DEFAULT', quantity: g.quantity }] });
+      skus.push(sku);
+    }
+    return skus;
+  }
+
   /** Every listing of one seller (or of all), with the quantities Amazon holds per channel. */
   listings(sellerId?: string): ListingView[] {
     return this.sellersFor(sellerId).flatMap((s) =>
@@ -408,6 +527,27 @@ export class AmazonEmulator {
     );
     app.get('/emulator/orders', (req, res) => answer(res, () => ({ status: 200, body: { orders: this.orders(one(req.query.seller, 'seller')) } })));
     app.get('/emulator/listings', (req, res) => answer(res, () => ({ status: 200, body: { listings: this.listings(one(req.query.seller, 'seller')) } })));
+    app.get('/emulator/inbound-shipments', (req, res) => answer(res, () => ({ status: 200, body: { shipments: this.inboundShipments(one(req.query.seller, 'seller')) } })));
+    app.post('/emulator/inbound-shipments/:confirmationId/status', (req, res) =>
+      answer(res, () => {
+        const b = body(req);
+        return { status: 200, body: { shipment: this.setInboundShipmentStatus(b.seller as string, String(req.params.confirmationId), b.status as string) } };
+      }),
+    );
+    app.post('/emulator/removal-shipments', (req, res) =>
+      answer(res, () => {
+        const b = body(req);
+        this.addRemovalShipment(b.seller as string, b.row);
+        return { status: 201, body: {} };
+      }),
+    );
+    app.post('/emulator/customer-returns', (req, res) =>
+      answer(res, () => {
+        const b = body(req);
+        this.addCustomerReturn(b.seller as string, b.row);
+        return { status: 201, body: {} };
+      }),
+    );
     app.post('/emulator/orders', (req, res) =>
       answer(res, () => {
         const b = body(req);
@@ -471,7 +611,7 @@ export class AmazonEmulator {
     app.use(express.json({ limit: '5mb' }));
     app.use(express.urlencoded({ extended: false }));
     app.post('/auth/o2/token', (req, res) => this.token(req, res));
-    const op = (method: 'get' | 'post' | 'patch', path: string, operation: keyof typeof rateLimits.operations | string, handler: Handler) => {
+    const op = (method: 'get' | 'post' | 'patch' | 'put', path: string, operation: keyof typeof rateLimits.operations | string, handler: Handler) => {
       app[method](path, (req, res) => void this.serve(operation, req, res, handler));
     };
     op('get', '/orders/2026-01-01/orders', 'searchOrders', (req, s) => this.searchOrders(req, s));
@@ -485,6 +625,8 @@ export class AmazonEmulator {
     op('get', '/inbound/fba/2024-03-20/inboundPlans/:planId/shipments/:shipmentId', 'getShipment', (req, s) => this.getShipment(req, s));
     op('get', '/inbound/fba/2024-03-20/inboundPlans/:planId/shipments/:shipmentId/boxes', 'listShipmentBoxes', (req, s) => this.listShipmentBoxes(req, s));
     op('get', '/inbound/fba/2024-03-20/inboundPlans/:planId/shipments/:shipmentId/items', 'listShipmentItems', (req, s) => this.listShipmentItems(req, s));
+    op('put', '/inbound/fba/2024-03-20/inboundPlans/:planId/shipments/:shipmentId/trackingDetails', 'updateShipmentTrackingDetails', (req, s) => this.updateShipmentTrackingDetails(req, s));
+    op('get', '/inbound/fba/2024-03-20/operations/:operationId', 'getInboundOperationStatus', (req, s) => this.getInboundOperationStatus(req, s));
     op('get', '/fba/inbound/v0/shipments/:shipmentId/labels', 'getLabels', (req, s) => this.getLabels(req, s));
     op('post', '/reports/2021-06-30/reports', 'createReport', (req, s) => this.createReport(req, s));
     op('get', '/reports/2021-06-30/reports/:reportId', 'getReport', (req, s) => this.getReport(req, s));
@@ -844,17 +986,35 @@ export class AmazonEmulator {
 
   private static readonly SOURCE = { name: 'Warehouse', addressLine1: '1200 Logistics Way', city: 'Reno', postalCode: '89502', countryCode: 'US', stateOrProvinceCode: 'NV' };
 
+  /** The FC's address: the seed's, else the FC table's, else a placeholder naming the code (the model requires name, addressLine1, city, postalCode, countryCode). */
+  private static fcAddress(x: SeedInboundShipmentT) {
+    const known = (fulfillmentCenters.centers as Record<string, { name: string; addressLine1: string; city: string; stateOrProvinceCode?: string; postalCode: string; countryCode: string }>)[x.destinationFc];
+    return x.destinationAddress ?? known ?? { name: `Amazon.com Services LLC ${x.destinationFc}`, addressLine1: `${x.destinationFc} Fulfillment Center`, city: 'Unknown', postalCode: '00000', countryCode: 'US' };
+  }
+
+  private static lastUpdated(p: SeedInboundPlanT): string {
+    return p.lastUpdatedAt ?? p.createdAt;
+  }
+
   private listInboundPlans(req: Request, s: SellerState) {
     const status = req.query.status as string | undefined;
+    // The query's enum (ACTIVE, VOIDED, SHIPPED) is narrower than the plan statuses (ERRORED too).
+    if (status !== undefined && !['ACTIVE', 'VOIDED', 'SHIPPED'].includes(status)) return invalid(`Invalid status ${status}`, 'status must be one of ACTIVE, VOIDED, SHIPPED');
+    const sortBy = (req.query.sortBy as string | undefined) ?? 'LAST_UPDATED_TIME';
+    const sortOrder = (req.query.sortOrder as string | undefined) ?? 'ASC';
+    if (!['LAST_UPDATED_TIME', 'CREATION_TIME'].includes(sortBy)) return invalid(`Invalid sortBy ${sortBy}`);
+    if (!['ASC', 'DESC'].includes(sortOrder)) return invalid(`Invalid sortOrder ${sortOrder}`);
     const size = req.query.pageSize ? Number(req.query.pageSize) : 10;
     if (!Number.isInteger(size) || size < 1 || size > 30) return invalid('pageSize must be between 1 and 30');
     const start = req.query.paginationToken ? Number.parseInt(Buffer.from(String(req.query.paginationToken), 'base64url').toString(), 10) : 0;
-    const all = s.seed.inboundPlans.filter((p) => !status || p.status === status);
+    if (!Number.isInteger(start) || start < 0) return invalid('paginationToken is not valid');
+    const key = (p: SeedInboundPlanT) => Date.parse(sortBy === 'CREATION_TIME' ? p.createdAt : AmazonEmulator.lastUpdated(p));
+    const all = s.seed.inboundPlans.filter((p) => !status || p.status === status).sort((x, y) => (sortOrder === 'DESC' ? key(y) - key(x) : key(x) - key(y)));
     const page = all.slice(start, start + size);
     return {
       status: 200,
       body: {
-        inboundPlans: page.map((p) => ({ createdAt: p.createdAt, inboundPlanId: p.inboundPlanId, lastUpdatedAt: p.createdAt, marketplaceIds: p.marketplaceIds, name: p.name, sourceAddress: AmazonEmulator.SOURCE, status: p.status })),
+        inboundPlans: page.map((p) => ({ createdAt: p.createdAt, inboundPlanId: p.inboundPlanId, lastUpdatedAt: AmazonEmulator.lastUpdated(p), marketplaceIds: p.marketplaceIds, name: p.name, sourceAddress: AmazonEmulator.SOURCE, status: p.status })),
         ...(start + size < all.length && { pagination: { nextToken: Buffer.from(String(start + size)).toString('base64url') } }),
       },
     };
@@ -865,7 +1025,7 @@ export class AmazonEmulator {
     if (!p) return errors(404, 'NotFound', 'The inbound plan was not found.');
     return {
       status: 200,
-      body: { createdAt: p.createdAt, inboundPlanId: p.inboundPlanId, lastUpdatedAt: p.createdAt, marketplaceIds: p.marketplaceIds, name: p.name, sourceAddress: AmazonEmulator.SOURCE, status: p.status, shipments: p.shipments.map((x) => ({ shipmentId: x.shipmentId, status: x.status })) },
+      body: { createdAt: p.createdAt, inboundPlanId: p.inboundPlanId, lastUpdatedAt: AmazonEmulator.lastUpdated(p), marketplaceIds: p.marketplaceIds, name: p.name, sourceAddress: AmazonEmulator.SOURCE, status: p.status, shipments: p.shipments.map((x) => ({ shipmentId: x.shipmentId, status: x.status })) },
     };
   }
 
@@ -873,40 +1033,57 @@ export class AmazonEmulator {
     return this.plan(s, String(req.params.planId))?.shipments.find((x) => x.shipmentId === req.params.shipmentId);
   }
 
+  private trackingJson(t: InboundTrackingState | undefined) {
+    if (!t) return undefined;
+    // The read side (TrackingDetails) gives each SPD item's validation status: Amazon validates later (NOT_VALIDATED until then).
+    if (t.kind === 'small-parcel') return { spdTrackingDetail: { spdTrackingItems: t.boxes.map((b) => ({ boxId: b.boxId, trackingId: b.trackingId, trackingNumberValidationStatus: 'NOT_VALIDATED' })) } };
+    return { ltlTrackingDetail: { ...(t.billOfLadingNumber && { billOfLadingNumber: t.billOfLadingNumber }), freightBillNumber: t.freightBillNumbers } };
+  }
+
   private getShipment(req: Request, s: SellerState) {
     const x = this.shipment(req, s);
     if (!x) return errors(404, 'NotFound', 'The shipment was not found.');
+    const tracking = this.trackingJson(s.inboundTracking.get(x.shipmentId));
     return {
       status: 200,
       body: {
         shipmentId: x.shipmentId,
         shipmentConfirmationId: x.confirmationId,
         ...(x.amazonReferenceId && { amazonReferenceId: x.amazonReferenceId }),
+        ...(x.name && { name: x.name }),
         placementOptionId: `pl${x.shipmentId.slice(2)}`,
         source: { sourceType: 'SELLER_ADDRESS', address: AmazonEmulator.SOURCE },
-        destination: { destinationType: 'AMAZON_OPTIMIZED', warehouseId: x.destinationFc },
+        destination: { destinationType: 'AMAZON_WAREHOUSE', warehouseId: x.destinationFc, address: AmazonEmulator.fcAddress(x) },
         status: x.status,
+        ...(tracking && { trackingDetails: tracking }),
       },
     };
+  }
+
+  /** 2024-03-20 list pages: pageSize 1..1000 (default 10), paginationToken an offset. */
+  private static page<T>(req: Request, all: T[]): { items: T[]; pagination?: { nextToken: string } } | { error: ReturnType<typeof invalid> } {
+    const size = req.query.pageSize ? Number(req.query.pageSize) : 10;
+    if (!Number.isInteger(size) || size < 1 || size > 1000) return { error: invalid('pageSize must be between 1 and 1000') };
+    const start = req.query.paginationToken ? Number.parseInt(Buffer.from(String(req.query.paginationToken), 'base64url').toString(), 10) : 0;
+    if (!Number.isInteger(start) || start < 0) return { error: invalid('paginationToken is not valid') };
+    return { items: all.slice(start, start + size), ...(start + size < all.length && { pagination: { nextToken: Buffer.from(String(start + size)).toString('base64url') } }) };
   }
 
   private listShipmentBoxes(req: Request, s: SellerState) {
     const x = this.shipment(req, s);
     if (!x) return errors(404, 'NotFound', 'The shipment was not found.');
-    return {
-      status: 200,
-      body: {
-        boxes: x.boxes.map((b, i) => ({
-          boxId: b.boxId,
-          packageId: `pk${uuidFrom(`${x.shipmentId}/${i}`)}`,
-          ...(b.sscc && { externalContainerIdentifier: b.sscc, externalContainerIdentifierType: 'SSCC' }),
-          contentInformationSource: 'BOX_CONTENT_PROVIDED',
-          quantity: b.items.reduce((a, it) => a + it.quantity, 0),
-          items: b.items.map((it) => ({ asin: it.asin, fnsku: it.fnsku, labelOwner: 'SELLER', msku: it.msku, prepInstructions: [], quantity: it.quantity })),
-          ...(b.weightLb && { weight: { unit: 'LB', value: b.weightLb } }),
-        })),
-      },
-    };
+    const all = x.boxes.map((b, i) => ({
+      boxId: b.boxId,
+      packageId: `pk${uuidFrom(`${x.shipmentId}/${i}`)}`,
+      ...(b.sscc && { externalContainerIdentifier: b.sscc, externalContainerIdentifierType: 'SSCC' }),
+      contentInformationSource: 'BOX_CONTENT_PROVIDED',
+      quantity: b.items.reduce((a, it) => a + it.quantity, 0),
+      items: b.items.map((it) => ({ asin: it.asin, fnsku: it.fnsku, labelOwner: 'SELLER', msku: it.msku, prepInstructions: [], quantity: it.quantity })),
+      ...(b.weightLb && { weight: { unit: 'LB', value: b.weightLb } }),
+    }));
+    const p = AmazonEmulator.page(req, all);
+    if ('error' in p) return p.error;
+    return { status: 200, body: { boxes: p.items, ...(p.pagination && { pagination: p.pagination }) } };
   }
 
   private listShipmentItems(req: Request, s: SellerState) {
@@ -920,7 +1097,67 @@ export class AmazonEmulator {
         items.set(it.msku, e);
       }
     }
-    return { status: 200, body: { items: [...items.values()] } };
+    const p = AmazonEmulator.page(req, [...items.values()]);
+    if ('error' in p) return p.error;
+    return { status: 200, body: { items: p.items, ...(p.pagination && { pagination: p.pagination }) } };
+  }
+
+  /** Statuses in which a shipment no longer takes tracking (it is gone or finished). */
+  private static readonly NO_TRACKING: ReadonlySet<string> = new Set(['CANCELLED', 'DELETED', 'ABANDONED', 'CLOSED']);
+
+  /**
+   * updateShipmentTrackingDetails: the body as the model has it (trackingDetails with
+   * spdTrackingDetail.spdTrackingItems [{boxId, trackingId}] or ltlTrackingDetail
+   * {billOfLadingNumber?, freightBillNumber[1]}), each box id one of the shipment's. Accepted:
+   * recorded on the shipment, 202 with an operationId whose status reads SUCCESS.
+   */
+  private updateShipmentTrackingDetails(req: Request, s: SellerState) {
+    const x = this.shipment(req, s);
+    if (!x) return errors(404, 'NotFound', 'The shipment was not found.');
+    const body = req.body as { trackingDetails?: { spdTrackingDetail?: { spdTrackingItems?: unknown }; ltlTrackingDetail?: { billOfLadingNumber?: unknown; freightBillNumber?: unknown } } } | undefined;
+    const td = body?.trackingDetails;
+    if (!td || typeof td !== 'object') return invalid('trackingDetails is required');
+    const spd = td.spdTrackingDetail;
+    const ltl = td.ltlTrackingDetail;
+    if ((spd === undefined) === (ltl === undefined)) return invalid('Exactly one of spdTrackingDetail or ltlTrackingDetail is required', 'trackingDetails');
+    if (AmazonEmulator.NO_TRACKING.has(x.status)) return invalid(`Shipment ${x.shipmentId} is ${x.status} and does not take tracking details`, 'shipmentId');
+    const operationId = randomUUID();
+    const at = this.isoNow();
+    const before = s.inboundTracking.get(x.shipmentId);
+    let recorded: InboundTrackingState;
+    if (spd !== undefined) {
+      const items = spd.spdTrackingItems;
+      if (!Array.isArray(items) || items.length === 0) return invalid('spdTrackingDetail.spdTrackingItems is required and must not be empty', 'spdTrackingItems');
+      const known = new Set(x.boxes.map((b) => b.boxId));
+      const seen = new Set<string>();
+      for (const [i, it] of (items as Array<{ boxId?: unknown; trackingId?: unknown }>).entries()) {
+        if (typeof it?.boxId !== 'string' || it.boxId.length < 1 || it.boxId.length > 1024) return invalid(`spdTrackingItems[${i}].boxId is required (1 to 1024 characters)`, 'boxId');
+        if (typeof it.trackingId !== 'string' || it.trackingId.length < 1 || it.trackingId.length > 64) return invalid(`spdTrackingItems[${i}].trackingId is required (1 to 64 characters)`, 'trackingId');
+        if (!known.has(it.boxId)) return invalid(`Box ${it.boxId} is not a box of shipment ${x.shipmentId}`, `spdTrackingItems[${i}].boxId`);
+        if (seen.has(it.boxId)) return invalid(`Box ${it.boxId} is given more than once`, `spdTrackingItems[${i}].boxId`);
+        seen.add(it.boxId);
+      }
+      // Boxes not named keep the tracking they had: an update names the boxes it changes.
+      const boxes = new Map(before?.kind === 'small-parcel' ? before.boxes.map((b) => [b.boxId, b.trackingId] as const) : []);
+      for (const it of items as Array<{ boxId: string; trackingId: string }>) boxes.set(it.boxId, it.trackingId);
+      recorded = { kind: 'small-parcel', boxes: x.boxes.filter((b) => boxes.has(b.boxId)).map((b) => ({ boxId: b.boxId, trackingId: boxes.get(b.boxId)! })), operationId, at, updates: (before?.updates ?? 0) + 1 };
+    } else {
+      const fb = ltl!.freightBillNumber;
+      if (!Array.isArray(fb) || fb.length !== 1) return invalid('ltlTrackingDetail.freightBillNumber is required: one freight bill (PRO) number', 'freightBillNumber');
+      if (fb.some((f) => typeof f !== 'string' || f.length < 1 || f.length > 64 || !/^[a-zA-Z0-9-._ ]*$/.test(f))) return invalid('freightBillNumber: 1 to 64 of letters, digits, - . _ and space', 'freightBillNumber');
+      const bol = ltl!.billOfLadingNumber;
+      if (bol !== undefined && (typeof bol !== 'string' || bol.length < 1 || bol.length > 1024)) return invalid('ltlTrackingDetail.billOfLadingNumber: 1 to 1024 characters', 'billOfLadingNumber');
+      recorded = { kind: 'ltl', ...(bol !== undefined && { billOfLadingNumber: bol as string }), freightBillNumbers: fb as string[], operationId, at, updates: (before?.updates ?? 0) + 1 };
+    }
+    s.inboundTracking.set(x.shipmentId, recorded);
+    s.inboundOperations.set(operationId, { operationId, operation: 'updateShipmentTrackingDetails', status: 'SUCCESS', problems: [], at });
+    return { status: 202, body: { operationId } };
+  }
+
+  private getInboundOperationStatus(req: Request, s: SellerState) {
+    const o = s.inboundOperations.get(String(req.params.operationId));
+    if (!o) return errors(404, 'NotFound', 'The operation was not found.');
+    return { status: 200, body: { operation: o.operation, operationId: o.operationId, operationProblems: o.problems, operationStatus: o.status } };
   }
 
   private getLabels(req: Request, s: SellerState) {
@@ -937,11 +1174,80 @@ export class AmazonEmulator {
 
   // ---------------------------------------------------------------- reports
 
+  /**
+   * The report's document as Amazon would write it now, or null when the emulator has none for
+   * the type (getReport then says FATAL). Generated types come from the live state; the seed's
+   * static text is served for a type the seller has no structured rows for.
+   */
+  private reportContent(s: SellerState, reportType: string, marketplaceIds: string[]): string | null {
+    const tsv = (columns: readonly string[], rows: Array<Array<string | number>>) =>
+      [columns.join('\t'), ...rows.map((r) => r.map((v) => String(v).replace(/[\t\r\n]+/g, ' ')).join('\t'))].join('\n') + '\n';
+    const fixed = s.seed.reports[reportType];
+    if (reportType === 'GET_MERCHANT_LISTINGS_ALL_DATA') return tsv(MERCHANT_LISTINGS_COLUMNS, this.merchantListingRows(s, marketplaceIds[0] ?? s.seed.marketplaces[0]));
+    if (reportType === 'GET_FBA_FULFILLMENT_REMOVAL_SHIPMENT_DETAIL_DATA' && s.seed.removalShipments.length > 0) {
+      return tsv(REMOVAL_SHIPMENT_COLUMNS, s.seed.removalShipments.map((r) => [r.requestDate, r.orderId, r.shipmentDate, r.sku, r.fnsku, r.disposition, r.shippedQuantity, r.carrier, r.trackingNumber, r.removalOrderType]));
+    }
+    if (reportType === 'GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA' && s.seed.customerReturns.length > 0) {
+      return tsv(CUSTOMER_RETURN_COLUMNS, s.seed.customerReturns.map((r) => [r.returnDate, r.orderId, r.sku, r.asin, r.fnsku, r.productName, r.quantity, r.fulfillmentCenterId, r.detailedDisposition, r.reason, r.status, r.licensePlateNumber, r.customerComments]));
+    }
+    return fixed ?? null;
+  }
+
+  /** One row per listing: FBA listings (no DEFAULT channel) show their AMAZON_* channel and no quantity. */
+  private merchantListingRows(s: SellerState, marketplaceId: string): Array<Array<string | number>> {
+    const region = marketplaceId === 'A1F83G8C2ARO7P' || marketplaceId.startsWith('A1PA') || marketplaceId === 'A13V1IB3VIYZZH' || marketplaceId === 'APJ6JRA9NG5V4' ? 'EU' : 'NA';
+    const opened = s.seed.orders[0]?.createdTime ?? '2026-01-01T00:00:00Z';
+    const rows: Array<Array<string | number>> = [];
+    let n = 0;
+    for (const l of s.listings.values()) {
+      n++;
+      const mfn = l.channels.find((c) => c.code === 'DEFAULT');
+      const channel = mfn ? 'DEFAULT' : (l.channels.find((c) => c.code.startsWith('AMAZON_'))?.code ?? `AMAZON_${region}`);
+      const listingId = `${String(n).padStart(4, '0')}${createHash('sha1').update(`${s.seed.id}/${l.sku}`).digest('hex').slice(0, 6).toUpperCase()}`;
+      const openDate = (l.openDate ?? opened).replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
+      const row: Record<(typeof MERCHANT_LISTINGS_COLUMNS)[number], string | number> = {
+        'item-name': l.itemName,
+        'item-description': '',
+        'listing-id': listingId,
+        'seller-sku': l.sku,
+        price: l.price ?? '',
+        quantity: mfn ? (mfn.quantity ?? 0) : '',
+        'open-date': openDate,
+        'image-url': '',
+        'item-is-marketplace': 'y',
+        'product-id-type': '1',
+        'zshop-shipping-fee': '',
+        'item-note': '',
+        'item-condition': '11',
+        'zshop-category1': '',
+        'zshop-browse-path': '',
+        'zshop-storefront-feature': '',
+        asin1: l.asin,
+        asin2: '',
+        asin3: '',
+        'will-ship-internationally': '',
+        'expedited-shipping': '',
+        'zshop-boldface': '',
+        'product-id': l.asin,
+        'bid-for-featured-placement': '',
+        'add-delete': '',
+        'pending-quantity': mfn ? 0 : '',
+        'fulfillment-channel': channel,
+        'merchant-shipping-group': mfn ? 'Migrated Template' : '',
+        status: l.status,
+      };
+      rows.push(MERCHANT_LISTINGS_COLUMNS.map((c) => row[c]));
+    }
+    return rows;
+  }
+
   private createReport(req: Request, s: SellerState) {
     const body = (req.body ?? {}) as { reportType?: unknown; marketplaceIds?: unknown };
     if (typeof body.reportType !== 'string' || !Array.isArray(body.marketplaceIds) || body.marketplaceIds.length === 0) return invalid('reportType and marketplaceIds are required');
     const reportId = String(50_000_000_000 + s.reports.size + 1);
-    s.reports.set(reportId, { reportId, reportType: body.reportType, marketplaceIds: body.marketplaceIds as string[], createdTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), documentId: `amzn1.spdoc.1.4.na.${randomUUID()}` });
+    const marketplaceIds = body.marketplaceIds as string[];
+    // A report is a snapshot: its content is fixed when it is requested.
+    s.reports.set(reportId, { reportId, reportType: body.reportType, marketplaceIds, createdTime: this.isoNow(), documentId: `amzn1.spdoc.1.4.na.${randomUUID()}`, content: this.reportContent(s, body.reportType, marketplaceIds) });
     return { status: 202, body: { reportId } };
   }
 
@@ -949,7 +1255,7 @@ export class AmazonEmulator {
     const r = s.reports.get(String(req.params.reportId));
     if (!r) return errors(404, 'NotFound', 'The report was not found.');
     // The emulator prepares reports at once: DONE with a document (or FATAL when it has no content for the type).
-    const has = r.reportType in s.seed.reports;
+    const has = r.content !== null;
     return {
       status: 200,
       body: { reportId: r.reportId, reportType: r.reportType, marketplaceIds: r.marketplaceIds, createdTime: r.createdTime, processingStatus: has ? 'DONE' : 'FATAL', processingStartTime: r.createdTime, processingEndTime: r.createdTime, ...(has && { reportDocumentId: r.documentId }) },
@@ -1070,6 +1376,6 @@ export class AmazonEmulator {
       res.status(404).end();
       return;
     }
-    res.type('text/tab-separated-values').send(s.seed.reports[r.reportType] ?? '');
+    res.type('text/tab-separated-values').send(r.content ?? '');
   }
 }

@@ -49,6 +49,12 @@ export const SeedListing = z
     itemName: z.string().default('Item'),
     /** Fulfillment channels: DEFAULT is the merchant (MFN) channel, AMAZON_* are FBA. */
     channels: z.array(z.object({ code: z.string(), quantity: z.number().int().nonnegative().optional() }).strict()).min(1),
+    /** The offer's price, as GET_MERCHANT_LISTINGS_ALL_DATA's `price` column shows it (e.g. "19.99"). */
+    price: z.string().regex(/^\d+(\.\d{1,2})?$/).optional(),
+    /** When the listing was opened (the report's `open-date`); default the seed's first order date or 2026-01-01. */
+    openDate: z.iso.datetime().optional(),
+    /** Active / Inactive / Incomplete, as the report's `status` column. */
+    status: z.enum(['Active', 'Inactive', 'Incomplete']).default('Active'),
   })
   .strict();
 
@@ -65,27 +71,86 @@ export const SeedBox = z
   })
   .strict();
 
+/** Shipment statuses as the 2024-03-20 model's ShipmentSummary.status enumerates them. */
+export const SHIPMENT_STATUSES = ['ABANDONED', 'CANCELLED', 'CHECKED_IN', 'CLOSED', 'DELETED', 'DELIVERED', 'IN_TRANSIT', 'MIXED', 'READY_TO_SHIP', 'RECEIVING', 'SHIPPED', 'UNCONFIRMED', 'WORKING'] as const;
+/** Inbound plan statuses (InboundPlanSummary.status). */
+export const PLAN_STATUSES = ['ACTIVE', 'VOIDED', 'SHIPPED', 'ERRORED'] as const;
+
+/** An Address of the 2024-03-20 model (a fulfilment centre's, here). */
+export const InboundAddress = z
+  .object({
+    name: z.string().min(1).max(50),
+    companyName: z.string().min(1).max(50).optional(),
+    addressLine1: z.string().min(1).max(180),
+    addressLine2: z.string().min(1).max(60).optional(),
+    city: z.string().min(1).max(30),
+    stateOrProvinceCode: z.string().min(1).max(64).optional(),
+    postalCode: z.string().min(1).max(32),
+    countryCode: z.string().regex(/^[A-Z]{2}$/),
+  })
+  .strict();
+
+export const SeedInboundShipment = z
+  .object({
+    shipmentId: z.string().regex(/^sh[0-9a-f-]{8,}$/i, 'a shipment id like sh1234abcd-...'),
+    confirmationId: z.string().regex(/^FBA[0-9A-Z]{6,12}$/),
+    amazonReferenceId: z.string().optional(),
+    name: z.string().optional(),
+    destinationFc: z.string(),
+    /** The FC's address; default from the emulator's FC table (src/sandbox/amazon/fulfillment-centers.json). */
+    destinationAddress: InboundAddress.optional(),
+    status: z.enum(SHIPMENT_STATUSES).default('WORKING'),
+    boxes: z.array(SeedBox).default([]),
+  })
+  .strict();
+
 export const SeedInboundPlan = z
   .object({
     inboundPlanId: z.string().regex(/^wf[0-9a-f-]{8,}$/i, 'an inbound plan id like wf1234abcd-...'),
     name: z.string(),
-    status: z.enum(['ACTIVE', 'VOIDED', 'SHIPPED']).default('ACTIVE'),
+    status: z.enum(PLAN_STATUSES).default('ACTIVE'),
     createdAt: z.iso.datetime(),
+    lastUpdatedAt: z.iso.datetime().optional(),
     marketplaceIds: z.array(z.string()).min(1),
     shipments: z
-      .array(
-        z
-          .object({
-            shipmentId: z.string().regex(/^sh[0-9a-f-]{8,}$/i, 'a shipment id like sh1234abcd-...'),
-            confirmationId: z.string().regex(/^FBA[0-9A-Z]{6,12}$/),
-            amazonReferenceId: z.string().optional(),
-            destinationFc: z.string(),
-            status: z.string().default('WORKING'),
-            boxes: z.array(SeedBox).default([]),
-          })
-          .strict(),
-      )
+      .array(SeedInboundShipment)
       .default([]),
+  })
+  .strict();
+
+/** A row of GET_FBA_FULFILLMENT_REMOVAL_SHIPMENT_DETAIL_DATA, as structured seed data. */
+export const SeedRemovalShipment = z
+  .object({
+    requestDate: z.iso.datetime({ offset: true }),
+    /** The removal order id (the report's order-id column). */
+    orderId: z.string().min(1),
+    shipmentDate: z.iso.datetime({ offset: true }),
+    sku: z.string().min(1),
+    fnsku: z.string().min(1),
+    disposition: z.string().default('Sellable'),
+    shippedQuantity: z.number().int().nonnegative(),
+    carrier: z.string().default(''),
+    trackingNumber: z.string().default(''),
+    removalOrderType: z.enum(['Return', 'Disposal', 'Liquidations']).default('Return'),
+  })
+  .strict();
+
+/** A row of GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA, as structured seed data. */
+export const SeedCustomerReturn = z
+  .object({
+    returnDate: z.iso.datetime({ offset: true }),
+    orderId: z.string().regex(/^\d{3}-\d{7}-\d{7}$/),
+    sku: z.string().min(1),
+    asin: z.string().min(1),
+    fnsku: z.string().min(1),
+    productName: z.string().default(''),
+    quantity: z.number().int().positive(),
+    fulfillmentCenterId: z.string().default(''),
+    detailedDisposition: z.enum(['SELLABLE', 'DAMAGED', 'CUSTOMER_DAMAGED', 'DEFECTIVE', 'CARRIER_DAMAGED', 'DISTRIBUTOR_DAMAGED', 'EXPIRED']).default('SELLABLE'),
+    reason: z.string().default(''),
+    status: z.string().default(''),
+    licensePlateNumber: z.string().default(''),
+    customerComments: z.string().default(''),
   })
   .strict();
 
@@ -100,7 +165,15 @@ export const SeedSeller = z
     listings: z.array(SeedListing).default([]),
     fbaInventory: z.array(SeedFbaItem).default([]),
     inboundPlans: z.array(SeedInboundPlan).default([]),
-    /** Report contents (tab-separated text) by report type. */
+    /** Rows of the removal shipment report (generated as GET_FBA_FULFILLMENT_REMOVAL_SHIPMENT_DETAIL_DATA). */
+    removalShipments: z.array(SeedRemovalShipment).default([]),
+    /** Rows of the customer returns report (generated as GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA). */
+    customerReturns: z.array(SeedCustomerReturn).default([]),
+    /**
+     * Report contents (tab-separated text) by report type, served as they are. A type the emulator
+     * generates (merchant listings, removal shipments, customer returns) is served from this text
+     * only while the seller has no structured rows for it (docs/sandbox-amazon.md).
+     */
     reports: z.record(z.string(), z.string()).default({}),
   })
   .strict();
@@ -108,6 +181,11 @@ export const SeedSeller = z
 export const Seed = z.object({ sellers: z.array(SeedSeller).min(1) }).strict();
 export type Seed = z.input<typeof Seed>;
 export type SeedSellerT = z.infer<typeof SeedSeller>;
+export type SeedInboundPlanT = z.infer<typeof SeedInboundPlan>;
+export type SeedInboundShipmentT = z.infer<typeof SeedInboundShipment>;
+export type SeedRemovalShipmentT = z.infer<typeof SeedRemovalShipment>;
+export type SeedCustomerReturnT = z.infer<typeof SeedCustomerReturn>;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
 export type SeedOrderT = z.infer<typeof SeedOrder>;
 export type RecipientT = z.infer<typeof Recipient>;
 
@@ -180,7 +258,12 @@ export interface SellerState {
   /** Quantity updates Amazon accepted per SKU (patch or feed), and when the last one was. */
   listingUpdates: Map<string, { count: number; at: string }>;
   submissions: Array<{ sku: string; submissionId: string; patches: unknown; at: string }>;
-  reports: Map<string, { reportId: string; reportType: string; marketplaceIds: string[]; createdTime: string; documentId: string }>;
+  /** Reports requested; `content` is the document as of createReport (a report is a snapshot), null when the emulator has none for the type. */
+  reports: Map<string, { reportId: string; reportType: string; marketplaceIds: string[]; createdTime: string; documentId: string; content: string | null }>;
+  /** Tracking Amazon accepted per shipment (sh... id), the last update replacing the one before. */
+  inboundTracking: Map<string, InboundTrackingState>;
+  /** Asynchronous inbound operations by operationId. */
+  inboundOperations: Map<string, { operationId: string; operation: string; status: 'SUCCESS' | 'FAILED' | 'IN_PROGRESS'; problems: Array<{ code: string; message: string; severity: string }>; at: string }>;
   /** Feed documents: uploaded inputs and processing reports, by document id. */
   feedDocuments: Map<string, { contentType: string; content?: Buffer }>;
   feeds: Map<string, { feedId: string; feedType: string; marketplaceIds: string[]; createdTime: string; processingStatus: string; resultFeedDocumentId?: string }>;
@@ -194,7 +277,28 @@ export function sellerState(seed: SeedSellerT): SellerState {
     listingUpdates: new Map(),
     submissions: [],
     reports: new Map(),
+    inboundTracking: new Map(),
+    inboundOperations: new Map(),
     feedDocuments: new Map(),
     feeds: new Map(),
   };
 }
+
+/** Tracking recorded on a shipment by updateShipmentTrackingDetails. */
+export type InboundTrackingState =
+  | { kind: 'small-parcel'; boxes: Array<{ boxId: string; trackingId: string }>; operationId: string; at: string; updates: number }
+  | { kind: 'ltl'; billOfLadingNumber?: string; freightBillNumbers: string[]; operationId: string; at: string; updates: number };
+
+/** Many listings at once, for the 50,000-SKU reconciliation bench: SKUs `${prefix}${n}` (n from 1, zero-padded to 6). */
+export const GenerateListings = z
+  .object({
+    count: z.number().int().positive().max(1_000_000),
+    prefix: z.string().min(1).default('BENCH-'),
+    /** The MFN quantity of each merchant listing. */
+    quantity: z.number().int().nonnegative().default(10),
+    /** Share of the listings (0..1) that are FBA (AMAZON_NA, no quantity): every round(1/share)-th. */
+    fbaShare: z.number().min(0).max(1).default(0),
+    productType: z.string().default('PRODUCT'),
+  })
+  .strict();
+export type GenerateListingsInput = z.input<typeof GenerateListings>;
