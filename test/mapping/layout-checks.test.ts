@@ -145,7 +145,7 @@ const CASES: Case[] = [
     "from": "  - gift.wrap\n",
     "to": "",
     "expect": [
-      "layouts/reno-940.yaml:55:3: gift.wrap: neither mapped, dropped nor filled by Dockgate: map it under fields or list it under drops"
+      "layouts/reno-940.yaml:56:3: gift.wrap: neither mapped, dropped nor filled by Dockgate: map it under fields or list it under drops"
     ]
   },
   {
@@ -154,7 +154,7 @@ const CASES: Case[] = [
     "from": "  - gift.wrap\n",
     "to": "  - gift.wrap\n  - giftWrap\n",
     "expect": [
-      "layouts/reno-940.yaml:55:3: drops: giftWrap is not a field of ShipOrder"
+      "layouts/reno-940.yaml:56:3: drops: giftWrap is not a field of ShipOrder"
     ]
   },
   {
@@ -163,7 +163,7 @@ const CASES: Case[] = [
     "from": "shipTo.city: N1[01=ST]/N4-01",
     "to": "shipTo.city: { date: \"N1[01=ST]/N4-01\" }",
     "expect": [
-      "layouts/reno-940.yaml:23:16: fields.shipTo.city: date / time apply to dates, shipTo.city is string"
+      "layouts/reno-940.yaml:24:16: fields.shipTo.city: date / time apply to dates, shipTo.city is string"
     ]
   },
   {
@@ -172,7 +172,7 @@ const CASES: Case[] = [
     "from": "deliverBy: { date: \"G62[01=02]-02\" }",
     "to": "deliverBy: { date: \"G62[01=02]-02\", path: W05-02 }",
     "expect": [
-      "layouts/reno-940.yaml:37:14: fields.deliverBy: a field has either path, or date (with an optional time)",
+      "layouts/reno-940.yaml:38:14: fields.deliverBy: a field has either path, or date (with an optional time)",
       "partners/reno-wms.yaml:27:54: documents.ship-order.layout: no layout with id 'reno-940'"
     ]
   },
