@@ -38,6 +38,7 @@ import { sendInterchange } from '../../x12/writer.ts';
 import { DirectoryTransport } from '../../transport/directory.ts';
 import { TransportError } from '../../transport/transport.ts';
 import { chooseCarrier, trackingNumber, WarehouseSetupError } from './carriers.ts';
+import { receiveArrivals, type ArrivalReceived, type ReceivingResult } from './receiving.ts';
 import { loadState, Random, saveState, stateControlNumbers, type HeldLine, type HeldOrder, type OutboxFile, type WarehouseState } from './state.ts';
 
 export { WarehouseSetupError } from './carriers.ts';
@@ -217,6 +218,18 @@ export class WarehouseSimulator {
     saveState(this.stateFile, this.state);
     await this.flush(report, now);
     return report;
+  }
+
+  /**
+   * Receive stock sent back (removal orders, customer returns) as the dock tells it, and put the
+   * partner's receipt document down now (src/sandbox/warehouse/receiving.ts).
+   */
+  async receiveReturns(arrivals: ArrivalReceived[], now: Date = this.clock.now()): Promise<ReceivingResult & { written: StepReport['written'] }> {
+    const report: StepReport = { taken: [], written: [], ordersReceived: [], rejectedSets: [], cancelled: [], shipped: [], snapshots: [], problems: [] };
+    const r = receiveArrivals({ mappings: this.mappings, partner: this.partner, state: this.state, stockOf: (seller) => this.stockOf(seller) }, arrivals, now);
+    for (const f of r.files) this.queue(f, report);
+    await this.flush(report, now);
+    return { ...r, written: report.written };
   }
 
   /** Cycles every pollSeconds until the signal aborts. A failed cycle is logged and the next one tries again. */

@@ -63,7 +63,7 @@ export type FinishedState = 'shipped' | 'cancelled' | 'rejected' | 'unfillable';
 /** A file built and not yet put down; the bytes are base64 so the state stays plain JSON. */
 export interface OutboxFile {
   name: string;
-  kind: 'acknowledgement' | 'shipment-advice' | 'inventory';
+  kind: 'acknowledgement' | 'shipment-advice' | 'inventory' | 'receipt';
   bytes: string;
   /** Not put down before this time (ISO 8601): a 997 answered late (the ackDelayMinutes option). */
   notBefore?: string;
