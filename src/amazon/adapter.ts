@@ -576,6 +576,10 @@ export class AmazonAdapter {
    * inboundOperationStatus reads how it went).
    */
   async updateShipmentTrackingDetails(where: { inboundPlanId: string; shipmentId: string }, tracking: InboundTracking): Promise<{ operationId: string }> {
+    // What the model refuses is refused here, before a call is spent: one freight bill (PRO) number, at least one box.
+    const refuse = (why: string) => new AmazonApiError(`updateShipmentTrackingDetails ${where.shipmentId}: ${why}`, 'updateShipmentTrackingDetails', 'client', undefined, 'InvalidTracking');
+    if (tracking.kind === 'small-parcel' && tracking.boxes.length === 0) throw refuse('no box to give tracking for');
+    if (tracking.kind === 'ltl' && tracking.freightBillNumbers.length !== 1) throw refuse(`Amazon takes exactly one freight bill (PRO) number, got ${tracking.freightBillNumbers.length}`);
     const trackingDetails =
       tracking.kind === 'small-parcel'
         ? { spdTrackingDetail: { spdTrackingItems: tracking.boxes.map((b) => ({ boxId: b.boxId, trackingId: b.trackingId })) } }
