@@ -494,6 +494,13 @@ const sendTracking: JobHandler = async (job, ctx) => {
     // Amazon's trackingDetails is a PUT of the shipment's whole tracking: sending the same set again
     // (an attempt whose answer was lost) replaces it with itself, so a retry is harmless.
     ({ operationId } = await ctx.amazon(p.seller).updateShipmentTrackingDetails({ inboundPlanId: record.inboundPlanId, shipmentId: record.amazonShipmentId }, p.tracking));
+    // The 202 only says Amazon took the request: the operation's status says whether it applied it.
+    // Read once; IN_PROGRESS counts as accepted (Amazon validates carrier tracking later anyway).
+    const op = await ctx.amazon(p.seller).inboundOperationStatus(operationId);
+    if (op.operationStatus === 'FAILED') {
+      const why = op.operationProblems.map((x) => `${x.code}: ${x.message}`).join('; ') || 'no problem given';
+      throw new AmazonApiError(`updateShipmentTrackingDetails operation ${operationId} FAILED: ${why}`, 'getInboundOperationStatus', 'client', 200, op.operationProblems[0]?.code ?? 'OperationFailed');
+    }
   } catch (e) {
     if (e instanceof AmazonApiError && !e.retryable && e.kind !== 'auth') {
       const now = nowIso(ctx);

@@ -93,7 +93,7 @@ async function harness(options: { asn?: boolean } = {}): Promise<Harness & { map
 }
 
 /** The FBA shipment as the send side leaves it: sent to Reno, its ship order acknowledged. */
-async function sent(h: Harness): Promise<FbaShipmentRecord> {
+async function sent(h: Harness, partner = RENO): Promise<FbaShipmentRecord> {
   const record: FbaShipmentRecord = {
     seller: 'acme',
     shipmentId: ID,
@@ -101,7 +101,7 @@ async function sent(h: Harness): Promise<FbaShipmentRecord> {
     amazonShipmentId: SH,
     planName: 'Replenishment REPL-0077',
     marketplaceId: 'ATVPDKIKX0DER',
-    partner: RENO,
+    partner,
     destinationFc: 'RNO4',
     amazonReferenceId: '3K7QXZ9A',
     amazonStatus: 'READY_TO_SHIP',
@@ -128,7 +128,7 @@ async function sent(h: Harness): Promise<FbaShipmentRecord> {
     seller: 'acme',
     orderId: ID,
     marketplaceId: 'ATVPDKIKX0DER',
-    partner: RENO,
+    partner,
     state: 'acknowledged',
     amazonUpdatedAt: '2026-11-23T09:00:00Z',
     amazonStatus: 'READY_TO_SHIP',
@@ -201,10 +201,10 @@ const atAmazon = (h: Harness) => h.emulator.inboundShipments('acme').find((s) =>
 const trackingCalls = (h: Harness) => h.emulator.calls.filter((c) => c.operation === 'updateShipmentTrackingDetails');
 const open = async (h: Harness, kind: string) => (await h.store.work.exceptions.list({ states: ['open'], kind: kind as never }));
 
-/** The tracking calls against Amazon's official model (none when the models are absent). */
+/** The tracking calls and their operation-status reads against Amazon's official model (none when the models are absent). */
 function nonConforming(h: Harness): string[] {
   if (!existsSync(modelsDir)) return [];
-  return trackingCalls(h).flatMap((c) => {
+  return h.emulator.calls.filter((c) => c.operation === 'updateShipmentTrackingDetails' || c.operation === 'getInboundOperationStatus').flatMap((c) => {
     const op = models().find(c.method, c.path);
     if (!op) return [`${c.method} ${c.path}: no operation in the models`];
     return [...models().validateRequest(op, { path: c.path, query: c.query, body: c.body }), ...models().validateResponse(op, { status: c.status, body: c.response })].map(formatIssue);
@@ -410,6 +410,42 @@ test('crash-safe tracking: a re-run of a job whose state change committed sends 
     assert.equal(after?.updates, 2);
     assert.deepEqual(after?.kind === 'small-parcel' && after.boxes, before?.kind === 'small-parcel' && before.boxes, 'the same tracking, replaced by itself');
     assert.equal((await h.store.work.fba.get('acme', ID))?.state, 'tracking-accepted');
+  } finally {
+    await h.close();
+  }
+});
+
+const CASCADE = 'cascade-csv';
+/** Cascade's shipments CSV for the FBA shipment: one row per carton (its FBA label scanned as the LPN). */
+const csv = (rows: Array<{ box: string; sscc: string; tracking: string }>) =>
+  Buffer.from(
+    `OrderNumber,ShipmentNumber,ShipDate,Carrier,Service,TrackingNumber,PackageWeightLb,LPN,SSCC,Item,QtyOrdered,QtyShipped,OrderItemId,ShortReason\n${rows
+      .map((r) => `${ID},CS-9001,11/24/2026 16:40,UPSN,GND,${r.tracking},16.8,${r.box},${r.sscc},${ITEM},48,24,,`)
+      .join('\n')}\n`,
+  );
+
+test('a CSV warehouse: the shipments CSV of an FBA shipment gives per-box tracking by the LPN; one with a bad SSCC is partner-data-rejected and flags the shipment naming the box', async () => {
+  const h = await harness({ asn: false });
+  try {
+    await sent(h, CASCADE);
+    const dropCsv = (name: string, bytes: Buffer) => writeFileSync(join(h.partnerDir(CASCADE, 'inbound'), name), bytes);
+    const bad = `${SSCC1.slice(0, 19)}3`;
+    dropCsv('fba-bad.csv', csv([{ box: BOX1, sscc: bad, tracking: '1Z4A5B6C0300000001' }, { box: BOX2, sscc: SSCC2, tracking: '1Z4A5B6C0300000002' }]));
+    const run = await pollPartnerFiles(h.ctx, CASCADE);
+    assert.equal(run.counts.rejected, 1);
+    assert.equal((await open(h, 'partner-data-rejected')).length, 1);
+    const [x] = await open(h, 'fba-carton-mismatch');
+    assert.match(x?.message ?? '', new RegExp(`SSCC ${bad} \\(box ${BOX1}\\): check digit should be 0`));
+    assert.equal((await h.store.work.fba.get('acme', ID))?.state, 'mismatched');
+
+    dropCsv('fba-good.csv', csv([{ box: BOX1, sscc: SSCC1, tracking: '1Z4A5B6C0300000001' }, { box: BOX2, sscc: SSCC2, tracking: '1Z4A5B6C0300000002' }]));
+    await pollPartnerFiles(h.ctx, CASCADE);
+    await drain(h);
+    assert.equal((await h.store.work.fba.get('acme', ID))?.state, 'tracking-accepted');
+    const t = atAmazon(h).tracking;
+    assert.deepEqual(t?.kind === 'small-parcel' && t.boxes, [{ boxId: BOX1, trackingId: '1Z4A5B6C0300000001' }, { boxId: BOX2, trackingId: '1Z4A5B6C0300000002' }]);
+    assert.equal((await h.store.work.exceptions.get(x.id))?.state, 'resolved');
+    assert.deepEqual(nonConforming(h), []);
   } finally {
     await h.close();
   }
