@@ -534,6 +534,18 @@ export class AmazonEmulator {
         return { status: 200, body: { shipment: this.setInboundShipmentStatus(b.seller as string, String(req.params.confirmationId), b.status as string) } };
       }),
     );
+    app.post('/emulator/inbound-plans', (req, res) =>
+      answer(res, () => {
+        const b = body(req);
+        return { status: 201, body: { shipments: this.addInboundPlan(b.seller as string, b.plan as z.input<typeof SeedInboundPlan>) } };
+      }),
+    );
+    app.post('/emulator/listings', (req, res) =>
+      answer(res, () => {
+        const b = body(req);
+        return { status: 201, body: { skus: this.generateListings(b.seller as string, b.generate as GenerateListingsInput).length } };
+      }),
+    );
     app.post('/emulator/removal-shipments', (req, res) =>
       answer(res, () => {
         const b = body(req);
