@@ -69,7 +69,7 @@ carriers: carriers-us
 stockStates: { sellable: ["33"] }
 `;
 
-function mappingsCopy(asn: boolean): string {
+function mappingsCopy(asn: string | false): string {
   const dir = mkdtempSync(join(tmpdir(), 'dockgate-fba-ship-mappings-'));
   cpSync(MAPPINGS, dir, { recursive: true });
   const nw = join(dir, 'sellers/northwind.yaml');
@@ -79,13 +79,13 @@ function mappingsCopy(asn: boolean): string {
     const acme = join(dir, 'sellers/acme.yaml');
     const text = readFileSync(acme, 'utf8');
     // The sample may grow an fba: block of its own: the ASN partner goes into it, else a new one.
-    writeFileSync(acme, /^fba:\s*\n/m.test(text) ? text.replace(/^fba:\s*\n/m, `fba:\n  asn: { partner: ${ASN_PARTNER} }\n`) : `${text}fba:\n  asn: { partner: ${ASN_PARTNER} }\n`);
+    writeFileSync(acme, /^fba:\s*\n/m.test(text) ? text.replace(/^fba:\s*\n/m, `fba:\n  asn: { partner: ${asn} }\n`) : `${text}fba:\n  asn: { partner: ${asn} }\n`);
   }
   return dir;
 }
 
-async function harness(options: { asn?: boolean } = {}): Promise<Harness & { mappingsDir: string }> {
-  const mappingsDir = mappingsCopy(options.asn ?? true);
+async function harness(options: { asn?: string | false } = {}): Promise<Harness & { mappingsDir: string }> {
+  const mappingsDir = mappingsCopy(options.asn ?? ASN_PARTNER);
   const h = await startHarness({ mappingsDir });
   h.clock.set('2026-11-25T00:00:00Z');
   const close = h.close;
@@ -446,6 +446,63 @@ test('a CSV warehouse: the shipments CSV of an FBA shipment gives per-box tracki
     assert.deepEqual(t?.kind === 'small-parcel' && t.boxes, [{ boxId: BOX1, trackingId: '1Z4A5B6C0300000001' }, { boxId: BOX2, trackingId: '1Z4A5B6C0300000002' }]);
     assert.equal((await h.store.work.exceptions.get(x.id))?.state, 'resolved');
     assert.deepEqual(nonConforming(h), []);
+  } finally {
+    await h.close();
+  }
+});
+
+test('an ASN partner that takes no 856 from us (reno-wms: documents.inbound-asn direction in) is a mapping-problem naming fba.asn.partner; the tracking goes all the same', async () => {
+  const h = await harness({ asn: RENO });
+  try {
+    await sent(h);
+    drop(h, 'fba-945.edi', file945(h, [{ boxId: BOX1, sscc: SSCC1 }, { boxId: BOX2, sscc: SSCC2 }]));
+    await pollPartnerFiles(h.ctx, RENO);
+    await drain(h);
+    const [x] = await open(h, 'mapping-problem');
+    assert.equal(x?.key, `${ID} asn`);
+    assert.equal(x.context.mappingKey, 'fba.asn.partner');
+    assert.match(x.message, /direction: out/);
+    const record = (await h.store.work.fba.get('acme', ID))!;
+    assert.equal(record.asnMessageId, null);
+    assert.equal(record.state, 'tracking-accepted');
+  } finally {
+    await h.close();
+  }
+});
+
+test('an 856 for an FBA shipment this gateway did not send: fba-shipment-problem, the document held, nothing told to Amazon', async () => {
+  const h = await harness({ asn: false });
+  try {
+    drop(h, 'fba-856.edi', file856(h, { bol: 'BOL1', proNumber: 'PRO1' }));
+    const run = await pollPartnerFiles(h.ctx, RENO);
+    assert.equal(run.counts.held, 1);
+    const [x] = await open(h, 'fba-shipment-problem');
+    assert.equal(x?.key, ID);
+    await drain(h);
+    assert.equal(trackingCalls(h).length, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('the retry reads Amazon\'s boxes again: boxes corrected on Amazon after the send (the record held a stale box list) make the shipped cartons match, and the tracking goes', async () => {
+  const h = await harness({ asn: false });
+  try {
+    const record = await sent(h);
+    // What Amazon said when the shipment was sent: one box of 48 (the seller re-packed into two since).
+    await h.store.work.fba.put({ ...record, boxes: [{ boxId: BOX1, sscc: SSCC1, items: [{ msku: SKU, quantity: 48 }] }] });
+    drop(h, 'fba-945.edi', file945(h, [{ boxId: BOX1, sscc: SSCC1 }, { boxId: BOX2, sscc: SSCC2 }]));
+    await pollPartnerFiles(h.ctx, RENO);
+    const [x] = await open(h, 'fba-carton-mismatch');
+    assert.ok((await h.store.work.fba.get('acme', ID))?.problems.includes(`box ${BOX2}: not one of Amazon's boxes for ${ID}`));
+    const line = await fbaRetries['fba-carton-mismatch']!(h.ctx, x);
+    assert.match(line, /now matches Amazon's boxes: tracking queued/);
+    assert.equal((await h.store.work.exceptions.get(x.id))?.state, 'resolved');
+    await drain(h);
+    const after = (await h.store.work.fba.get('acme', ID))!;
+    assert.equal(after.state, 'tracking-accepted');
+    assert.deepEqual(after.boxes.map((b) => b.boxId), [BOX1, BOX2]);
+    assert.equal(atAmazon(h).tracking?.kind, 'small-parcel');
   } finally {
     await h.close();
   }
