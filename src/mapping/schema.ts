@@ -46,7 +46,7 @@ export const SellerFile = z
     returns: z
       .object({
         /** Receipt condition -> what it becomes; default sellable -> sellable, unknown -> quarantine, the rest -> damaged. */
-        dispositions: z.record(z.enum(['sellable', 'damaged', 'customer-damaged', 'defective', 'expired', 'unknown']), z.enum(['sellable', 'damaged', 'quarantine'])).optional(),
+        dispositions: z.partialRecord(z.enum(['sellable', 'damaged', 'customer-damaged', 'defective', 'expired', 'unknown']), z.enum(['sellable', 'damaged', 'quarantine'])).optional(),
         /** A removal shipped by Amazon and not received this many days after is removal-overdue; default: the gateway's removalOverdueDays. */
         overdueDays: z.number().int().positive().optional(),
       })
