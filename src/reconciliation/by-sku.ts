@@ -269,13 +269,14 @@ async function sellerRows(ctx: GatewayContext, seller: string, now: number, amaz
     const c = await w.inventory.channel(seller, sku);
     const items = item ? (item.kit ? item.kit.map((k) => k.warehouseItem) : [item.warehouseItem!]) : [];
     const counted = applied.length > 0;
-    const expected = item && q && counted ? q.quantity : null;
-    const accepted = p?.accepted ?? null;
     const listing = amazon?.listings.get(sku);
+    const fbaRow = c?.channel === 'FBA' || (listing !== undefined && listing.fulfillmentChannel !== 'DEFAULT');
+    // The inventory flow publishes nothing for an FBA SKU: no expected figure, whatever the table maps it to.
+    const expected = item && q && counted && !fbaRow ? q.quantity : null;
+    const accepted = p?.accepted ?? null;
     const amazonQuantity = listing?.quantity ?? null;
     let warehouseMovedAt: string | null = newest?.appliedAt ?? null;
     for (const i of items) warehouseMovedAt = later(warehouseMovedAt, lastOrderAt.get(i) ?? null);
-    const fbaRow = c?.channel === 'FBA' || (listing !== undefined && listing.fulfillmentChannel !== 'DEFAULT');
     const mfn = item !== undefined && !fbaRow && !stale;
     const figures = {
       expected,
@@ -352,13 +353,18 @@ export async function reconcileBySku(ctx: GatewayContext, options: Reconciliatio
     rows.push(...(await sellerRows(ctx, seller, generatedAt.getTime(), options.amazon?.get(seller), options.toleranceUnits ?? ctx.settings.reconcileToleranceUnits)));
   }
   if (options.status) rows = rows.filter((r) => r.status === options.status);
+  return { generatedAt: generatedAt.toISOString(), rows: sortRows(rows, options.sort) };
+}
+
+/** Rows in the report's order: by a column ('-column' descending; unknowns last), then seller and SKU. Sorts in place. */
+export function sortRows(rows: ReconciliationRow[], sort?: string): ReconciliationRow[] {
   const byKey = (a: ReconciliationRow, b: ReconciliationRow) => a.seller.localeCompare(b.seller) || a.sku.localeCompare(b.sku);
-  if (options.sort) {
-    const descending = options.sort.startsWith('-');
-    const sorted = compare((descending ? options.sort.slice(1) : options.sort) as SortColumn, descending);
-    rows.sort((a, b) => sorted(a, b) || byKey(a, b));
-  } else rows.sort(byKey);
-  return { generatedAt: generatedAt.toISOString(), rows };
+  if (sort) {
+    const descending = sort.startsWith('-');
+    const sorted = compare((descending ? sort.slice(1) : sort) as SortColumn, descending);
+    return rows.sort((a, b) => sorted(a, b) || byKey(a, b));
+  }
+  return rows.sort(byKey);
 }
 
 /** The CSV columns, in order: one value per row each (stock and kit parts written as text). */
