@@ -322,6 +322,20 @@ export async function takeShipped(ctx: GatewayContext, file: ReceivedFile, where
   const fields = { flow: FLOW, seller: record.seller, partner: file.partner, shipmentId: record.shipmentId, file: file.name, where };
   const r = await ctx.store.transaction(async (w) => {
     const current = (await w.fba.get(record.seller, record.shipmentId)) ?? record;
+    if (current.state === 'cancelled') {
+      // Cancelled (at Amazon, or by hand) and shipped anyway: the FC will not take it; someone must get the cartons back.
+      await w.exceptions.raise({
+        kind: 'fba-shipment-problem',
+        severity: 'error',
+        seller: current.seller,
+        partner: file.partner,
+        key: current.shipmentId,
+        message: `FBA shipment ${current.shipmentId} was cancelled and ${file.partner} shipped it anyway (${file.name}): the fulfilment centre will refuse it; no tracking is sent`,
+        context: { file: { name: file.name, messageId: file.messageId }, where },
+        ref: fileRef(file.messageId),
+        now,
+      });
+    }
     if (!OPEN.includes(current.state)) return { repeat: current.state };
     const merged = mergeShipped(current.shipped, shipped);
     return settle(ctx, w, current, merged, { partner: file.partner, file: { name: file.name, messageId: file.messageId }, where }, now, { shippedAt });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { jobHandlers } from '../../src/flows/index.ts';
+import { sendFbaShipment } from '../../src/flows/fba-replenishment.ts';
 import { retries as fbaRetries } from '../../src/flows/fba-shipped.ts';
 import { pollPartnerFiles } from '../../src/flows/inbound.ts';
 import { OutboxWorker } from '../../src/gateway/worker.ts';
@@ -503,6 +504,47 @@ test('the retry reads Amazon\'s boxes again: boxes corrected on Amazon after the
     assert.equal(after.state, 'tracking-accepted');
     assert.deepEqual(after.boxes.map((b) => b.boxId), [BOX1, BOX2]);
     assert.equal(atAmazon(h).tracking?.kind, 'small-parcel');
+  } finally {
+    await h.close();
+  }
+});
+
+test('end to end with the send side: sent by `fba send` (the 940 delivered), shipped by the warehouse\'s 945, tracking at Amazon, the ASN delivered', async () => {
+  const h = await harness();
+  try {
+    const sentNow = await sendFbaShipment(h.ctx, 'acme', ID);
+    assert.equal(sentNow.outcome, 'sent', sentNow.message);
+    await drain(h);
+    const record = (await h.store.work.fba.get('acme', ID))!;
+    assert.equal(record.state, 'sent');
+    assert.deepEqual(record.boxes.map((b) => b.boxId), [BOX1, BOX2]);
+    assert.ok(await h.store.work.orders.get('acme', ID), 'the ship order is an order record');
+    drop(h, 'fba-945.edi', file945(h, [{ boxId: BOX1, sscc: SSCC1 }, { boxId: BOX2, sscc: SSCC2 }]));
+    await pollPartnerFiles(h.ctx, RENO);
+    await drain(h);
+    const after = (await h.store.work.fba.get('acme', ID))!;
+    assert.equal(after.state, 'tracking-accepted', after.problems.join('; '));
+    assert.equal(atAmazon(h).tracking?.kind, 'small-parcel');
+    assert.equal((await h.store.work.orders.get('acme', ID))?.state, 'confirmed');
+    assert.equal(readdirSync(h.partnerDir(ASN_PARTNER, 'outbound')).length, 1);
+    assert.deepEqual(nonConforming(h), []);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a cancelled FBA shipment shipped anyway: fba-shipment-problem, no tracking', async () => {
+  const h = await harness({ asn: false });
+  try {
+    const record = await sent(h);
+    await h.store.work.fba.put({ ...record, state: 'cancelled' });
+    drop(h, 'fba-945.edi', file945(h, [{ boxId: BOX1, sscc: SSCC1 }, { boxId: BOX2, sscc: SSCC2 }]));
+    await pollPartnerFiles(h.ctx, RENO);
+    await drain(h);
+    const [x] = await open(h, 'fba-shipment-problem');
+    assert.match(x?.message ?? '', /cancelled and reno-wms shipped it anyway/);
+    assert.equal((await h.store.work.fba.get('acme', ID))?.state, 'cancelled');
+    assert.equal(trackingCalls(h).length, 0);
   } finally {
     await h.close();
   }
