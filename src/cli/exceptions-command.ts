@@ -132,16 +132,23 @@ export function registerExceptionsCommands(program: Command): void {
 
   exceptions
     .command('resolve')
-    .description('mark an exception resolved, saying how')
+    .description('mark an exception resolved, saying how; a receipt-unmatched one by matching its receipt line to an arrival (--match)')
     .argument('<id>', 'exception id')
-    .requiredOption('--note <text>', 'what was done')
-    .action(async (idText: string, opts: { note: string }, cmd: Command) => {
+    .option('--note <text>', 'what was done (with --match: added to the note the match writes)')
+    .option('--match <ref>', 'receipt-unmatched: the removal order id (RMV-...), LPN or Amazon order id of the open arrival the line is; its units are posted')
+    .action(async (idText: string, opts: { note?: string; match?: string }, cmd: Command) => {
       const id = exceptionId(idText);
+      if (opts.match !== undefined) {
+        if (opts.match.trim() === '') throw new UsageError('--match must name a removal order id, an LPN or an Amazon order id');
+        await matchReceipt(cmd, id, opts.match, opts.note);
+        return;
+      }
+      if (opts.note === undefined) throw new UsageError("required option '--note <text>' not specified (or --match REF for a receipt-unmatched exception)");
       if (opts.note.trim() === '') throw new UsageError('--note must say what was done');
       await withWritableStore(cmd, async (store, now) => {
         const x = await store.work.exceptions.get(id);
         if (!x) throw new UsageError(`no exception ${id} (dockgate exceptions list shows them)`);
-        await store.work.exceptions.resolve(id, opts.note, now);
+        await store.work.exceptions.resolve(id, opts.note!, now);
         out(`${printable(`${id} ${x.kind} ${x.key}: resolved`)}\n`);
       });
     });
@@ -161,6 +168,25 @@ export function registerExceptionsCommands(program: Command): void {
         out(`${printable(`${id} ${x.kind} ${x.key}: assigned to ${opts.owner}`)}\n`);
       });
     });
+}
+
+/**
+ * `resolve ID --match REF`: the receipt line posted by hand (src/flows/removals.ts matchByHand),
+ * over a full context: sellable units reach the stock and the seller's next publication. A
+ * reference that fits no open arrival is a usage error naming what exists (exit 2).
+ */
+async function matchReceipt(cmd: Command, id: number, reference: string, note: string | undefined): Promise<void> {
+  const c = await (await commandContext()).openCommandContext(loadConfig({ file: cmd.optsWithGlobals().config }));
+  const { matchByHand, MatchError } = await import('../flows/removals.ts');
+  try {
+    const r = await matchByHand(c.ctx, { exceptionId: id }, reference, note);
+    out(`${printable(`${id} receipt-unmatched: resolved: ${r.line}`)}\n`);
+  } catch (e) {
+    if (e instanceof MatchError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    await c.close();
+  }
 }
 
 /** resolve / assign write one row: the store alone, no mappings or transports. */

@@ -264,6 +264,25 @@ async function enqueuePublishes(ctx: GatewayContext, w: Work, seller: string, pa
   return { changes, skipped, jobs, viaFeed: changes.length > ctx.settings.feedThreshold };
 }
 
+/**
+ * For stock stored outside a count (units received back and posted sellable: src/flows/removals.ts):
+ * read, before the transaction, the channels of the seller's SKUs whose quantity may change.
+ */
+export async function readChannelsBeforePublishing(ctx: GatewayContext, seller: string): Promise<void> {
+  const plan = await planQuantities(ctx, ctx.store.work, seller);
+  if (plan) await ensureChannels(ctx, seller, plan.quantities.map((q) => q.sellerSku));
+}
+
+/** Inside `w`, after the seller's stored stock changed: plan its MFN quantities again and enqueue what differs (null: no count yet). */
+export async function publishSellerQuantities(ctx: GatewayContext, w: Work, seller: string, tag: string): Promise<{ changes: Publish[]; jobs: number[] } | null> {
+  const plan = await planQuantities(ctx, w, seller);
+  if (!plan) return null;
+  return enqueuePublishes(ctx, w, seller, fulfilmentPartners(ctx, seller)[0]!.id, plan, {
+    feed: `publish-feed:${seller}:${tag}`,
+    quantity: (p) => `publish-quantity:${seller}:${p.sku}:${p.quantity}:${tag}`,
+  });
+}
+
 // ------------------------------------------------------------------ the route
 
 function fileContext(file: ReceivedFile) {
