@@ -104,16 +104,38 @@ test('a partner with a done-marker rule: a file without its marker waits; with i
   }
 });
 
-test('documents no route reads (a 944, a receipts XML, an unknown CSV) are kept: recorded, the file held, an unknown-document exception per kind listing the files', async () => {
+/** A 943 (stock transfer shipment advice) from Reno: a valid set the partner's mapping does not read. */
+const reno943 = (control: number) =>
+  Buffer.from(
+    [
+      `ISA*00*          *00*          *ZZ*RENOWMS        *ZZ*ACME3PL        *261124*1710*U*00401*${String(control).padStart(9, '0')}*0*T*>~`,
+      `GS*AR*RENOWMS*ACME3PL*20261124*1710*${control}*X*004010~`,
+      'ST*943*0001~',
+      'W06*N*DO12345*20261124*STX000812~',
+      'N1*ST*RENO FULFILLMENT*92*RNO1~',
+      'W27*M*UPSN~',
+      'W04*5*EA**VN*TS-RED-M~',
+      'W03*5~',
+      'SE*7*0001~',
+      `GE*1*${control}~`,
+      `IEA*1*${String(control).padStart(9, '0')}~`,
+      '',
+    ].join('\n'),
+    'latin1',
+  );
+
+// Receipts (944, receipts XML) have a route now (src/flows/removals.ts): what no route reads is a
+// set the partner maps not, and a CSV or XML file no layout of the partner recognises.
+test('documents no route reads (an X12 set the partner maps not, an unknown XML, an unknown CSV) are kept: recorded, the file held, an unknown-document exception per kind listing the files', async () => {
   const h = await startHarness();
   try {
-    drop(h, RENO, '944-receipt.edi', sample('reno-wms/944-receipt.edi'));
-    drop(h, CASCADE, 'receipts.xml', sample('cascade-csv/receipts.xml'));
+    drop(h, RENO, '943-transfer.edi', reno943(77330));
+    drop(h, CASCADE, 'returns.xml', Buffer.from('<?xml version="1.0"?>\n<Returns><Return rma="R-1"><Item>TS-RED-M</Item></Return></Returns>\n'));
     drop(h, CASCADE, 'returns.csv', Buffer.from('RMA,Item,Qty\nR-1,TS-RED-M,1\n'));
     const reno = await pollPartnerFiles(h.ctx, RENO);
     const cascade = await pollPartnerFiles(h.ctx, CASCADE);
     assert.deepEqual([reno.counts.held, cascade.counts.held, reno.failed + cascade.failed], [1, 2, 0]);
-    for (const name of ['944-receipt.edi', 'receipts.xml', 'returns.csv']) {
+    for (const name of ['943-transfer.edi', 'returns.xml', 'returns.csv']) {
       const m = fileNamed(h, name)!;
       assert.equal(m.status, 'held', name);
       assert.equal(m.completedAt, null, `${name}: kept, waiting`);
@@ -121,27 +143,28 @@ test('documents no route reads (a 944, a receipts XML, an unknown CSV) are kept:
       assert.deepEqual((await h.store.work.inbound.forFile(m.id)).map((d) => d.state), ['unknown'], name);
     }
     // Taken off the partner's server only now that they are recorded and reported.
-    assert.deepEqual(readdirSync(h.partnerDir(RENO, 'archive')), ['944-receipt.edi']);
+    assert.deepEqual(readdirSync(h.partnerDir(RENO, 'archive')), ['943-transfer.edi']);
     const unknown = await h.store.work.exceptions.list({ kind: 'unknown-document' });
     assert.deepEqual(unknown.map((x) => [x.partner, x.key]).sort(), [
-      [CASCADE, 'receipt (cascade-receipts)'],
       [CASCADE, 'unrecognised file'],
-      [RENO, 'X12 944'],
+      [RENO, 'X12 943'],
     ]);
-    const x944 = unknown.find((x) => x.key === 'X12 944')!;
-    assert.deepEqual(x944.refs, [`file:${fileNamed(h, '944-receipt.edi')!.id}`]);
-    assert.equal(x944.context.where, 'set 944 0001 (line 3)');
-    // A second 944: the same exception, counted and listing both files.
-    const second = sample('reno-wms/944-receipt.edi').toString('latin1').replaceAll('000077320', '000077321').replace('*77320*', '*77321*').replace('GE*1*77320', 'GE*1*77321');
-    drop(h, RENO, '944-second.edi', Buffer.from(second, 'latin1'));
+    // One kind, one exception: both of Cascade's unrecognised files in it.
+    const flat = unknown.find((x) => x.partner === CASCADE)!;
+    assert.deepEqual([flat.count, [...flat.refs].sort()], [2, [`file:${fileNamed(h, 'returns.csv')!.id}`, `file:${fileNamed(h, 'returns.xml')!.id}`].sort()]);
+    const x943 = unknown.find((x) => x.key === 'X12 943')!;
+    assert.deepEqual(x943.refs, [`file:${fileNamed(h, '943-transfer.edi')!.id}`]);
+    assert.equal(x943.context.where, 'set 943 0001 (line 3)');
+    // A second 943: the same exception, counted and listing both files.
+    drop(h, RENO, '943-second.edi', reno943(77331));
     await pollPartnerFiles(h.ctx, RENO);
-    const again = (await h.store.work.exceptions.get(x944.id))!;
+    const again = (await h.store.work.exceptions.get(x943.id))!;
     assert.equal(again.count, 2);
     assert.equal(again.refs.length, 2);
-    // A retry before anything reads 944s: still held, still open.
+    // A retry while nothing reads 943s: still held, still open.
     await retries['unknown-document']!(h.ctx, again);
-    assert.equal((await h.store.work.exceptions.get(x944.id))!.state, 'open');
-    assert.equal(fileNamed(h, '944-receipt.edi')!.status, 'held');
+    assert.equal((await h.store.work.exceptions.get(x943.id))!.state, 'open');
+    assert.equal(fileNamed(h, '943-transfer.edi')!.status, 'held');
   } finally {
     await h.close();
   }
