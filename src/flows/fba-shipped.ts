@@ -571,4 +571,25 @@ const recheck = async (ctx: GatewayContext, x: { key: string; seller: string | n
   return r.state === 'mismatched' ? `FBA shipment ${x.key} still does not match: ${r.findings.map((f) => f.message).join('; ')}` : `FBA shipment ${x.key} now matches Amazon's boxes: ${r.trackingJob ? 'tracking queued' : r.note ?? 'shipped'}${r.asnMessageId ? ', ASN queued' : ''}`;
 };
 
-export const retries: ExceptionRetries = { 'fba-carton-mismatch': recheck };
+/**
+ * `exceptions retry` of an amazon-refused for an FBA shipment's tracking, once its cause is fixed
+ * at Amazon (the shipment re-opened, a box id corrected): the refused job runs again with the
+ * same tracking set. '' for the other amazon-refused exceptions (other flows' retries say).
+ */
+const sendAgain = async (ctx: GatewayContext, x: { key: string; seller: string | null }): Promise<string> => {
+  if (!x.seller || !FBA_ID.test(x.key)) return '';
+  const record = await ctx.store.work.fba.get(x.seller, x.key);
+  if (!record || record.state !== 'tracking-refused') return record ? `FBA shipment ${x.key} is ${record.state}: no refused tracking to send again` : '';
+  const dead = (await ctx.store.work.jobs.list({ kind: 'fba-tracking', state: 'dead', seller: x.seller })).filter((j) => (j.payload as { shipmentId?: unknown }).shipmentId === x.key);
+  const job = dead.sort((a, b) => b.id - a.id)[0];
+  if (!job) return `FBA shipment ${x.key}: no refused tracking job to run again`;
+  const now = nowIso(ctx);
+  const revived = await ctx.store.transaction(async (w) => {
+    if (!(await w.jobs.revive(job.id, now))) return false;
+    await w.fba.put({ ...record, state: 'shipped', updatedAt: now });
+    return true;
+  });
+  return revived ? `FBA shipment ${x.key}: its tracking goes to Amazon again (job ${job.id})` : `FBA shipment ${x.key}: job ${job.id} could not be revived`;
+};
+
+export const retries: ExceptionRetries = { 'fba-carton-mismatch': recheck, 'amazon-refused': sendAgain };

@@ -378,6 +378,13 @@ test('a refused tracking: Amazon answers 400 (the shipment is closed there): tra
     assert.equal(x.key, ID);
     assert.equal(trackingCalls(h).length, 1, 'a 4xx is not retried');
     assert.deepEqual(nonConforming(h), []);
+    // Re-opened at Amazon: `exceptions retry` sends the same tracking again, and Amazon takes it.
+    h.emulator.setInboundShipmentStatus('acme', ID, 'READY_TO_SHIP');
+    assert.match(await fbaRetries['amazon-refused']!(h.ctx, x), /tracking goes to Amazon again/);
+    await drain(h);
+    assert.equal((await h.store.work.fba.get('acme', ID))?.state, 'tracking-accepted');
+    assert.equal((await h.store.work.exceptions.get(x.id))?.state, 'resolved');
+    assert.equal(atAmazon(h).tracking?.kind, 'small-parcel');
   } finally {
     await h.close();
   }
