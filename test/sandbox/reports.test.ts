@@ -81,7 +81,8 @@ test('generateListings: 50,000 SKUs, a share of them FBA, read back in one merch
     const skus = emu.generateListings('northwind', { count: 50_000, prefix: 'NW-BENCH-', quantity: 7, fbaShare: 0.1 });
     assert.equal(skus.length, 50_000);
     assert.equal(emu.generateListings('northwind', { count: 10, prefix: 'NW-BENCH-' }).length, 0, 'SKUs the seller has are left alone');
-    const rows = await adapter('northwind').merchantListings({ pollMs: 100 });
+    // A 50,000-row document: generous timeouts, for a loaded machine (the test checks counts, never time).
+    const rows = await adapter('northwind', { timeoutMs: 120_000 }).merchantListings({ pollMs: 100 });
     assert.equal(rows.length, 50_002);
     const bench = rows.filter((r) => r.sellerSku.startsWith('NW-BENCH-'));
     assert.equal(bench.filter((r) => r.fulfillmentChannel === 'AMAZON_NA' && r.quantity === null).length, 5_000);
