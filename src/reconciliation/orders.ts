@@ -245,17 +245,20 @@ export function sortOrderRows(rows: OrderReconciliationRow[], sort: string | und
   });
 }
 
-export const ORDER_CSV_COLUMNS: Array<{ header: string; value(r: OrderReconciliationRow): string | number | boolean | null }> = [
+const yesNo = (b: boolean | null) => (b === null ? null : b ? 'true' : 'false');
+
+/** The CSV columns, in order (booleans as true / false: csv-stringify would write 1 and an empty cell). */
+export const ORDER_CSV_COLUMNS: Array<{ header: string; value(r: OrderReconciliationRow): string | number | null }> = [
   { header: 'seller', value: (r) => r.seller },
   { header: 'orderId', value: (r) => r.orderId },
-  { header: 'stuck', value: (r) => r.stuck },
+  { header: 'stuck', value: (r) => yesNo(r.stuck) },
   { header: 'step', value: (r) => r.step },
   { header: 'since', value: (r) => r.since },
   { header: 'dueAt', value: (r) => r.dueAt },
   { header: 'reason', value: (r) => r.reason },
   { header: 'partner', value: (r) => r.partner },
   { header: 'state', value: (r) => r.state },
-  { header: 'onAmazon', value: (r) => r.onAmazon },
+  { header: 'onAmazon', value: (r) => yesNo(r.onAmazon) },
   { header: 'amazonStatus', value: (r) => r.amazonStatus },
   { header: 'createdAt', value: (r) => r.createdAt },
   { header: 'shipBy', value: (r) => r.shipBy },

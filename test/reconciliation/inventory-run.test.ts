@@ -38,7 +38,7 @@ async function harness(): Promise<Harness & { dir: string }> {
   appendFileSync(join(dir, 'tables/acme-skus.yaml'), '  - { sellerSku: TSHIRT-RED-S, warehouseItem: TS-RED-S, asin: B0ACME0011 }\n  - { sellerSku: TSHIRT-RED-L, warehouseItem: TS-RED-L, asin: B0ACME0012 }\n');
   const seed = sampleSeed();
   const acme = seed.sellers.find((s) => s.id === 'acme')!;
-  for (const [sku, asin] of [['TSHIRT-RED-S', 'B0ACME0011'], ['TSHIRT-RED-L', 'B0ACME0012']]) acme.listings.push({ sku, asin, productType: 'SHIRT', channels: [{ code: 'DEFAULT', quantity: 0 }] } as never);
+  for (const [sku, asin] of [['TSHIRT-RED-S', 'B0ACME0011'], ['TSHIRT-RED-L', 'B0ACME0012']]) (acme.listings ??= []).push({ sku, asin, productType: 'SHIRT', channels: [{ code: 'DEFAULT', quantity: 0 }] } as never);
   const h = await startHarness({ mappingsDir: dir, seed, clock: new TestClock(Date.parse('2026-11-25T00:00:00Z')) });
   const close = h.close.bind(h);
   return Object.assign(h, {
