@@ -279,6 +279,8 @@ async function settle(ctx: GatewayContext, w: Work, record: FbaShipmentRecord, s
     const key = trackingKey(record.seller, record.shipmentId, t.tracking);
     await w.jobs.enqueue({ kind: 'fba-tracking', key, seller: record.seller, partner: src.partner, payload: { seller: record.seller, shipmentId: record.shipmentId, tracking: t.tracking } }, now);
     out.trackingJob = key;
+    // An earlier file that left nothing to tell Amazon (no tracking for a box, LTL without a BOL) is answered by this one.
+    await w.exceptions.resolveCause('fba-shipment-problem', record.shipmentId, record.seller, src.partner, 'the tracking is queued for Amazon', now);
   }
 
   const asnPartner = ctx.mappings.sellers.get(record.seller)?.fba?.asn?.partner;

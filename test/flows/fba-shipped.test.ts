@@ -556,3 +556,22 @@ test('a cancelled FBA shipment shipped anyway: fba-shipment-problem, no tracking
     await h.close();
   }
 });
+
+test('an 856 without per-carton tracking or a PRO: shipped, nothing to tell Amazon yet (fba-shipment-problem); the 945 that follows brings the tracking and resolves it', async () => {
+  const h = await harness({ asn: false });
+  try {
+    await sent(h);
+    drop(h, 'fba-856.edi', file856(h, {}));
+    await pollPartnerFiles(h.ctx, RENO);
+    assert.equal((await h.store.work.fba.get('acme', ID))?.state, 'shipped');
+    const [x] = await open(h, 'fba-shipment-problem');
+    assert.match(x?.message ?? '', /no tracking number for box/);
+    drop(h, 'fba-945.edi', file945(h, [{ boxId: BOX1, sscc: SSCC1 }, { boxId: BOX2, sscc: SSCC2 }]));
+    await pollPartnerFiles(h.ctx, RENO);
+    await drain(h);
+    assert.equal((await h.store.work.fba.get('acme', ID))?.state, 'tracking-accepted');
+    assert.equal((await h.store.work.exceptions.get(x.id))?.state, 'resolved');
+  } finally {
+    await h.close();
+  }
+});
