@@ -38,6 +38,7 @@ import { sendInterchange } from '../../x12/writer.ts';
 import { DirectoryTransport } from '../../transport/directory.ts';
 import { TransportError } from '../../transport/transport.ts';
 import { chooseCarrier, trackingNumber, WarehouseSetupError } from './carriers.ts';
+import { corruptSsccs, fbaAsn, fbaCartons, fbaOf, type FbaFaults, type HeldFba } from './fba.ts';
 import { receiveArrivals, type ArrivalReceived, type ReceivingResult } from './receiving.ts';
 import { loadState, Random, saveState, stateControlNumbers, type HeldLine, type HeldOrder, type OutboxFile, type WarehouseState } from './state.ts';
 
@@ -98,6 +99,10 @@ export interface WarehouseOptions {
   pollSeconds?: number;
   clock?: WarehouseClock;
   log?: Logger;
+  /** FBA replenishments (./fba.ts): cartons left out of the paperwork, an SSCC with a wrong check digit. Default none. */
+  fbaFaults?: FbaFaults;
+  /** FBA replenishments: also write an 856 of the cartons (default: when the partner lists inbound-asn as in). */
+  fbaAsn?: boolean;
 }
 
 /** What one cycle did, for tests, benches and the CLI's summary line. */
@@ -120,7 +125,12 @@ export const PROCESSED_DIR = '/.simulator/processed';
 
 export class WarehouseSimulator {
   readonly partner: PartnerFile;
-  readonly options: Required<Omit<WarehouseOptions, 'mappings' | 'partner' | 'root' | 'clock' | 'log' | 'rejectOrders'>>;
+  readonly options: Required<Omit<WarehouseOptions, 'mappings' | 'partner' | 'root' | 'clock' | 'log' | 'rejectOrders' | 'fbaFaults' | 'fbaAsn'>>;
+  private readonly fbaFaults: FbaFaults;
+  /** The partner's 856 layout, when FBA cartons go as an 856 too; the 856s and SSCCs to corrupt of the cycle. */
+  private readonly asns: Translator | null;
+  private pendingAsns: CanonicalDocument[] = [];
+  private badSsccs: string[] = [];
   private readonly rejectOrders: ReadonlySet<string>;
   /** <root>/<partner id>. */
   readonly dir: string;
@@ -166,6 +176,8 @@ export class WarehouseSimulator {
     this.shipOrders = translator(o.mappings, partner.id, 'ship-order');
     this.advices = translator(o.mappings, partner.id, 'shipment-advice');
     this.inventory = dirOf({ name: 'inventory', direction: 'in' }) ? translator(o.mappings, partner.id, 'inventory') : null;
+    this.fbaFaults = o.fbaFaults ?? {};
+    this.asns = (o.fbaAsn ?? true) && partner.documents['inbound-asn']?.direction === 'in' ? translator(o.mappings, partner.id, 'inbound-asn') : null;
     const dirs = partner.transport.directories;
     if (dirs.inbound.replace(/\/+$/, '') === dirs.outbound.replace(/\/+$/, '')) {
       throw new WarehouseSetupError(`partner ${partner.id} reads and writes one directory (${dirs.inbound}): the simulator would take its own files`);
@@ -474,7 +486,8 @@ export class WarehouseSimulator {
     const carrier = chooseCarrier(this.mappings, this.partner, order.carrier, this.rng);
     const partial = before?.partial ?? this.rng.chance(this.options.partialShare);
     const split = before?.split ?? this.rng.chance(this.options.splitShare);
-    return {
+    const fba = fbaOf(order);
+    const held: HeldOrder & { fba?: HeldFba } = {
       orderId: order.orderId,
       seller: order.seller,
       marketplaceId: order.marketplaceId,
@@ -489,6 +502,9 @@ export class WarehouseSimulator {
       split,
       advices: 0,
     };
+    // An FBA replenishment ships whole, in the cartons Amazon expects (./fba.ts).
+    if (fba) Object.assign(held, { fba, partial: false, split: false });
+    return held;
   }
 
   /** Warehouse items and units of each for one unit of a seller SKU. */
@@ -544,7 +560,12 @@ export class WarehouseSimulator {
       .sort((a, b) => a.shipAt.localeCompare(b.shipAt) || a.orderId.localeCompare(b.orderId));
     const docs: CanonicalDocument[] = [];
     for (const o of due) docs.push(this.ship(o, now, report));
-    for (let i = 0; i < docs.length; i += MAX_ADVICES_PER_FILE) this.writeDocuments(this.advices, docs.slice(i, i + MAX_ADVICES_PER_FILE), 'shipment-advice', now, report);
+    // The badSsccCheckDigit fault: applied to the written bytes (the model refuses such an SSCC).
+    const bad = this.badSsccs.splice(0);
+    const corrupt = bad.length ? (b: Buffer) => corruptSsccs(b, bad) : undefined;
+    for (let i = 0; i < docs.length; i += MAX_ADVICES_PER_FILE) this.writeDocuments(this.advices, docs.slice(i, i + MAX_ADVICES_PER_FILE), 'shipment-advice', now, report, corrupt);
+    const asns = this.pendingAsns.splice(0);
+    if (this.asns) for (let i = 0; i < asns.length; i += MAX_ADVICES_PER_FILE) this.writeDocuments(this.asns, asns.slice(i, i + MAX_ADVICES_PER_FILE), 'shipment-advice', now, report, corrupt);
   }
 
   private ship(o: HeldOrder, now: Date, report: StepReport): ShipmentAdvice {
@@ -569,7 +590,8 @@ export class WarehouseSimulator {
     }
     const shippedAt = DateTime.fromJSDate(now, { zone: this.partner.timeZone }).startOf('minute').toISO({ suppressMilliseconds: true })!;
     const stock = this.stockOf(o.seller);
-    const pkgs: ShipmentAdvice['packages'] = packages.map((content, i) => {
+    const fba = (o as HeldOrder & { fba?: HeldFba }).fba;
+    const pkgs: ShipmentAdvice['packages'] = fba ? this.fbaPackages(o, fba, shipping) : packages.map((content, i) => {
       const seq = ++this.state.packageSeq;
       const lines = content.flatMap(({ line, units }) =>
         this.components(o.seller, line.sellerSku).map((p) => ({ sellerSku: line.sellerSku, warehouseItem: p.warehouseItem, ...(line.orderItemId && { orderItemId: line.orderItemId }), quantity: units * p.per })),
@@ -593,6 +615,8 @@ export class WarehouseSimulator {
         summary.set(p.warehouseItem, s);
       }
     });
+    // FBA: what the paperwork says went (a carton left out of it is not in the lines either).
+    if (fba) for (const s of summary.values()) s.shipped = pkgs.reduce((n, p) => n + p.lines.filter((l) => l.warehouseItem === s.warehouseItem).reduce((m, l) => m + l.quantity, 0), 0);
     for (const s of summary.values()) if (s.shipped < s.ordered) s.shortReason = more ? PARTIAL_REASON : SHORT_REASON;
     // Out of the stock: what ships leaves the shelf and its allocation.
     o.lines.forEach((line, i) => {
@@ -613,7 +637,7 @@ export class WarehouseSimulator {
       delete this.state.orders[o.orderId];
       this.state.finished[o.orderId] = 'shipped';
     }
-    return {
+    const advice: ShipmentAdvice = {
       kind: 'ShipmentAdvice',
       orderId: o.orderId,
       seller: o.seller,
@@ -624,6 +648,21 @@ export class WarehouseSimulator {
       packages: pkgs,
       lines: [...summary.values()],
     };
+    if (fba && this.asns) this.pendingAsns.push(fbaAsn(fba, advice));
+    return advice;
+  }
+
+  /** An FBA order's cartons (./fba.ts): one package per box, its label id, SSCC and tracking number. */
+  private fbaPackages(o: HeldOrder, fba: HeldFba, shipping: Array<{ line: HeldLine; units: number }>): ShipmentAdvice['packages'] {
+    const going = shipping.map(({ line, units }) => ({ sellerSku: line.sellerSku, ...(line.orderItemId && { orderItemId: line.orderItemId }), units, components: this.components(o.seller, line.sellerSku) }));
+    const next = () => {
+      const seq = ++this.state.packageSeq;
+      return { serial: seq, trackingNumber: trackingNumber(o.carrier, seq, this.state.trackingBase) };
+    };
+    const { packages, dropped } = fbaCartons(fba, going, o.carrier, next, this.fbaFaults);
+    if (dropped.length) this.log.warn({ orderId: o.orderId, dropped }, 'fault: carton left out of the paperwork');
+    if (this.fbaFaults.badSsccCheckDigit && packages[0]?.sscc) this.badSsccs.push(packages[0].sscc);
+    return packages;
   }
 
   // ------------------------------------------------------------------ inventory
@@ -651,7 +690,7 @@ export class WarehouseSimulator {
   // ------------------------------------------------------------------ files
 
   /** Write documents as one partner file into the outbox; the file's name. */
-  private writeDocuments(t: Translator, docs: CanonicalDocument[], kind: 'shipment-advice' | 'inventory', now: Date, report: StepReport): string | null {
+  private writeDocuments(t: Translator, docs: CanonicalDocument[], kind: 'shipment-advice' | 'inventory', now: Date, report: StepReport, transform?: (bytes: Buffer) => Buffer): string | null {
     if (docs.length === 0) return null;
     const w = writePartner(t, docs, { controlNumbers: stateControlNumbers(this.state), now });
     const refused = w.documents.filter((d) => d.status !== 'ok');
@@ -664,7 +703,7 @@ export class WarehouseSimulator {
       t.layout.format === 'x12'
         ? this.x12Name(t.layout.set, w.isa13!)
         : `${kind === 'inventory' ? 'inventory' : 'shipments'}_${String(++this.state.fileSeq).padStart(6, '0')}.${t.layout.format}`;
-    this.queue({ name, kind, bytes: w.bytes.toString('base64') }, report);
+    this.queue({ name, kind, bytes: (transform ? transform(w.bytes) : w.bytes).toString('base64') }, report);
     if (kind === 'inventory') this.state.counters.snapshotsWritten++;
     else this.state.counters.advicesWritten += docs.length;
     return name;
