@@ -142,6 +142,12 @@ export async function pullRemovalReports(ctx: GatewayContext, seller: string): P
       raw = await ctx.amazon(seller).report(report);
     } catch (e) {
       if (!(e instanceof AmazonApiError) && !(e instanceof AmazonConfigError)) throw e;
+      if (e instanceof AmazonApiError && e.code === 'CANCELLED') {
+        // Amazon cancels a report by itself when it has no data to return (Reports API 2021-06-30,
+        // processingStatus CANCELLED): nothing shipped back in the window, not a failure.
+        log.info({ report }, 'removal report cancelled by Amazon: no data');
+        continue;
+      }
       failed++;
       log.warn({ report, error: e.message }, 'removal report not read: tried again next run');
       if (e instanceof AmazonConfigError || e.kind === 'auth') {
