@@ -426,6 +426,9 @@ async function flagRejected(ctx: GatewayContext, file: ReceivedFile, doc: Inboun
  * layout all the same, leniently: only to tell which FBA shipment and cartons it was about.
  * Nothing read this way is recorded as shipped.
  */
+/** The events of a file being processed, for its refused sets (keyed by the inbound step's file object: gone with it). */
+const readFiles = new WeakMap<ReceivedFile, ReturnType<typeof readX12Sync>>();
+
 async function readInvalidSet(ctx: GatewayContext, file: ReceivedFile, where: string, document: DocumentName): Promise<Obj | null> {
   let t;
   try {
@@ -433,8 +436,12 @@ async function readInvalidSet(ctx: GatewayContext, file: ReceivedFile, where: st
   } catch {
     return null;
   }
-  const bytes = await ctx.store.blobs.read(file.sha256);
-  for (const e of readX12Sync(bytes, { file: file.name })) {
+  // Only while some FBA shipment waits on this warehouse: an MFN 945 refused by validation costs no second read.
+  if ((await ctx.store.work.fba.list({ partner: file.partner, states: [...OPEN], limit: 1 })).length === 0) return null;
+  // A file with many refused sets is read once, not once per set (the hook is called per set, in file order).
+  let events = readFiles.get(file);
+  if (!events) readFiles.set(file, (events = readX12Sync(await ctx.store.blobs.read(file.sha256), { file: file.name })));
+  for (const e of events) {
     if (e.type !== 'set' || `set ${e.set.id} ${e.set.control} (line ${e.set.segments[0]?.line ?? '?'})` !== where) continue;
     const v = validateSet(e.set, { buildTree: true });
     if (!v.tree) return null;
