@@ -612,8 +612,10 @@ export async function matchByHand(ctx: GatewayContext, target: { exceptionId: nu
   const r = await ctx.store.transaction(async (w) => {
     const fresh = await w.removals.getPosting(posting.id);
     if (!fresh || fresh.state !== 'unmatched') throw new MatchError('conflict', `receipt ${posting.receiptId} line ${posting.line + 1} was matched meanwhile`);
+    // Read again inside the transaction: a receipt posted meanwhile changes what is over.
+    const current = (await w.removals.getExpected(arrival.id)) ?? arrival;
     await w.removals.matchPosting(posting.id, arrival.id, 'manual', now);
-    const posted = await postToArrival(w, arrival, { partner: posting.partner, receiptId: posting.receiptId, line: posting.line, quantity: posting.quantity, now });
+    const posted = await postToArrival(w, current, { partner: posting.partner, receiptId: posting.receiptId, line: posting.line, quantity: posting.quantity, now });
     let stocked = 0;
     let published = 0;
     if (sellable) {
