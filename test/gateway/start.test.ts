@@ -43,7 +43,10 @@ function dockgate(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv
 }
 
 async function setup(sellers?: string[]) {
-  const emulator = new AmazonEmulator({ seed: sampleSeed(), timeScale: 100 });
+  // The seed's FBA inbound plans would add a replenishment's 940 (src/flows/fba-replenishment.ts) to the orders these tests count.
+  const seed = sampleSeed();
+  for (const x of seed.sellers) x.inboundPlans = [];
+  const emulator = new AmazonEmulator({ seed, timeScale: 100 });
   // Orders taken now: inside the first poll's look-back, whatever the sample seed's dates.
   const orderIds = emulator.generateOrders('acme', { count: 3, sku: 'TSHIRT-RED-M' });
   const port = await emulator.start();
