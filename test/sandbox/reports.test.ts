@@ -70,9 +70,9 @@ test("static report text in the seed is served for a type without structured row
   acme.reports = { GET_FBA_FULFILLMENT_REMOVAL_SHIPMENT_DETAIL_DATA: 'request-date\torder-id\tshipment-date\tsku\tfnsku\tdisposition\tshipped-quantity\tcarrier\ttracking-number\tremoval-order-type\n2026-11-18T08:00:00+00:00\tRMV-STATIC-1\t2026-11-21T15:00:00+00:00\tX\tX001\tUnsellable\t2\tUSPS\t9400\tDisposal\n' };
   await withEmulator({ seed }, async (_emu, adapter) => {
     assert.deepEqual((await adapter('acme').removalShipments({ pollMs: 100 })).map((r) => [r.removalOrderId, r.disposition, r.shippedQuantity]), [['RMV-STATIC-1', 'Unsellable', 2]]);
-    // The seller has structured returns: those win over nothing; a seller with neither gets FATAL.
+    // A seller with neither: Amazon cancels a report with no data (CANCELLED), it does not fail it.
     const none = await adapter('northwind').removalShipments({ pollMs: 100 }).catch((e) => e);
-    assert.equal(none.code, 'FATAL');
+    assert.equal(none.code, 'CANCELLED');
   });
 });
 

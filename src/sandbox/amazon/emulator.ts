@@ -164,6 +164,8 @@ const MERCHANT_LISTINGS_COLUMNS = [
 const REMOVAL_SHIPMENT_COLUMNS = ['request-date', 'order-id', 'shipment-date', 'sku', 'fnsku', 'disposition', 'shipped-quantity', 'carrier', 'tracking-number', 'removal-order-type'] as const;
 const CUSTOMER_RETURN_COLUMNS = ['return-date', 'order-id', 'sku', 'asin', 'fnsku', 'product-name', 'quantity', 'fulfillment-center-id', 'detailed-disposition', 'reason', 'status', 'license-plate-number', 'customer-comments'] as const;
 
+/** Report types generated from rows: with no rows, Amazon cancels the report (no data), it does not fail it. */
+const NO_DATA_CANCELLED: ReadonlySet<string> = new Set(['GET_FBA_FULFILLMENT_REMOVAL_SHIPMENT_DETAIL_DATA', 'GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA']);
 const FULFILLMENT_STATUSES = ['PENDING_AVAILABILITY', 'PENDING', 'UNSHIPPED', 'PARTIALLY_SHIPPED', 'SHIPPED', 'CANCELLED', 'UNFULFILLABLE'];
 
 /** A zod failure as a request error naming the first field at fault. */
@@ -1266,11 +1268,14 @@ export class AmazonEmulator {
   private getReport(req: Request, s: SellerState) {
     const r = s.reports.get(String(req.params.reportId));
     if (!r) return errors(404, 'NotFound', 'The report was not found.');
-    // The emulator prepares reports at once: DONE with a document (or FATAL when it has no content for the type).
+    // The emulator prepares reports at once: DONE with a document. A type it generates from rows
+    // and has none for is CANCELLED, as Amazon cancels a report with no data to return (Reports
+    // API 2021-06-30, processingStatus); any other type it has no content for is FATAL.
     const has = r.content !== null;
+    const noData = !has && NO_DATA_CANCELLED.has(r.reportType);
     return {
       status: 200,
-      body: { reportId: r.reportId, reportType: r.reportType, marketplaceIds: r.marketplaceIds, createdTime: r.createdTime, processingStatus: has ? 'DONE' : 'FATAL', processingStartTime: r.createdTime, processingEndTime: r.createdTime, ...(has && { reportDocumentId: r.documentId }) },
+      body: { reportId: r.reportId, reportType: r.reportType, marketplaceIds: r.marketplaceIds, createdTime: r.createdTime, processingStatus: has ? 'DONE' : noData ? 'CANCELLED' : 'FATAL', processingStartTime: r.createdTime, processingEndTime: r.createdTime, ...(has && { reportDocumentId: r.documentId }) },
     };
   }
 
