@@ -17,7 +17,7 @@ import { healthSnapshot, HEALTH_METRICS, statusOf } from '../../src/metrics/heal
 import { metricsEndpoint } from '../../src/metrics/index.ts';
 import { WarehouseSimulator } from '../../src/sandbox/warehouse/simulator.ts';
 import { CURSORS } from '../../src/server/api.ts';
-import { startHarness, TestClock, type Harness } from '../flows/harness.ts';
+import { sampleSeed, startHarness, TestClock, type Harness } from '../flows/harness.ts';
 
 const SELLER = 'acme';
 const RENO = 'reno-wms';
@@ -71,7 +71,10 @@ const valueOf = (samples: Sample[], name: string, labels: Record<string, string>
 /** acme's orders to Reno, the 997 and the 945 back, the packages confirmed at the emulator: two gateway cycles around the simulator. */
 async function throughTheWarehouse() {
   const clock = new TestClock(Date.parse('2026-11-25T00:00:00Z'));
-  const h = await startHarness({ clock, emulator: { clock } });
+  // Orders only: the seed's FBA inbound plans would add a replenishment's ship order (src/flows/fba-replenishment.ts) to the orders counted.
+  const seed = sampleSeed();
+  for (const x of seed.sellers) x.inboundPlans = [];
+  const h = await startHarness({ seed, clock, emulator: { clock } });
   const gateway = new Gateway(h.ctx, configFor(h), flows, { sellers: [SELLER], partners: [RENO], random: () => 0.5 });
   const sim = new WarehouseSimulator({ mappings: h.mappings, partner: RENO, root: h.partnerRoot, inventoryEverySeconds: 0, shipAfterSeconds: 60, clock });
   const first = await gateway.runOnce();
