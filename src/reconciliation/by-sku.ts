@@ -16,7 +16,7 @@ import { fulfilmentPartners, planQuantities } from '../flows/inventory-to-amazon
 import type { GatewayContext } from '../flows/context.ts';
 import { skuIndex } from '../mapping/resolve.ts';
 import type { PartnerFile, SkuTableFile } from '../mapping/schema.ts';
-import type { OrderState } from '../store/work.ts';
+import type { OrderState, Work } from '../store/work.ts';
 import type { AmazonSide } from './amazon-side.ts';
 
 export const RECONCILIATION_STATUSES = ['ok', 'drift', 'not-published', 'fba', 'unmapped', 'stale'] as const;
@@ -151,12 +151,12 @@ interface PartnerSnapshot {
 }
 
 /** The fulfilment partners' last snapshots, each against its freshness window (the inventory-stale check's). */
-async function snapshots(ctx: GatewayContext, seller: string, now: number): Promise<{ partners: PartnerFile[]; applied: PartnerSnapshot[]; stale: boolean }> {
+async function snapshots(ctx: GatewayContext, w: Work, seller: string, now: number): Promise<{ partners: PartnerFile[]; applied: PartnerSnapshot[]; stale: boolean }> {
   const partners = fulfilmentPartners(ctx, seller);
   const applied: PartnerSnapshot[] = [];
   let stale = partners.length === 0;
   for (const p of partners) {
-    const last = await ctx.store.work.inventory.lastSnapshot(p.id, seller);
+    const last = await w.inventory.lastSnapshot(p.id, seller);
     const windowMs = (p.inventory?.freshnessMinutes ?? ctx.settings.inventoryFreshnessMinutes) * 60_000;
     if (!last) {
       stale = true;
@@ -227,10 +227,9 @@ function movedOf(r: Pick<ReconciliationRow, 'expected' | 'amazonAccepted' | 'acc
 const OPEN_STATES: OrderState[] = ['new', 'held', 'queued', 'rejected', 'delivered', 'acknowledged', 'partially-shipped'];
 
 /** The rows of one seller: every SKU of its table, then the SKUs Amazon has a quantity of that the table no longer maps. */
-async function sellerRows(ctx: GatewayContext, seller: string, now: number, amazon: AmazonSide | undefined, tolerance: number): Promise<ReconciliationRow[]> {
-  const w = ctx.store.work;
+async function sellerRows(ctx: GatewayContext, w: Work, seller: string, now: number, amazon: AmazonSide | undefined, tolerance: number): Promise<ReconciliationRow[]> {
   const index = skuIndex(ctx.mappings, seller);
-  const { partners, applied, stale } = await snapshots(ctx, seller, now);
+  const { partners, applied, stale } = await snapshots(ctx, w, seller, now);
   const plan = applied.length ? await planQuantities(ctx, w, seller) : null;
   const planned = new Map((plan?.quantities ?? []).map((q) => [q.sellerSku, q]));
   const stock: StockLine[] = [];
@@ -350,7 +349,8 @@ export async function reconcileBySku(ctx: GatewayContext, options: Reconciliatio
   let rows: ReconciliationRow[] = [];
   for (const seller of sellers) {
     if (!ctx.mappings.sellers.has(seller)) throw new Error(`no seller '${seller}' in the mappings`);
-    rows.push(...(await sellerRows(ctx, seller, generatedAt.getTime(), options.amazon?.get(seller), options.toleranceUnits ?? ctx.settings.reconcileToleranceUnits)));
+    // One transaction per seller: the rows read one consistent state, and a read outside one is a transaction of its own each (a 50,000-SKU table is 50,000 of them).
+    rows.push(...(await ctx.store.transaction((w) => sellerRows(ctx, w, seller, generatedAt.getTime(), options.amazon?.get(seller), options.toleranceUnits ?? ctx.settings.reconcileToleranceUnits))));
   }
   if (options.status) rows = rows.filter((r) => r.status === options.status);
   return { generatedAt: generatedAt.toISOString(), rows: sortRows(rows, options.sort) };
