@@ -174,8 +174,10 @@ export async function pullRemovalReports(ctx: GatewayContext, seller: string): P
     });
     if (problems.length) log.warn({ report, problems: problems.map((p) => ({ row: p.row, column: p.column })) }, 'report rows not read: the others stored');
   }
-  log.info(counts, 'expected arrivals stored');
-  return { flow: FLOW, scope: seller, counts, failed };
+  // Lines received before Amazon reported them: matched now that it has.
+  const rematched = await rematchUnmatched(ctx, seller);
+  log.info({ ...counts, rematched: rematched.length }, 'expected arrivals stored');
+  return { flow: FLOW, scope: seller, counts: { ...counts, rematched: rematched.length }, failed };
 }
 
 function rowException(seller: string, p: RowProblem, now: string): RaiseException {
@@ -604,7 +606,18 @@ export async function matchByHand(ctx: GatewayContext, target: { exceptionId: nu
   if (arrivals.length > 1) {
     throw new MatchError('usage', `${ref} fits ${arrivals.length} open arrivals of ${seller}, none of them ${posting.sellerSku ?? posting.warehouseItem}: ${arrivals.map((a) => `${a.reference} ${a.sellerSku}${a.lpn ? ` LPN ${a.lpn}` : ''}`).join('; ')}: match by the LPN`);
   }
-  const arrival = arrivals[0];
+  return postUnmatched(ctx, posting, x, arrivals[0], 'manual', note);
+}
+
+type ExceptionOf = Awaited<ReturnType<typeof postingException>>;
+
+/**
+ * Post an unmatched posting against `arrival` in one transaction (matchPosting, receive,
+ * over-receipt, stock and publication when sellable) and resolve its exception with a note.
+ */
+async function postUnmatched(ctx: GatewayContext, posting: ReceiptPosting, x: ExceptionOf, arrival: ExpectedArrival, by: NonNullable<ReceiptPosting['matchedBy']>, note?: string): Promise<HandMatch> {
+  const seller = posting.seller!;
+  const index = skuIndex(ctx.mappings, seller);
   const now = nowIso(ctx);
   const sellable = posting.disposition === 'sellable';
   const publishes = publishesFor(ctx, posting.partner, seller);
@@ -614,23 +627,66 @@ export async function matchByHand(ctx: GatewayContext, target: { exceptionId: nu
     if (!fresh || fresh.state !== 'unmatched') throw new MatchError('conflict', `receipt ${posting.receiptId} line ${posting.line + 1} was matched meanwhile`);
     // Read again inside the transaction: a receipt posted meanwhile changes what is over.
     const current = (await w.removals.getExpected(arrival.id)) ?? arrival;
-    await w.removals.matchPosting(posting.id, arrival.id, 'manual', now);
+    await w.removals.matchPosting(posting.id, arrival.id, by, now);
     const posted = await postToArrival(w, current, { partner: posting.partner, receiptId: posting.receiptId, line: posting.line, quantity: posting.quantity, now });
     let stocked = 0;
     let published = 0;
     if (sellable) {
       const units = unitsOf(index, posting.sellerSku, posting.warehouseItem, posting.quantity);
+      // posting.at is when the warehouse received it (read before matchPosting stamped the match time).
       if (await addToStock(ctx, w, posting.partner, seller, posting.at, units)) {
         stocked = units.reduce((s, u) => s + u.quantity, 0);
         if (publishes) published = (await publishSellerQuantities(ctx, w, seller, `receipt-match:${posting.id}`))?.changes.length ?? 0;
       }
     }
-    const line = `receipt ${posting.receiptId} line ${posting.line + 1} (${posting.quantity} ${posting.sellerSku ?? posting.warehouseItem}, ${posting.disposition}) matched by hand to ${arrival.source === 'removal' ? 'removal order' : 'the return of order'} ${arrival.reference}${arrival.lpn ? ` LPN ${arrival.lpn}` : ''} (arrival ${arrival.id}): ${posted.arrival.received} of ${posted.arrival.expected} received${posted.over ? `, ${posted.over} over` : ''}${stocked ? `; ${stocked} units added to stock` : ''}`;
+    const how = by === 'manual' ? 'matched by hand' : `matched by ${by === 'lpn' ? 'LPN' : by === 'removal-order' ? 'removal order id' : 'tracking number and SKU'} once Amazon reported it`;
+    const line = `receipt ${posting.receiptId} line ${posting.line + 1} (${posting.quantity} ${posting.sellerSku ?? posting.warehouseItem}, ${posting.disposition}) ${how} to ${arrival.source === 'removal' ? 'removal order' : 'the return of order'} ${arrival.reference}${arrival.lpn ? ` LPN ${arrival.lpn}` : ''} (arrival ${arrival.id}): ${posted.arrival.received} of ${posted.arrival.expected} received${posted.over ? `, ${posted.over} over` : ''}${stocked ? `; ${stocked} units added to stock` : ''}`;
     if (x) await w.exceptions.resolve(x.id, note?.trim() ? `${line}. ${note.trim()}` : line, now);
     return { ...posted, stocked, published, line };
   });
-  ctx.log.info({ flow: FLOW, seller, postingId: posting.id, arrivalId: arrival.id, reference: arrival.reference, over: r.over, stocked: r.stocked, published: r.published }, 'receipt line matched by hand');
+  ctx.log.info({ flow: FLOW, seller, postingId: posting.id, arrivalId: arrival.id, reference: arrival.reference, by, over: r.over, stocked: r.stocked, published: r.published }, 'unmatched receipt line posted');
   return { exceptionId: x?.id ?? 0, posting: (await ctx.store.work.removals.getPosting(posting.id))!, arrival: r.arrival, over: r.over, stocked: r.stocked, published: r.published, line: r.line };
+}
+
+/**
+ * A receipt often reaches the warehouse before Amazon's report lists it: the seller's unmatched
+ * lines are matched again (by their LPN, removal order id, tracking number as the receipt gave
+ * them) after each report pull and by `dockgate exceptions retry`. Returns one line per match.
+ */
+export async function rematchUnmatched(ctx: GatewayContext, seller: string, only?: number): Promise<string[]> {
+  const out: string[] = [];
+  const index = skuIndex(ctx.mappings, seller);
+  for (const posting of await ctx.store.work.removals.postings({ seller, state: 'unmatched' })) {
+    if (only !== undefined && posting.exceptionId !== only) continue;
+    const x = await postingException(ctx, posting);
+    if (!x || x.state === 'resolved') continue;
+    const d = x.context.details ?? {};
+    const str = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
+    const line = {
+      sellerSku: posting.sellerSku ?? undefined,
+      warehouseItem: posting.warehouseItem ?? undefined,
+      lpn: str('lpn'),
+      removalOrderId: str('removalOrderId'),
+      trackingNumber: str('trackingNumber'),
+      quantity: posting.quantity,
+      condition: posting.condition as Line['condition'],
+    } as Line;
+    const m = await matchLine(ctx.store.work, index, seller, line);
+    if (!m) continue;
+    try {
+      out.push((await postUnmatched(ctx, posting, x, m.arrival, m.by)).line);
+    } catch (e) {
+      if (!(e instanceof MatchError && e.code === 'conflict')) throw e;
+    }
+  }
+  return out;
+}
+
+/** `dockgate exceptions retry` of a receipt-unmatched exception: its line matched again against what Amazon reported since. */
+async function retryUnmatched(ctx: GatewayContext, x: { id: number; seller: string | null }): Promise<string> {
+  if (!x.seller || !ctx.mappings.sellers.has(x.seller)) return `exception ${x.id} names no seller of the mappings: match it by hand (dockgate exceptions resolve ${x.id} --match REF)`;
+  const [done] = await rematchUnmatched(ctx, x.seller, x.id);
+  return done ?? `still no expected arrival fits: match it by hand (dockgate exceptions resolve ${x.id} --match REF; dockgate exceptions show ${x.id} lists the candidates)`;
 }
 
 // ------------------------------------------------------------------ overdue
@@ -682,6 +738,6 @@ export const sellerTasks: SellerTask[] = [
 ];
 export const checks: CheckTask[] = [{ flow: 'removal-overdue', run: checkRemovalsOverdue }];
 export const handlers: JobHandlers = {};
-export const retries: ExceptionRetries = {};
+export const retries: ExceptionRetries = { 'receipt-unmatched': retryUnmatched };
 /** inbound.ts routeFor sends 'receipt' documents to receiptRoute; documentRoutes lists it too. */
 export const routes: DocumentRoute[] = [receiptRoute];

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pollPartnerFiles } from '../../src/flows/inbound.ts';
+import { exceptionRetries } from '../../src/flows/index.ts';
 import { handlers as inventoryHandlers } from '../../src/flows/inventory-to-amazon.ts';
 import { checkRemovalsOverdue, pullRemovalReports, receiptRoute, REMOVAL_REPORT, RETURNS_REPORT } from '../../src/flows/removals.ts';
 import { readPartner, translator } from '../../src/mapping/translate.ts';
@@ -313,6 +314,34 @@ test('an unmatched receipt line lists its best candidates; resolved by hand thro
     h.clock.set(new Date(Date.now() + 60_000).toISOString());
     await drain(h);
     assert.deepEqual([mfn(h, 'MUG-12OZ-WHT'), mfn(h, 'TSHIRT-RED-M')], [7, 9]);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a receipt that reaches the warehouse before Amazon reports the removal: unmatched, a retry still finds nothing, the next report pull matches it, posts it and publishes', async () => {
+  const w = await world();
+  const { h } = w;
+  try {
+    await w.receive(1, [{ seller: 'acme', sellerSku: 'MUG-12OZ-WHT', quantity: 2, condition: 'sellable', removalOrderId: 'RMV-8000-0001', trackingNumber: '1Z999AA10188888888' }]);
+    const [x] = await h.store.work.exceptions.list({ kind: 'receipt-unmatched', states: ['open'] });
+    assert.ok(x);
+    const retry = exceptionRetries['receipt-unmatched']!;
+    assert.match(await retry(h.ctx, x), /still no expected arrival fits: match it by hand/);
+    assert.equal((await h.store.work.exceptions.get(x.id))!.state, 'open');
+
+    h.emulator.addRemovalShipment('acme', { requestDate: '2026-11-24T08:00:00Z', orderId: 'RMV-8000-0001', shipmentDate: '2026-11-24T15:00:00Z', sku: 'MUG-12OZ-WHT', fnsku: 'X00MUGWHT1', shippedQuantity: 2, carrier: 'UPS', trackingNumber: '1Z999AA10188888888' });
+    const pulled = await pullRemovalReports(h.ctx, 'acme');
+    assert.equal(pulled.counts.rematched, 1);
+    const resolved = (await h.store.work.exceptions.get(x.id))!;
+    assert.equal(resolved.state, 'resolved');
+    assert.match(resolved.note!, /matched by removal order id once Amazon reported it to removal order RMV-8000-0001/);
+    const a = await arrival(h, 'RMV-8000-0001');
+    assert.deepEqual([a.received, a.state], [2, 'received']);
+    assert.deepEqual((await h.store.work.removals.postings({ arrivalId: a.id })).map((p) => [p.matchedBy, p.state]), [['removal-order', 'posted']]);
+    assert.equal(await stockOf(h, 'MUG-12-WHT'), 12);
+    await drain(h);
+    assert.equal(mfn(h, 'MUG-12OZ-WHT'), 7);
   } finally {
     await w.close();
   }
