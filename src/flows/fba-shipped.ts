@@ -39,7 +39,8 @@ import { readX12Sync } from '../x12/reader.ts';
 import { loadSetSchema } from '../x12/schema/load.ts';
 import { validateSet } from '../x12/validate/index.ts';
 import { validateFile } from '../x12/validate-file.ts';
-import { nowIso, PermanentError, type DocumentRoute, type ExceptionRetries, type GatewayContext, type JobHandler, type JobHandlers, type ReceivedFile } from './context.ts';
+import type { CheckTask } from '../gateway/gateway.ts';
+import { nowIso, PermanentError, type DocumentRoute, type ExceptionRetries, type FlowRunSummary, type GatewayContext, type JobHandler, type JobHandlers, type ReceivedFile } from './context.ts';
 import { queueOutboundFile, READY_STATUS } from './outbox-delivery.ts';
 
 const FLOW = 'fba-shipped';
@@ -216,6 +217,8 @@ interface Source {
   where?: string;
   /** Problems of a rejected document (kept in the exception's details). */
   problems?: unknown[];
+  /** The warehouse document it came in: an 856 may come before the 945 that carries the tracking. */
+  document?: 'shipment-advice' | 'inbound-asn';
 }
 
 export interface Outcome {
@@ -263,7 +266,13 @@ async function settle(ctx: GatewayContext, w: Work, record: FbaShipmentRecord, s
   next = { ...next, state: 'shipped', exceptionId: null };
   out.state = 'shipped';
   const t = trackingOf(shipped, check.matches);
-  if ('problem' in t) {
+  const advises = ctx.mappings.partners.get(src.partner)?.documents['shipment-advice']?.direction === 'in';
+  if ('problem' in t && src.document === 'inbound-asn' && advises) {
+    // Reno-style warehouses send the 856 (cartons) and the 945 (tracking) for one shipment, in
+    // either order: an 856 without tracking waits for the 945; checkTrackingNeverCame raises it
+    // should the tracking not come within the shipment's window.
+    out.note = `${t.problem} (waiting for ${src.partner}'s shipment advice)`;
+  } else if ('problem' in t) {
     const x = await w.exceptions.raise({
       ...base,
       kind: 'fba-shipment-problem',
@@ -319,7 +328,7 @@ async function shipOrder(w: Work, record: FbaShipmentRecord, shipped: Shipped, n
 }
 
 /** A warehouse document for the FBA shipment `record`: recorded, checked, followed up. */
-export async function takeShipped(ctx: GatewayContext, file: ReceivedFile, where: string, record: FbaShipmentRecord, shipped: Shipped, shippedAt: string): Promise<{ state: 'processed'; reason: string }> {
+export async function takeShipped(ctx: GatewayContext, file: ReceivedFile, where: string, record: FbaShipmentRecord, shipped: Shipped, shippedAt: string, document: Source['document'] = 'shipment-advice'): Promise<{ state: 'processed'; reason: string }> {
   const now = nowIso(ctx);
   const fields = { flow: FLOW, seller: record.seller, partner: file.partner, shipmentId: record.shipmentId, file: file.name, where };
   const r = await ctx.store.transaction(async (w) => {
@@ -340,7 +349,7 @@ export async function takeShipped(ctx: GatewayContext, file: ReceivedFile, where
     }
     if (!OPEN.includes(current.state)) return { repeat: current.state };
     const merged = mergeShipped(current.shipped, shipped);
-    return settle(ctx, w, current, merged, { partner: file.partner, file: { name: file.name, messageId: file.messageId }, where }, now, { shippedAt });
+    return settle(ctx, w, current, merged, { partner: file.partner, file: { name: file.name, messageId: file.messageId }, where, document }, now, { shippedAt });
   });
   if ('repeat' in r) {
     ctx.log.info({ ...fields, event: 'fba.shipped.repeat', state: r.repeat }, 'the FBA shipment is already past shipping: the file changes nothing');
@@ -480,7 +489,7 @@ export const inboundAsnRoute: DocumentRoute = {
       });
       return { state: 'held', reason: `no FBA shipment ${asn.shipmentId} for seller ${asn.seller}` };
     }
-    return takeShipped(ctx, file, doc.where, record, shippedFromAsn(asn, file.messageId), asn.shippedAt);
+    return takeShipped(ctx, file, doc.where, record, shippedFromAsn(asn, file.messageId), asn.shippedAt, 'inbound-asn');
   },
   rejected: (ctx, file, doc) => flagRejected(ctx, file, doc, 'inbound-asn'),
 };
@@ -548,6 +557,40 @@ const sendTracking: JobHandler = async (job, ctx) => {
 };
 
 export const handlers: JobHandlers = { 'fba-tracking': sendTracking };
+
+// ------------------------------------------------------------------ tracking that never came
+
+/**
+ * Late tracking is what Amazon measures: a shipment whose cartons came (an 856) and whose
+ * tracking has not, this long after it shipped, is an exception even though each file alone
+ * was fine. A day: the 945 of a warehouse that sends both follows its 856 within hours.
+ */
+export const TRACKING_WAIT_MS = 24 * 3600_000;
+
+async function checkTrackingNeverCame(ctx: GatewayContext): Promise<FlowRunSummary> {
+  const now = nowIso(ctx);
+  let raised = 0;
+  for (const r of await ctx.store.work.fba.list({ states: ['shipped'] })) {
+    if (r.trackingAt || !r.shippedAt || Date.parse(now) - Date.parse(r.shippedAt) < TRACKING_WAIT_MS) continue;
+    const jobs = await ctx.store.work.jobs.list({ kind: 'fba-tracking', seller: r.seller });
+    if (jobs.some((j) => j.payload.shipmentId === r.shipmentId)) continue;
+    await ctx.store.work.exceptions.raise({
+      kind: 'fba-shipment-problem',
+      severity: 'error',
+      seller: r.seller,
+      partner: r.partner,
+      key: r.shipmentId,
+      message: `FBA shipment ${r.shipmentId} shipped at ${r.shippedAt} (its cartons reported by ${r.partner}) and no tracking has come since: Amazon has none; ask the warehouse for the 945 or the PRO`,
+      context: { details: { shipmentId: r.shipmentId, shippedAt: r.shippedAt } },
+      ref: r.shipmentId,
+      now,
+    });
+    raised++;
+  }
+  return { flow: 'fba-tracking-overdue', counts: { raised }, failed: 0 };
+}
+
+export const checks: CheckTask[] = [{ flow: 'fba-tracking-overdue', run: checkTrackingNeverCame }];
 
 // ------------------------------------------------------------------ retry after a fix
 

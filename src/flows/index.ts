@@ -57,5 +57,5 @@ export const flows: FlowRegistry = {
   jobHandlers,
   exceptionRetries,
   sellerTasks: [...fba.sellerTasks, ...removals.sellerTasks, ...reconciliation.sellerTasks],
-  checks: [...fba.checks, ...removals.checks, ...reconciliation.checks],
+  checks: [...fba.checks, ...fbaShipped.checks, ...removals.checks, ...reconciliation.checks],
 };

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { jobHandlers } from '../../src/flows/index.ts';
 import { sendFbaShipment } from '../../src/flows/fba-replenishment.ts';
-import { retries as fbaRetries } from '../../src/flows/fba-shipped.ts';
+import { checks, retries as fbaRetries, TRACKING_WAIT_MS } from '../../src/flows/fba-shipped.ts';
 import { pollPartnerFiles } from '../../src/flows/inbound.ts';
 import { OutboxWorker } from '../../src/gateway/worker.ts';
 import { translator, writePartner } from '../../src/mapping/translate.ts';
@@ -557,20 +557,30 @@ test('a cancelled FBA shipment shipped anyway: fba-shipment-problem, no tracking
   }
 });
 
-test('an 856 without per-carton tracking or a PRO: shipped, nothing to tell Amazon yet (fba-shipment-problem); the 945 that follows brings the tracking and resolves it', async () => {
+test('an 856 without per-carton tracking or a PRO from a warehouse that also sends 945s waits for the 945, which brings the tracking; a tracking that never comes is an fba-shipment-problem after a day', async () => {
   const h = await harness({ asn: false });
   try {
     await sent(h);
     drop(h, 'fba-856.edi', file856(h, {}));
     await pollPartnerFiles(h.ctx, RENO);
     assert.equal((await h.store.work.fba.get('acme', ID))?.state, 'shipped');
+    assert.deepEqual(await open(h, 'fba-shipment-problem'), [], 'the 945 that carries the tracking may follow the 856: nothing to report yet');
+    // Within the day: nothing; past it, with no tracking: the problem, naming the shipment.
+    const check = checks.find((c) => c.flow === 'fba-tracking-overdue')!;
+    const shippedAt = Date.parse((await h.store.work.fba.get('acme', ID))!.shippedAt!);
+    h.clock.set(new Date(shippedAt + TRACKING_WAIT_MS - 60_000).toISOString());
+    await check.run(h.ctx);
+    assert.deepEqual(await open(h, 'fba-shipment-problem'), []);
+    h.clock.advance(120_000);
+    assert.equal((await check.run(h.ctx)).counts.raised, 1);
     const [x] = await open(h, 'fba-shipment-problem');
-    assert.match(x?.message ?? '', /no tracking number for box/);
+    assert.match(x?.message ?? '', new RegExp(`${ID} shipped at .* no tracking has come`));
     drop(h, 'fba-945.edi', file945(h, [{ boxId: BOX1, sscc: SSCC1 }, { boxId: BOX2, sscc: SSCC2 }]));
     await pollPartnerFiles(h.ctx, RENO);
     await drain(h);
     assert.equal((await h.store.work.fba.get('acme', ID))?.state, 'tracking-accepted');
-    assert.equal((await h.store.work.exceptions.get(x.id))?.state, 'resolved');
+    assert.equal((await h.store.work.exceptions.get(x.id))?.state, 'resolved', 'the tracking resolves it');
+    assert.equal((await check.run(h.ctx)).counts.raised, 0);
   } finally {
     await h.close();
   }
