@@ -383,6 +383,15 @@ test('reconciliation: headers sort the by-SKU table (aria-sort) and Export CSV s
   assert.ok(lines.some((l) => l.includes('TSHIRT-RED-M')));
   assert.match(download.suggestedFilename(), /\.csv$/);
   await until('the export outcome', async () => /^Saved .+\.csv/.test((await page.locator('.export [aria-live]').textContent()) ?? ''));
+  // Amazon's side (from the last reconciliation run) beside Dockgate's, and the orders reconciliation below, sortable too.
+  for (const key of ['amazonQuantity', 'driftUnits', 'movedLast', 'amazonFulfillable']) assert.equal(await page.locator(`table.reconciliation th[data-key="${key}"]`).count(), 1, key);
+  const orders = page.locator('table.reconciliation-orders');
+  await orders.waitFor();
+  await orders.locator('th[data-key="since"] button').click();
+  await until('orders sorted by since', async () => (await orders.locator('th[data-key="since"]').getAttribute('aria-sort')) === 'ascending');
+  const ordersReport = await gateway.api('GET', '/reconciliation/orders');
+  assert.equal(await orders.locator('tbody tr[data-order]').count(), ordersReport.body.rows.length, 'one row per order of the last runs');
+  assert.match((await page.locator('#orders-reconciliation + .toolbar').textContent()) ?? '', ordersReport.body.runs.length ? /run .* orders, \d+ stuck/ : /No orders reconciliation has run yet/);
   await screenshots(page, 'reconciliation');
   await noProblems(page, 'reconciliation');
 });
