@@ -12,6 +12,8 @@ import * as messages from './pages/messages.js';
 import * as message from './pages/message.js';
 import * as order from './pages/order.js';
 import * as reconciliation from './pages/reconciliation.js';
+import * as fba from './pages/fba.js';
+import * as returns from './pages/returns.js';
 import { renderSignIn } from './pages/signin.js';
 
 const REFRESH_MS = 15_000;
@@ -51,6 +53,10 @@ function pageFor(route) {
       return { key: `order:${route.parts.join('/')}`, module: order };
     case 'reconciliation':
       return { key: 'reconciliation', module: reconciliation };
+    case 'fba':
+      return { key: 'fba', module: fba };
+    case 'returns':
+      return { key: 'returns', module: returns };
     default:
       return null;
   }

@@ -34,3 +34,5 @@ export function navigate(parts, params, { replace = false } = {}) {
 export const messageHref = (id, params) => hashOf(['messages', String(id)], params);
 export const orderHref = (seller, orderId) => hashOf(['orders', seller, orderId]);
 export const exceptionHref = (id) => hashOf(['exceptions'], { state: 'all', id });
+export const fbaShipmentHref = (seller, shipmentId) => hashOf(['fba'], { id: `${seller}/${shipmentId}` });
+export const arrivalHref = (id) => hashOf(['returns'], { id });
