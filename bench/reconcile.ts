@@ -77,6 +77,7 @@ async function main() {
     const byOp = new Map<string, number>();
     for (const c of used) byOp.set(c.operation, (byOp.get(c.operation) ?? 0) + 1);
 
+    const split = (h.logs.filter((l) => l.event === 'reconcile.inventory').at(-1)?.ms ?? {}) as Record<string, number>;
     const drift = run.drift.length;
     if (drift !== edited.length) throw new Error(`expected ${edited.length} drift rows (the edited listings), got ${drift}`);
     if (fromStore.rows.length !== run.report.rows.length) throw new Error('the stored run does not give the same rows');
@@ -97,6 +98,7 @@ Setup (table, listings, store) took ${(setupMs / 1000).toFixed(1)} s and is not 
 | measure | value |
 |---|---|
 | reconcileInventory (Amazon read + rows + exceptions + stored) | ${(runMs / 1000).toFixed(2)} s |
+| of which: Amazon read / rows / exceptions / stored | ${['amazon', 'rows', 'exceptions', 'stored'].map((k) => `${((split[k] ?? 0) / 1000).toFixed(2)} s`).join(' / ')} |
 | the same rows from the stored run (what the API does per request) | ${(apiMs / 1000).toFixed(2)} s |
 | RSS after setup (emulator and its ${SKUS.toLocaleString('en')} listings included) | ${mib(baseline)} MiB |
 | peak RSS during the run (process) | ${mib(peak)} MiB |

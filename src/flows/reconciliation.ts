@@ -28,9 +28,12 @@ const figures = (r: ReconciliationRow) => `warehouse expects ${r.expected ?? '?'
 
 /** The by-SKU reconciliation of one seller against Amazon now: rows, exceptions raised and resolved, the run stored. */
 export async function reconcileInventory(ctx: GatewayContext, seller: string): Promise<InventoryRun> {
+  const t0 = performance.now();
   const amazon = await readAmazonSide(ctx, seller);
+  const t1 = performance.now();
   const tolerance = ctx.settings.reconcileToleranceUnits;
   const report = await reconcileBySku(ctx, { seller, amazon: new Map([[seller, amazon]]), toleranceUnits: tolerance });
+  const t2 = performance.now();
   const now = report.generatedAt;
   const drift = report.rows.filter((r) => r.status === 'drift');
   const open = new Map((await ctx.store.work.exceptions.list({ states: ['open', 'acknowledged'], kind: 'inventory-drift', seller })).map((x) => [x.key, x]));
@@ -75,8 +78,10 @@ export async function reconcileInventory(ctx: GatewayContext, seller: string): P
       resolved++;
     }
   }
+  const t3 = performance.now();
   await saveInventoryRun(ctx.store, amazon, { skus: report.rows.length, drift: drift.length }, now);
-  ctx.log.info({ event: 'reconcile.inventory', seller, skus: report.rows.length, drift: drift.length, raised, resolved }, 'by-SKU reconciliation');
+  const ms = { amazon: Math.round(t1 - t0), rows: Math.round(t2 - t1), exceptions: Math.round(t3 - t2), stored: Math.round(performance.now() - t3) };
+  ctx.log.info({ event: 'reconcile.inventory', seller, skus: report.rows.length, drift: drift.length, raised, resolved, ms }, 'by-SKU reconciliation');
   return { report, amazon, drift, raised, resolved };
 }
 
