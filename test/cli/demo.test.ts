@@ -55,12 +55,12 @@ after(async () => {
   for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
 });
 
-test('demo --once exits 0 and prints the seven steps in order', () => {
+test('demo --once exits 0 and prints the nine steps in order', () => {
   assert.equal(once.code, 0, `${once.err}\n${once.out}`);
   let at = -1;
-  for (let step = 1; step <= 7; step++) {
-    const i = once.out.search(new RegExp(`^${step}/7 `, 'm'));
-    assert.ok(i > at, `step ${step}/7 missing or out of order:\n${once.out}`);
+  for (let step = 1; step <= 9; step++) {
+    const i = once.out.search(new RegExp(`^${step}/9 `, 'm'));
+    assert.ok(i > at, `step ${step}/9 missing or out of order:\n${once.out}`);
     at = i;
   }
   assert.ok(once.out.indexOf('\nSummary') > at, 'the summary comes after the steps');
@@ -71,9 +71,9 @@ test('demo --once exits 0 and prints the seven steps in order', () => {
   assert.match(once.out, /the gateway's JSON log \S+gateway\.log/);
 });
 
-test('demo --once shows each designed outcome: both sellers, the cancellation, the unmapped SKU, the late order, the late and the rejected 997, confirmations, quantities', () => {
+test('demo --once shows each designed outcome: both sellers, the cancellation, the unmapped SKU, the late order, the late and the rejected 997, confirmations, quantities, the FBA replenishment, the returns, the reconciliation', () => {
   const o = once.out;
-  assert.match(o, /^1\/7 Amazon .*unshipped MFN orders 6 for acme, 3 for northwind$/m);
+  assert.match(o, /^1\/9 Amazon .*unshipped MFN orders 6 for acme, 3 for northwind$/m);
   assert.match(o, /cancelled by the buyer before the gateway saw it \(never sent\): northwind 113-2220004-0000004/);
   assert.match(o, /held, not sent: acme order 114-2210004-0000004: SKU TSHIRT-BLU-L .*\(unmapped-sku\)/);
   assert.match(o, /flagged: northwind order 113-2220003-0000003 is close to its ship-by time \(order-late\)/);
@@ -85,12 +85,21 @@ test('demo --once shows each designed outcome: both sellers, the cancellation, t
   assert.match(o, /rejected: reno-wms rejected set 940 \d+ .*\(ack-rejected\)/);
   // The summary, read back from the store.
   assert.match(o, /Orders sent: acme 5 to reno-wms, northwind 3 to cascade-csv/);
-  assert.match(o, /Acknowledgements: 2 of the 2 file\(s\) that take one answered with a 997 .*; 2 late .*; sets rejected: 1 \(acme 114-2210006-0000006\)/);
+  assert.match(o, /Acknowledgements: 3 of the 3 file\(s\) that take one answered with a 997 .*; 3 late .*; sets rejected: 1 \(acme 114-2210006-0000006\)/);
   assert.match(o, /Cancelled after it reached the warehouse: acme 114-2210005-0000005: gateway cancel-sent, warehouse cancelled it before picking/);
   assert.match(o, /Confirmations: 6 package\(s\) of 6 order\(s\) confirmed to Amazon \(acme 3, northwind 3\); 0 not/);
   assert.match(o, /Quantities published: acme 4 SKU\(s\), northwind 2 SKU\(s\)/);
-  assert.match(o, /Alerts: [1-9]\d* fired \(.*ack-overdue 2/);
-  for (const kind of ['unmapped-sku open', 'order-late resolved', 'ack-overdue resolved', 'ack-rejected open']) assert.match(o, new RegExp(`#\\d+ ${kind}`), kind);
+  assert.match(o, /Alerts: [1-9]\d* fired \(.*ack-overdue 3/);
+  assert.match(o, /reno-wms: 940 \S+ sent \(1 order\(s\): FBA15DEMO001\)/);
+  assert.match(o, /Amazon: FBA shipment FBA15DEMO001 tracking given \(tracking-accepted\)/);
+  assert.match(o, /FBA replenishments: FBA15DEMO001 to RNO4 via reno-wms: tracking-accepted/);
+  assert.match(o, /removal RMV-5120-0042 TSHIRT-RED-M-FBA: 3 of 5 received \(partially-received\)/);
+  assert.match(o, /1 TSHIRT-RED-M-FBA customer-damaged -> damaged, posted by lpn/);
+  assert.match(o, /best candidate RMV-5120-0042/);
+  assert.match(o, /Returns: removal RMV-5120-0042 3\/5 \(partially-received\), return 111-2210007-0000007 1\/1 \(received\); receipt lines 3 \(2 matched, 1 unmatched, 1 not sellable\)/);
+  assert.match(o, /Reconciliation: edited on Amazon TSHIRT-RED-M \+4, MUG-12OZ-WHT -4; drift found by SKU: acme MUG-12OZ-WHT, acme TSHIRT-RED-M/);
+  assert.match(o, /orders, acme: \d+ order\(s\), 2 stopped at a step: 114-2210004-0000004 at send, 114-2210006-0000006 at acknowledgement/);
+  for (const kind of ['unmapped-sku open', 'order-late resolved', 'ack-overdue resolved', 'ack-rejected open', 'receipt-unmatched open', 'inventory-drift open', 'order-stuck open']) assert.match(o, new RegExp(`#\\d+ ${kind}`), kind);
   assert.doesNotMatch(o, /NOT DESIGNED/);
 });
 
@@ -136,7 +145,7 @@ test('demo without --once: the dashboard URL (token in the fragment) answers /he
     const open = await fetch(`${base}api/v1/exceptions?state=open`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(open.status, 200);
     const kinds = ((await open.json()) as { items: Array<{ kind: string }> }).items.map((x) => x.kind).sort();
-    assert.deepEqual(kinds, ['ack-rejected', 'unmapped-sku'], 'the API serves the demo store');
+    assert.deepEqual(kinds, ['ack-rejected', 'inventory-drift', 'inventory-drift', 'order-stuck', 'order-stuck', 'receipt-unmatched', 'unmapped-sku'], 'the API serves the demo store');
     assert.ok(live.out.includes('Everything went as designed'), live.out);
   } finally {
     child.kill('SIGINT');

@@ -13,6 +13,13 @@
  *   T+110  the warehouses ship (945, shipments CSV) and count again; T+111 the gateway confirms
  *          the packages to Amazon and publishes the new quantities; T+112 the checks once more
  *
+ * Alongside: the seller's FBA replenishment (ready to ship on Amazon) goes to Reno in the first
+ * cycle as a 940 carrying its Amazon Shipment ID, Reno ships its boxes at T+110 (945 and 856),
+ * and the gateway gives Amazon the tracking at T+111; the removal and returns reports are read
+ * in the first cycle, Reno's dock receives the returned stock at T+12 (one line it cannot tie to
+ * anything Amazon sent), and the gateway matches the 944 at T+75; at the end someone edits two
+ * listings in Seller Central (offsetting: the totals still match) and the reconciliations run.
+ *
  * The numbers (delays, windows, which order is rejected or cancelled) are the scenario's and the
  * mappings'; the minutes above follow from them and are checked when the story starts.
  * Everything the gateway logs goes to <demo folder>/gateway.log, the terminal gets the progress.
@@ -32,6 +39,7 @@ import { AmazonEmulator } from '../../sandbox/amazon/emulator.ts';
 import { loadRelativeSeed } from '../../sandbox/amazon/seed-relative.ts';
 import { WarehouseSimulator, type StepReport } from '../../sandbox/warehouse/index.ts';
 import type { ExceptionRecord, GatewayStore } from '../../store/work.ts';
+import { reconcileInventory, reconcileOrdersRun } from '../../flows/reconciliation.ts';
 import type { ScenarioT } from './scenario-file.ts';
 import { StoryClock } from './story-clock.ts';
 import { shownPath } from './paths.ts';
@@ -51,7 +59,7 @@ export const DEMO_CREDENTIALS: Record<string, string> = {
 /** The emulator's quotas and the adapter's run this much faster than Amazon's published rates. */
 const TIME_SCALE = 1000;
 
-export const STEPS = 7;
+export const STEPS = 9;
 
 /** The story's minutes; checked against the scenario's numbers in checkTimeline. */
 const AT = { firstCycle: 0, warehousesTake: 5, cancel: 10, cancelTaken: 12, overdue: 75, lateAck: 95, ackRead: 96, ship: 110, confirm: 111, checks: 112 } as const;
@@ -106,7 +114,29 @@ export interface StoryFacts {
   overdueRaised: ExceptionRecord[];
   rejectedSets: string[];
   cancelledAtWarehouse: string[];
+  /** What Reno's dock received (step 7) and the SKUs edited on Amazon (step 8). */
+  returnsReceived: number;
+  editedOnAmazon: string[];
+  driftFound: string[];
 }
+
+/**
+ * What Reno's dock receives at T+12, for acme: 3 of the removal order's 5 units by its id, the
+ * customer return by its license plate number (damaged: not sellable), and a carton with only a
+ * tracking number that Amazon never reported (unmatched: the gateway lists the removal order,
+ * still 2 units short, as the best candidate; `exceptions resolve ID --match RMV-5120-0042`).
+ */
+const RETURNS_ARRIVING = [
+  { seller: 'acme', removalOrderId: 'RMV-5120-0042', sellerSku: 'TSHIRT-RED-M-FBA', quantity: 3, condition: 'sellable' as const },
+  { seller: 'acme', lpn: 'LPN7770001234', sellerSku: 'TSHIRT-RED-M-FBA', quantity: 1, condition: 'customer-damaged' as const },
+  { seller: 'acme', trackingNumber: '1Z999AA10187654399', sellerSku: 'TSHIRT-RED-M-FBA', quantity: 2, condition: 'sellable' as const },
+];
+
+/** The Seller Central edits of step 8: one listing up, one down by as much (offsetting: a total would not show it). */
+const EDITED_ON_AMAZON: Array<{ seller: string; sku: string; by: number }> = [
+  { seller: 'acme', sku: 'TSHIRT-RED-M', by: 4 },
+  { seller: 'acme', sku: 'MUG-12OZ-WHT', by: -4 },
+];
 
 const minute = 60_000;
 
@@ -205,7 +235,7 @@ export async function tellStory(o: StoryOptions): Promise<Story> {
 
     o.say(`Demo folder: ${shownPath(demoDir)} (the store, the partners' directories, the demo's mappings; the gateway's JSON log is gateway.log there)\n`);
     const unexpected: string[] = [];
-    const facts: StoryFacts = { lateAcks: [], overdueRaised: [], rejectedSets: [], cancelledAtWarehouse: [] };
+    const facts: StoryFacts = { lateAcks: [], overdueRaised: [], rejectedSets: [], cancelledAtWarehouse: [], returnsReceived: 0, editedOnAmazon: [], driftFound: [] };
     const story: Story = { demoDir, logFile, mappingsDir, partnerRoot, envFile, clock, emulator, emulatorUrl, prepared, store, log, env, simulators, scenario, unexpected, facts, close };
 
     const cycle = async (at: number): Promise<OnceResult> => {
@@ -252,9 +282,13 @@ export async function tellStory(o: StoryOptions): Promise<Story> {
         sentLines.push(`${partner}: ${m.sets.length ? `${[...new Set(m.sets)].join('/')} ` : ''}${m.fileName} sent (${m.orders.length} order(s): ${m.orders.map((x) => x.orderId).join(', ')})`);
       }
     }
+    const fbaLines = (await store.work.fba.list({})).map((f) => `FBA replenishment ${f.shipmentId} (${f.seller}, plan ${f.planName ?? f.inboundPlanId}) to ${f.destinationFc}: ${f.state} to ${f.partner}, ${f.boxes.length} box(es), the Amazon Shipment ID in the order's primary reference and BOL`);
+    const arrivals = await store.work.removals.listExpected({});
     const took = await warehouses(AT.warehousesTake);
     progress(2, 'Ship orders to the warehouses', [
       ...sentLines,
+      ...fbaLines,
+      ...(arrivals.length ? [`Amazon's removal and returns reports read: ${arrivals.map((a) => `${a.source} ${a.reference} ${a.sellerSku} x${a.expected}${a.lpn ? ` (LPN ${a.lpn})` : ''}`).join(', ')} expected back`] : []),
       ...[...took].map(
         ([id, r]) =>
           `${id} (simulated) took ${r.taken.length} file(s): ${r.ordersReceived.length} order(s) imported${r.rejectedSets.length ? `, ${r.rejectedSets.length} set(s) refused (its 997 will say so)` : ''}; counted its stock: ${r.written.filter((f) => f.kind === 'inventory').map((f) => f.name).join(', ') || 'no count'}`,
@@ -273,6 +307,13 @@ export async function tellStory(o: StoryOptions): Promise<Story> {
         seen.add(m.id);
         cancelLines.push(`the gateway sent ${partner} ${m.fileName} for ${m.orders.map((x) => `${x.seller} ${x.orderId} (${x.state})`).join(', ')}`);
       }
+    }
+    clock.at(AT.cancelTaken);
+    const renoDock = simulators.get('reno-wms');
+    if (renoDock) {
+      const dock = await renoDock.receiveReturns(RETURNS_ARRIVING, clock.now());
+      facts.returnsReceived = dock.receipts.reduce((n, r) => n + r.lines, 0);
+      cancelLines.push(`reno-wms (simulated) dock received stock back from Amazon: ${dock.receipts.map((r) => `${r.receiptId} (${r.lines} line(s)) in ${r.file}`).join(', ')}`);
     }
     const tookCancel = await warehouses(AT.cancelTaken);
     for (const [id, r] of [...took, ...tookCancel]) facts.rejectedSets.push(...r.rejectedSets.map((x) => `${id} ${x}`));
@@ -311,7 +352,13 @@ export async function tellStory(o: StoryOptions): Promise<Story> {
       const confirmed = mfn(s).filter((x) => x.confirmations.length > 0);
       shipLines.push(`Amazon: ${confirmed.length} ${s} order(s) confirmed shipped: ${confirmed.map((x) => `${x.orderId} (${x.confirmations.map((c) => `${c.carrierCode} ${c.trackingNumber}`).join(', ')})`).join(', ') || 'none'}`);
     }
-    progress(5, 'Shipments: the warehouses ship, the gateway confirms each package to Amazon', shipLines);
+    for (const s of sellers) {
+      for (const f of emulator.inboundShipments(s).filter((x) => x.tracking)) {
+        const record = await store.work.fba.get(s, f.confirmationId);
+        shipLines.push(`Amazon: FBA shipment ${f.confirmationId} tracking given (${record?.state ?? 'not tracked'}): ${JSON.stringify(f.tracking)}`);
+      }
+    }
+    progress(5, 'Shipments: the warehouses ship, the gateway confirms each package (and the FBA shipment\'s tracking) to Amazon', shipLines);
 
     // ------------------------------------------------------------ 6. inventory -> quantities
     const invLines = sellers.map((s) => {
@@ -320,11 +367,43 @@ export async function tellStory(o: StoryOptions): Promise<Story> {
     });
     progress(6, 'Inventory: the warehouses\' counts, less the safety buffers, published as MFN quantities', invLines);
 
-    // ------------------------------------------------------------ 7. checks
+    // ------------------------------------------------------------ 7. returns matched
+    const returnLines: string[] = [];
+    for (const a of await store.work.removals.listExpected({})) {
+      returnLines.push(`${a.source} ${a.reference} ${a.sellerSku}: ${a.received} of ${a.expected} received (${a.state})`);
+    }
+    for (const p of await store.work.removals.postings({})) {
+      returnLines.push(`receipt ${p.receiptId} line ${p.line + 1}: ${p.quantity} ${p.sellerSku ?? p.warehouseItem} ${p.condition} -> ${p.disposition}, ${p.state}${p.matchedBy ? ` by ${p.matchedBy}` : ''}`);
+    }
+    for (const x of await open('receipt-unmatched')) returnLines.push(`${x.message} (receipt-unmatched #${x.id}: dockgate exceptions resolve ${x.id} --match REF)`);
+    progress(7, 'Returns: the removal order and the customer return matched to Reno\'s 944, only sellable units to stock', returnLines);
+
+    // ------------------------------------------------------------ 8. reconciliation
+    clock.at(AT.checks);
+    for (const e of EDITED_ON_AMAZON) {
+      const channel = emulator.seller(e.seller)?.listings.get(e.sku)?.channels.find((c) => c.code === 'DEFAULT');
+      if (!channel || channel.quantity === undefined) {
+        unexpected.push(`the story edits ${e.seller} ${e.sku} on Amazon, which has no MFN quantity there`);
+        continue;
+      }
+      channel.quantity += e.by;
+      facts.editedOnAmazon.push(`${e.sku} ${e.by > 0 ? '+' : ''}${e.by}`);
+    }
+    const reconLines = [`someone edits listings in Seller Central: ${facts.editedOnAmazon.join(', ')} (their total is unchanged)`];
+    for (const s of sellers) {
+      const inv = await reconcileInventory(prepared.built.ctx, s);
+      facts.driftFound.push(...inv.drift.map((r) => `${s} ${r.sku}`));
+      reconLines.push(`by SKU, ${s}: ${inv.report.rows.length} SKU(s), ${inv.drift.length} drifting${inv.drift.length ? `: ${inv.drift.map((r) => `${r.sku} ${r.driftUnits! > 0 ? '+' : ''}${r.driftUnits} (${r.movedNote ?? 'moved: not known'})`).join('; ')}` : ''}`);
+      const ord = await reconcileOrdersRun(prepared.built.ctx, s);
+      reconLines.push(`orders, ${s}: ${ord.report.rows.length} order(s), ${ord.stuck.length} stopped at a step${ord.stuck.length ? `: ${ord.stuck.map((r) => `${r.orderId} at ${r.step}`).join(', ')}` : ''}`);
+    }
+    progress(8, 'Reconciliation: warehouse, Dockgate and Amazon by SKU; every order against its steps', reconLines);
+
+    // ------------------------------------------------------------ 9. checks
     await cycle(AT.checks);
     const all = await store.work.exceptions.list({ limit: 1000 });
     const byState = (s: string) => all.filter((x) => x.state === s).length;
-    progress(7, `Checks (late orders, overdue acknowledgements, files not picked up, stale inventory, alerts): ${byState('open') + byState('acknowledged')} exception(s) open, ${byState('resolved')} resolved`);
+    progress(9, `Checks (late orders, overdue acknowledgements, files not picked up, stale inventory, alerts): ${byState('open') + byState('acknowledged')} exception(s) open, ${byState('resolved')} resolved`);
     return story;
   } catch (e) {
     await close();

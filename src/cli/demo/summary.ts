@@ -15,6 +15,9 @@ export const DESIGNED_EXCEPTIONS: Partial<Record<ExceptionKind, string>> = {
   'order-late': 'designed: the order must ship within the two-hour lead (lateOrderLeadMinutes) and is not confirmed yet',
   'ack-overdue': "designed: Reno answers 997s after its 60-minute window (scenario ackDelayMinutes); cleared when the 997 came",
   'ack-rejected': 'designed: Reno refuses the set of the order the scenario names (rejectOrders); retry sends it again',
+  'receipt-unmatched': "designed: Reno's dock received a carton with only a tracking number Amazon never reported; match it by hand (exceptions resolve ID --match RMV-...)",
+  'inventory-drift': 'designed: the story edits two listings in Seller Central, one up and one down (their total unchanged): drift is seen by SKU',
+  'order-stuck': 'designed: the held order (unmapped SKU) and the rejected one stop at a step; the orders reconciliation lists where',
 };
 
 export interface Summary {
@@ -38,9 +41,12 @@ export async function summarize(story: Story, loaded: LoadedConfig, elapsedMs: n
 
   // ---------------------------------------------------------------- orders sent
   const outFiles = (await listMessages(store, { flow: 'orders', limit: 1000 })).filter((m) => m.direction === 'out');
+  // FBA replenishments go in ship-order files too; they are counted on their own line below.
+  const fbaIds = new Set((await store.work.fba.list({})).map((f) => `${f.seller} ${f.shipmentId}`));
   const sentBySeller = new Map<string, Set<string>>();
   for (const m of outFiles) {
     for (const o of m.orders) {
+      if (fbaIds.has(`${o.seller} ${o.orderId}`)) continue;
       const set = sentBySeller.get(o.seller) ?? new Set<string>();
       sentBySeller.set(o.seller, set.add(o.orderId));
     }
@@ -86,6 +92,19 @@ export async function summarize(story: Story, loaded: LoadedConfig, elapsedMs: n
   const published = emulator.listings().filter((l) => l.quantityUpdates > 0);
   say(`  Quantities published: ${sellers.map((s) => `${s} ${published.filter((l) => l.seller === s).length} SKU(s)`).join(', ')} (${published.map((l) => `${l.sku} ${l.mfnQuantity}`).join(', ')})`);
   for (const s of sellers) if (!published.some((l) => l.seller === s)) unexpected.push(`no quantity was published for ${s}`);
+
+  // ---------------------------------------------------------------- FBA replenishment, returns, reconciliation
+  const fba = await store.work.fba.list({});
+  say(`  FBA replenishments: ${fba.map((f) => `${f.shipmentId} to ${f.destinationFc} via ${f.partner}: ${f.state}`).join(', ') || 'none'}`);
+  if (fba.length === 0) unexpected.push('no FBA replenishment was sent: the seed has one ready to ship');
+  for (const f of fba) if (f.state !== 'tracking-accepted') unexpected.push(`FBA shipment ${f.shipmentId} is ${f.state}, not tracking-accepted`);
+  const arrivals = await store.work.removals.listExpected({});
+  const postings = await store.work.removals.postings({});
+  say(`  Returns: ${arrivals.map((a) => `${a.source} ${a.reference} ${a.received}/${a.expected} (${a.state})`).join(', ') || 'none expected'}; receipt lines ${postings.length} (${postings.filter((p) => p.state === 'posted').length} matched, ${postings.filter((p) => p.state === 'unmatched').length} unmatched, ${postings.filter((p) => p.disposition !== 'sellable').length} not sellable)`);
+  if (postings.length !== facts.returnsReceived) unexpected.push(`Reno's dock received ${facts.returnsReceived} line(s), the gateway posted ${postings.length}`);
+  if (!arrivals.some((a) => a.received > 0)) unexpected.push('no removal or return was matched to a receipt');
+  say(`  Reconciliation: edited on Amazon ${facts.editedOnAmazon.join(', ') || 'nothing'}; drift found by SKU: ${facts.driftFound.join(', ') || 'none'}`);
+  if (facts.driftFound.length !== facts.editedOnAmazon.length) unexpected.push(`the by-SKU reconciliation found ${facts.driftFound.length} drifting SKU(s) for the ${facts.editedOnAmazon.length} edited on Amazon`);
 
   // ---------------------------------------------------------------- exceptions
   const all = await store.work.exceptions.list({ limit: 1000 });
