@@ -9,6 +9,7 @@
  * exception is resolved by the first later run that finds its SKU within tolerance or its order
  * moved on; an order stuck at another step than its open exception says is a new cause.
  */
+import { AmazonApiError, AmazonConfigError } from '../amazon/index.ts';
 import type { CheckTask, SellerTask } from '../gateway/gateway.ts';
 import { readAmazonSide, type AmazonSide } from '../reconciliation/amazon-side.ts';
 import { reconcileBySku, type ReconciliationReport, type ReconciliationRow } from '../reconciliation/by-sku.ts';
@@ -131,9 +132,28 @@ export async function reconcileOrdersRun(ctx: GatewayContext, seller: string, op
 
 /** Both reconciliations of one seller, as the scheduled task runs them. */
 export async function reconcileSeller(ctx: GatewayContext, seller: string): Promise<FlowRunSummary> {
-  const inv = await reconcileInventory(ctx, seller);
-  const ord = await reconcileOrdersRun(ctx, seller);
-  return { flow: 'reconcile', scope: seller, counts: { skus: inv.report.rows.length, drift: inv.drift.length, orders: ord.report.rows.length, stuck: ord.stuck.length }, failed: 0 };
+  const counts: Record<string, number> = {};
+  let failed = 0;
+  // The seller itself unavailable (credentials, auth, Amazon down): the gateway's seller-unavailable handling takes it.
+  const unavailable = (e: unknown) => e instanceof AmazonConfigError || (e instanceof AmazonApiError && (e.kind === 'auth' || e.retryable));
+  // One failing (a report Amazon did not produce) does not keep the other from running.
+  try {
+    const inv = await reconcileInventory(ctx, seller);
+    Object.assign(counts, { skus: inv.report.rows.length, drift: inv.drift.length });
+  } catch (e) {
+    if (unavailable(e)) throw e;
+    failed++;
+    ctx.log.error({ event: 'reconcile.failed', seller, part: 'inventory', err: (e as Error).message }, `by-SKU reconciliation of ${seller} failed: ${(e as Error).message}`);
+  }
+  try {
+    const ord = await reconcileOrdersRun(ctx, seller);
+    Object.assign(counts, { orders: ord.report.rows.length, stuck: ord.stuck.length });
+  } catch (e) {
+    if (unavailable(e)) throw e;
+    failed++;
+    ctx.log.error({ event: 'reconcile.failed', seller, part: 'orders', err: (e as Error).message }, `orders reconciliation of ${seller} failed: ${(e as Error).message}`);
+  }
+  return { flow: 'reconcile', scope: seller, counts, failed };
 }
 
 export const sellerTasks: SellerTask[] = [{ name: 'reconcile', everySeconds: (ctx) => ctx.settings.reconcileHours * 3600, inOnce: false, run: reconcileSeller }];

@@ -170,3 +170,13 @@ test('which side moved last: the warehouse (orders sold after the publish), Dock
     await h.close();
   }
 });
+
+test('the seller task: a seller whose credentials are missing is thrown to the gateway (its seller-unavailable), not counted as a reconciliation failure', async () => {
+  const h = await startHarness({ clock: new TestClock(Date.parse('2026-11-25T00:00:00Z')), env: { ACME_LWA_REFRESH_TOKEN: '' } });
+  try {
+    await assert.rejects(sellerTasks[0].run(h.ctx, 'acme'), (e: Error) => e.name === 'AmazonConfigError');
+    assert.equal(await h.store.work.cursors.get(runCursor('acme', 'inventory')), null, 'nothing stored');
+  } finally {
+    await h.close();
+  }
+});
