@@ -192,40 +192,26 @@ export class GatewayMetrics {
     });
     // Issue 12's records where they stand, read at scrape time: by seller and state only (never a
     // shipment id, a removal order id or an LPN).
-    new Gauge({
-      name: `${p}fba_shipments`,
-      help: 'FBA inbound shipments the gateway tracks, by seller and state (held, sent, shipped, mismatched, tracking-accepted, tracking-refused, cancelled).',
-      labelNames: ['seller', 'state'],
-      registers,
-      async collect() {
-        const s = metrics.storeGauges;
-        if (!s) return;
-        this.reset();
-        const n = new Map<string, { seller: string; state: string; n: number }>();
-        for (const r of await s.store.work.fba.list({ limit: 100_000 })) {
-          const k = `${r.seller}\u0000${r.state}`;
-          n.set(k, { seller: r.seller, state: r.state, n: (n.get(k)?.n ?? 0) + 1 });
-        }
-        for (const v of n.values()) this.set({ seller: v.seller, state: v.state }, v.n);
-      },
-    });
-    new Gauge({
-      name: `${p}expected_arrivals`,
-      help: 'Removal shipments and customer returns Amazon sent back, by seller and state (expected, partially-received, received, over-received, cancelled).',
-      labelNames: ['seller', 'state'],
-      registers,
-      async collect() {
-        const s = metrics.storeGauges;
-        if (!s) return;
-        this.reset();
-        const n = new Map<string, { seller: string; state: string; n: number }>();
-        for (const r of await s.store.work.removals.listExpected({ limit: 100_000 })) {
-          const k = `${r.seller}\u0000${r.state}`;
-          n.set(k, { seller: r.seller, state: r.state, n: (n.get(k)?.n ?? 0) + 1 });
-        }
-        for (const v of n.values()) this.set({ seller: v.seller, state: v.state }, v.n);
-      },
-    });
+    const bySellerAndState = (name: string, help: string, read: (store: GatewayStore) => Promise<Array<{ seller: string; state: string }>>) =>
+      new Gauge({
+        name: `${p}${name}`,
+        help,
+        labelNames: ['seller', 'state'],
+        registers,
+        async collect() {
+          const s = metrics.storeGauges;
+          if (!s) return;
+          this.reset();
+          const n = new Map<string, { seller: string; state: string; n: number }>();
+          for (const r of await read(s.store)) {
+            const k = `${r.seller}\u0000${r.state}`;
+            n.set(k, { seller: r.seller, state: r.state, n: (n.get(k)?.n ?? 0) + 1 });
+          }
+          for (const v of n.values()) this.set({ seller: v.seller, state: v.state }, v.n);
+        },
+      });
+    bySellerAndState('fba_shipments', 'FBA inbound shipments the gateway tracks, by seller and state (held, sent, shipped, mismatched, tracking-accepted, tracking-refused, cancelled).', (store) => store.work.fba.list({ limit: 100_000 }));
+    bySellerAndState('expected_arrivals', 'Removal shipments and customer returns Amazon sent back, by seller and state (expected, partially-received, received, over-received, cancelled).', (store) => store.work.removals.listExpected({ limit: 100_000 }));
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
     this.contentType = this.registry.contentType;
   }
