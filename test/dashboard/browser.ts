@@ -7,10 +7,13 @@
  * Without chromium the tests are skipped by name (the reason says so), except under CI=true,
  * where a missing browser is a failure: CI installs it (.ci/run).
  */
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { startGateway, type RunningGateway } from './gateway.ts';
 
 /** Debian's chromium; DOCKGATE_TEST_CHROMIUM names another binary (or a missing one, to see the skip). */
 export const CHROMIUM = process.env.DOCKGATE_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -105,4 +108,95 @@ export async function screenshot(page: Page, name: string, viewport: ViewportNam
 /** The page is wider than its viewport (the page itself scrolls sideways, not a table's box). */
 export async function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+export interface DashboardTabs {
+  /** Every tab opened, with the problems it collected: none may have any when it is closed. */
+  opened: Array<{ name: string; problems: PageProblems }>;
+  /** A tab signed in through the URL fragment, as the demo's printed link does, at #/<hash>. */
+  signedIn(name: string, hash?: string, options?: { token?: string; viewport?: ViewportName }): Promise<Page>;
+  /** The page's view (overview, exceptions, fba, returns, …) has its data. */
+  loaded(page: Page, view: string): Promise<void>;
+  /** Laptop and tablet screenshots of what the page shows now; neither may scroll the page sideways. */
+  screenshots(page: Page, name: string): Promise<void>;
+  /** The tab had no page errors, console errors (CSP refusals among them) or failed requests; it is closed. */
+  noProblems(page: Page, name: string): Promise<void>;
+}
+
+/** The tab helpers of a test file whose browser and gateway are started in its before(). */
+export function dashboardTabs(env: () => { browser: Browser; gateway: RunningGateway }): DashboardTabs {
+  const opened: DashboardTabs['opened'] = [];
+  const loaded = async (page: Page, view: string): Promise<void> => {
+    await page.locator(`.page[data-page="${view}"][data-loaded="true"]`).waitFor({ timeout: 30_000 });
+  };
+  return {
+    opened,
+    loaded,
+    async signedIn(name, hash = 'overview', options = {}) {
+      const { browser, gateway } = env();
+      const { page, problems } = await browser.page(options.viewport);
+      opened.push({ name, problems });
+      await page.goto(`${gateway.url}/dashboard/#token=${encodeURIComponent(options.token ?? gateway.token)}`);
+      await page.locator('.who-name').waitFor();
+      if (hash !== 'overview') await page.evaluate((h) => (location.hash = h), `#/${hash}`);
+      await loaded(page, hash.split(/[/?]/)[0]);
+      return page;
+    },
+    async screenshots(page, name) {
+      for (const viewport of ['laptop', 'tablet'] as const) {
+        await page.setViewportSize(VIEWPORTS[viewport]);
+        // A resize reflows (charts follow their box): wait for the layout to settle at the new width.
+        await page.waitForFunction((w) => window.innerWidth === w, VIEWPORTS[viewport].width);
+        assert.equal(await horizontalOverflow(page), 0, `${name} scrolls sideways at ${viewport} size`);
+        await screenshot(page, name, viewport);
+      }
+      await page.setViewportSize(VIEWPORTS.laptop);
+    },
+    async noProblems(page, name) {
+      const entry = opened.find((o) => o.name === name)!;
+      assert.deepEqual(entry.problems, { errors: [], console: [], failed: [] }, `${name}: page errors, console errors (CSP refusals among them) or failed requests`);
+      await page.close();
+    },
+  };
+}
+
+export interface DashboardSession extends DashboardTabs {
+  /** Set once before() ran (a skipped file never starts either). */
+  readonly gateway: RunningGateway;
+  readonly browser: Browser;
+}
+
+/**
+ * One gateway and one browser for a whole test file, started together in before() and stopped in
+ * after(); the gateway must exit 0. Whichever started is kept, so that after() stops it when the
+ * other failed.
+ */
+export function dashboardSession(skip: string | false): DashboardSession {
+  let gateway: RunningGateway | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    if (skip) return;
+    const [g, b] = await Promise.allSettled([startGateway(), launchBrowser()]);
+    if (g.status === 'fulfilled') gateway = g.value;
+    if (b.status === 'fulfilled') browser = b.value;
+    if (g.status === 'rejected') throw g.reason;
+    if (b.status === 'rejected') throw b.reason;
+  });
+  after(async () => {
+    await browser?.close();
+    if (gateway) {
+      const r = await gateway.stop();
+      assert.equal(r.code, 0, `the gateway stopped with ${r.code ?? r.signal}:\n${gateway.output().slice(-3000)}`);
+    }
+  });
+  const tabs = dashboardTabs(() => ({ browser: browser!, gateway: gateway! }));
+  return {
+    ...tabs,
+    get gateway() {
+      return gateway!;
+    },
+    get browser() {
+      return browser!;
+    },
+  };
 }

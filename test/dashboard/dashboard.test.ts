@@ -16,89 +16,35 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { root } from '../flows/harness.ts';
-import { horizontalOverflow, launchBrowser, screenshot, skipWithoutChromium, type Browser, type PageProblems, type ViewportName } from './browser.ts';
-import { startGateway, until, type RunningGateway } from './gateway.ts';
+import { dashboardSession, skipWithoutChromium } from './browser.ts';
+import { until } from './gateway.ts';
 
 const skip = skipWithoutChromium();
 const UNMAPPED_SKU = 'DASH-CAP-BLUE';
 const UNMAPPED_ORDER = '114-7000000-0000001';
 const BAD_FILE = 'RENO-WMS_945_DASHBOARD-BAD.edi';
 
-let gateway: RunningGateway;
-let browser: Browser;
-/** Every page a test opened, with the problems it collected: none may have any at the end. */
-const opened: Array<{ name: string; problems: PageProblems }> = [];
-
-before(async () => {
-  if (skip) return;
-  const [g, b] = await Promise.allSettled([startGateway(), launchBrowser()]);
-  // Whichever started is kept, so that after() stops it when the other failed.
-  if (g.status === 'fulfilled') gateway = g.value;
-  if (b.status === 'fulfilled') browser = b.value;
-  if (g.status === 'rejected') throw g.reason;
-  if (b.status === 'rejected') throw b.reason;
-});
-
-after(async () => {
-  await browser?.close();
-  if (gateway) {
-    const r = await gateway.stop();
-    assert.equal(r.code, 0, `the gateway stopped with ${r.code ?? r.signal}:\n${gateway.output().slice(-3000)}`);
-  }
-});
-
-/** A tab signed in through the URL fragment, as the demo's printed link does, at #/<hash>. */
-async function signedIn(name: string, hash = 'overview', options: { token?: string; viewport?: ViewportName } = {}): Promise<Page> {
-  const { page, problems } = await browser.page(options.viewport);
-  opened.push({ name, problems });
-  await page.goto(`${gateway.url}/dashboard/#token=${encodeURIComponent(options.token ?? gateway.token)}`);
-  await page.locator('.who-name').waitFor();
-  if (hash !== 'overview') await page.evaluate((h) => (location.hash = h), `#/${hash}`);
-  await loaded(page, hash.split(/[/?]/)[0]);
-  return page;
-}
-
-/** The page's view (overview, exceptions, messages, message, order, reconciliation) has its data. */
-async function loaded(page: Page, view: string): Promise<void> {
-  await page.locator(`.page[data-page="${view}"][data-loaded="true"]`).waitFor({ timeout: 30_000 });
-}
-
-/** Laptop and tablet screenshots of what the page shows now; neither may scroll the page sideways. */
-async function screenshots(page: Page, name: string): Promise<void> {
-  for (const viewport of ['laptop', 'tablet'] as const) {
-    await page.setViewportSize(viewport === 'laptop' ? { width: 1366, height: 768 } : { width: 768, height: 1024 });
-    // A resize reflows (charts follow their box): wait for the layout to settle at the new width.
-    await page.waitForFunction((w) => window.innerWidth === w, viewport === 'laptop' ? 1366 : 768);
-    assert.equal(await horizontalOverflow(page), 0, `${name} scrolls sideways at ${viewport} size`);
-    await screenshot(page, name, viewport);
-  }
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
-
-async function noProblems(page: Page, name: string): Promise<void> {
-  const entry = opened.find((o) => o.name === name)!;
-  assert.deepEqual(entry.problems, { errors: [], console: [], failed: [] }, `${name}: page errors, console errors (CSP refusals among them) or failed requests`);
-  await page.close();
-}
+const session = dashboardSession(skip);
+const { opened, signedIn, loaded, screenshots, noProblems } = session;
 
 test('sign-in: a refused token shows the server\'s message; the form signs in and shows whoami name and access', { skip, timeout: 60_000 }, async () => {
-  const { page, problems } = await browser.page();
+  const { page, problems } = await session.browser.page();
   opened.push({ name: 'sign-in', problems });
-  await page.goto(`${gateway.url}/dashboard/#token=not-a-token`);
+  await page.goto(`${session.gateway.url}/dashboard/#token=not-a-token`);
   const refused = page.locator('#signin-error');
   await refused.waitFor();
   assert.match((await refused.textContent())!, /^Not signed in: .+/);
   assert.ok(!(await page.evaluate(() => location.href)).includes('not-a-token'), 'the token is wiped from the address bar');
   await screenshots(page, 'sign-in');
-  await page.fill('#token', gateway.token);
+  await page.fill('#token', session.gateway.token);
   await page.keyboard.press('Enter');
   await page.locator('.who-name').waitFor();
   assert.equal(await page.locator('.who-name').textContent(), 'env');
   assert.match((await page.locator('#who').textContent())!, /read-write/);
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('dockgate.token')), gateway.token);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('dockgate.token')), session.gateway.token);
   // The 401 the refused token got is a console error of the browser's own: expected here.
   problems.console = problems.console.filter((l) => !/401/.test(l));
   await noProblems(page, 'sign-in');
@@ -153,7 +99,7 @@ test('overview: the health metrics show figures with status words and thresholds
 
 test('exceptions: an order with a SKU missing from the seller\'s SKU table raises unmapped-sku, shown in the queue with its context; Assign takes an owner, Resolve wants a note', { skip, timeout: 90_000 }, async () => {
   const recipient = { name: 'Pat Lee', addressLine1: '9 Elm St', city: 'Portland', stateOrRegion: 'OR', postalCode: '97201', countryCode: 'US' };
-  gateway.emulator.addOrder('acme', { orderId: UNMAPPED_ORDER, marketplaceId: 'ATVPDKIKX0DER', recipient, items: [{ orderItemId: '77700000000001', sellerSku: UNMAPPED_SKU, asin: 'B0ACME0099', quantity: 1 }] });
+  session.gateway.emulator.addOrder('acme', { orderId: UNMAPPED_ORDER, marketplaceId: 'ATVPDKIKX0DER', recipient, items: [{ orderItemId: '77700000000001', sellerSku: UNMAPPED_SKU, asin: 'B0ACME0099', quantity: 1 }] });
   const page = await signedIn('exceptions');
   await page.getByRole('link', { name: 'Exceptions' }).click();
   await page.locator('h1', { hasText: 'Exceptions' }).waitFor();
@@ -192,9 +138,9 @@ test('exceptions: an order with a SKU missing from the seller\'s SKU table raise
 });
 
 test('exceptions: after the SKU is added to the SKU table, reload mappings and Retry in the page clear it and release the order to the warehouse', { skip, timeout: 90_000 }, async () => {
-  const table = join(gateway.mappingsDir, 'tables/acme-skus.yaml');
+  const table = join(session.gateway.mappingsDir, 'tables/acme-skus.yaml');
   appendFileSync(table, `  - { sellerSku: ${UNMAPPED_SKU}, warehouseItem: TS-RED-M, asin: B0ACME0099 }\n`);
-  await gateway.reloadWarehouse();
+  await session.gateway.reloadWarehouse();
   const page = await signedIn('exceptions-retry', 'exceptions?state=unresolved&kind=unmapped-sku');
   const row = page.locator('tr[data-kind="unmapped-sku"]', { hasText: UNMAPPED_SKU });
   await row.waitFor();
@@ -211,8 +157,8 @@ test('exceptions: after the SKU is added to the SKU table, reload mappings and R
   await until('the row to leave the queue', async () => (await page.locator(`tr[data-id="${id}"]`).count()) === 0);
   assert.equal(await detail.getAttribute('data-state'), 'resolved');
   // The order went: the warehouse took it in a ship-order file.
-  await until('the order at the warehouse', () => gateway.warehouseOrders.has(UNMAPPED_ORDER), { timeoutMs: 60_000 }).catch((e: Error) => {
-    throw new Error(`${e.message}; the warehouse's problems: ${gateway.warehouseProblems.join('; ') || 'none'}`);
+  await until('the order at the warehouse', () => session.gateway.warehouseOrders.has(UNMAPPED_ORDER), { timeoutMs: 60_000 }).catch((e: Error) => {
+    throw new Error(`${e.message}; the warehouse's problems: ${session.gateway.warehouseProblems.join('; ') || 'none'}`);
   });
   // And its timeline says so, from Amazon to the warehouse.
   await page.evaluate((h) => (location.hash = h), `#/orders/acme/${UNMAPPED_ORDER}`);
@@ -266,11 +212,11 @@ test("messages: a segment picked in the raw view is selected in the parsed view 
   const sample = readFileSync(join(root, 'samples/partners/reno-wms/945-shipment-advice.edi'), 'latin1')
     .replaceAll('77301', '99901')
     .replace('G62*11*20261124*8*1530~', 'G62*11*20261399*8*1530~');
-  const dir = join(gateway.partnerRoot, 'reno-wms', 'outbound');
+  const dir = join(session.gateway.partnerRoot, 'reno-wms', 'outbound');
   writeFileSync(join(dir, `.${BAD_FILE}.tmp`), sample, 'latin1');
   renameSync(join(dir, `.${BAD_FILE}.tmp`), join(dir, BAD_FILE));
   const badId = await until('the bad file in the message log', async () => {
-    const r = await gateway.api('GET', '/messages?direction=in&limit=1000');
+    const r = await session.gateway.api('GET', '/messages?direction=in&limit=1000');
     return (r.body.items as Array<{ id: number; fileName: string }>).find((m) => m.fileName === BAD_FILE)?.id;
   });
   await page.evaluate((h) => (location.hash = h), '#/messages?direction=in');
@@ -305,11 +251,11 @@ test("messages: a segment picked in the raw view is selected in the parsed view 
 
   // A CSV file (cascade-csv's inventory count): its lines beside its translated documents; a
   // document's "where" selects its first line in the raw view.
-  const csvDir = join(gateway.partnerRoot, 'cascade-csv', 'to_client');
+  const csvDir = join(session.gateway.partnerRoot, 'cascade-csv', 'to_client');
   writeFileSync(join(csvDir, '.inventory-dashboard.csv.tmp'), readFileSync(join(root, 'samples/partners/cascade-csv/inventory.csv')));
   renameSync(join(csvDir, '.inventory-dashboard.csv.tmp'), join(csvDir, 'inventory-dashboard.csv'));
   const csvId = await until('the CSV file in the message log', async () => {
-    const r = await gateway.api('GET', '/messages?partner=cascade-csv&limit=1000');
+    const r = await session.gateway.api('GET', '/messages?partner=cascade-csv&limit=1000');
     return (r.body.items as Array<{ id: number; fileName: string }>).find((m) => m.fileName === 'inventory-dashboard.csv')?.id;
   });
   await page.evaluate((h) => (location.hash = h), `#/messages/${csvId}`);
@@ -378,7 +324,7 @@ test('reconciliation: headers sort the by-SKU table (aria-sort) and Export CSV s
   const csv = readFileSync((await download.path())!, 'utf8');
   const lines = csv.trim().split(/\r?\n/);
   assert.match(lines[0], /sku/i);
-  const report = await gateway.api('GET', '/reconciliation');
+  const report = await session.gateway.api('GET', '/reconciliation');
   assert.equal(lines.length - 1, report.body.rows.length, 'one CSV line per row of the report');
   assert.ok(lines.some((l) => l.includes('TSHIRT-RED-M')));
   assert.match(download.suggestedFilename(), /\.csv$/);
@@ -389,7 +335,7 @@ test('reconciliation: headers sort the by-SKU table (aria-sort) and Export CSV s
   await orders.waitFor();
   await orders.locator('th[data-key="since"] button').click();
   await until('orders sorted by since', async () => (await orders.locator('th[data-key="since"]').getAttribute('aria-sort')) === 'ascending');
-  const ordersReport = await gateway.api('GET', '/reconciliation/orders');
+  const ordersReport = await session.gateway.api('GET', '/reconciliation/orders');
   assert.equal(await orders.locator('tbody tr[data-order]').count(), ordersReport.body.rows.length, 'one row per order of the last runs');
   assert.match((await page.locator('#orders-reconciliation + .toolbar').textContent()) ?? '', ordersReport.body.runs.length ? /run .* orders, \d+ stuck/ : /No orders reconciliation has run yet/);
   await screenshots(page, 'reconciliation');
@@ -397,7 +343,7 @@ test('reconciliation: headers sort the by-SKU table (aria-sort) and Export CSV s
 });
 
 test('read-only token: whoami says so, and no write button is shown (run now, assign, resolve, retry)', { skip, timeout: 60_000 }, async () => {
-  const page = await signedIn('read-only', 'overview', { token: gateway.readOnlyToken });
+  const page = await signedIn('read-only', 'overview', { token: session.gateway.readOnlyToken });
   assert.equal(await page.locator('.who-name').textContent(), 'viewer');
   assert.match((await page.locator('#who').textContent())!, /read-only/);
   await page.locator('tr[data-task]').first().waitFor();

@@ -17,10 +17,10 @@
 import assert from 'node:assert/strict';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { horizontalOverflow, launchBrowser, screenshot, skipWithoutChromium, type Browser, type PageProblems, type ViewportName } from './browser.ts';
-import { startGateway, until, type RunningGateway } from './gateway.ts';
+import { dashboardSession, skipWithoutChromium } from './browser.ts';
+import { until } from './gateway.ts';
 
 const skip = skipWithoutChromium();
 const SHIPMENT = 'FBA15ABCD1234';
@@ -30,56 +30,8 @@ const RETURN_ORDER = '111-0000000-0000009';
 const SETTLED = ['mismatched', 'tracking-accepted', 'tracking-refused'];
 const RECEIPT_FILE = 'RENO-WMS_944_DASHBOARD-RETURNS.edi';
 
-let gateway: RunningGateway;
-let browser: Browser;
-const opened: Array<{ name: string; problems: PageProblems }> = [];
-
-before(async () => {
-  if (skip) return;
-  const [g, b] = await Promise.allSettled([startGateway(), launchBrowser()]);
-  if (g.status === 'fulfilled') gateway = g.value;
-  if (b.status === 'fulfilled') browser = b.value;
-  if (g.status === 'rejected') throw g.reason;
-  if (b.status === 'rejected') throw b.reason;
-});
-
-after(async () => {
-  await browser?.close();
-  if (gateway) {
-    const r = await gateway.stop();
-    assert.equal(r.code, 0, `the gateway stopped with ${r.code ?? r.signal}:\n${gateway.output().slice(-3000)}`);
-  }
-});
-
-async function signedIn(name: string, hash: string, options: { viewport?: ViewportName } = {}): Promise<Page> {
-  const { page, problems } = await browser.page(options.viewport);
-  opened.push({ name, problems });
-  await page.goto(`${gateway.url}/dashboard/#token=${encodeURIComponent(gateway.token)}`);
-  await page.locator('.who-name').waitFor();
-  await page.evaluate((h) => (location.hash = h), `#/${hash}`);
-  await loaded(page, hash.split(/[/?]/)[0]);
-  return page;
-}
-
-async function loaded(page: Page, view: string): Promise<void> {
-  await page.locator(`.page[data-page="${view}"][data-loaded="true"]`).waitFor({ timeout: 30_000 });
-}
-
-async function screenshots(page: Page, name: string): Promise<void> {
-  for (const viewport of ['laptop', 'tablet'] as const) {
-    await page.setViewportSize(viewport === 'laptop' ? { width: 1366, height: 768 } : { width: 768, height: 1024 });
-    await page.waitForFunction((w) => window.innerWidth === w, viewport === 'laptop' ? 1366 : 768);
-    assert.equal(await horizontalOverflow(page), 0, `${name} scrolls sideways at ${viewport} size`);
-    await screenshot(page, name, viewport);
-  }
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
-
-async function noProblems(page: Page, name: string): Promise<void> {
-  const entry = opened.find((o) => o.name === name)!;
-  assert.deepEqual(entry.problems, { errors: [], console: [], failed: [] }, `${name}: page errors, console errors (CSP refusals among them) or failed requests`);
-  await page.close();
-}
+const session = dashboardSession(skip);
+const { signedIn, screenshots, noProblems } = session;
 
 /** Tab until `selector` has the focus (the keyboard's own way there), then Enter. */
 async function tabToAndEnter(page: Page, selector: string): Promise<void> {
@@ -100,7 +52,7 @@ test('FBA shipments: the polled shipment is listed with its state; state and sel
   const settled = await until(
     `${SHIPMENT} shipped by the warehouse and checked`,
     async () => {
-      const r = await gateway.api('GET', `/fba-shipments/acme/${SHIPMENT}`);
+      const r = await session.gateway.api('GET', `/fba-shipments/acme/${SHIPMENT}`);
       // Its ship order's file picked up by the warehouse and acknowledged too: neither axis moves any more.
       const rev = r.body.shipOrder?.revisions[0];
       return r.status === 200 && SETTLED.includes(r.body.shipment.state) && rev?.delivery === 'picked-up' && rev.acknowledgement && rev.acknowledgement !== 'awaiting' ? r.body : null;
@@ -200,17 +152,17 @@ function receipt944(): string {
 
 test('Returns: the removal and the customer return pulled from the reports, with their states; a receipt posts part of the removal and leaves a line unmatched; filters; the detail opens by keyboard with its postings and the unmatched line naming it', { skip, timeout: 150_000 }, async () => {
   await until('the removal and the return pulled', async () => {
-    const r = await gateway.api('GET', '/removals?seller=acme');
+    const r = await session.gateway.api('GET', '/removals?seller=acme');
     const refs = (r.body.items ?? []).map((a: { reference: string }) => a.reference);
     return refs.includes(REMOVAL) && refs.includes(RETURN_ORDER);
   }, { timeoutMs: 90_000, everyMs: 1000 });
-  const dir = join(gateway.partnerRoot, 'reno-wms', 'outbound');
+  const dir = join(session.gateway.partnerRoot, 'reno-wms', 'outbound');
   writeFileSync(join(dir, `.${RECEIPT_FILE}.tmp`), receipt944(), 'latin1');
   renameSync(join(dir, `.${RECEIPT_FILE}.tmp`), join(dir, RECEIPT_FILE));
   const removal = await until(
     'the receipt posted against the removal',
     async () => {
-      const r = await gateway.api('GET', `/removals?reference=${REMOVAL}`);
+      const r = await session.gateway.api('GET', `/removals?reference=${REMOVAL}`);
       const a = r.body.items?.[0];
       return a && a.received === 2 ? a : null;
     },
@@ -218,7 +170,7 @@ test('Returns: the removal and the customer return pulled from the reports, with
   );
   assert.equal(removal.state, 'partially-received');
   const unmatched = await until('the unmatched line', async () => {
-    const r = await gateway.api('GET', '/exceptions?kind=receipt-unmatched&seller=acme');
+    const r = await session.gateway.api('GET', '/exceptions?kind=receipt-unmatched&seller=acme');
     return r.body.items?.find((x: { context: { details?: { receiptId?: string } } }) => x.context.details?.receiptId === 'RCVDASH01');
   });
   assert.ok(unmatched.context.details.candidates.some((c: { arrivalId: number }) => c.arrivalId === removal.id), 'the removal is among its candidates');

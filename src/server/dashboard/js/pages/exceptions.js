@@ -7,6 +7,7 @@
 import { ApiFailure } from '../api.js';
 import { dl, fill, formatTime, h, ORDER_ID, timeEl } from '../dom.js';
 import { enumOf, filterForm, sellerAndPartnerIds } from '../filters.js';
+import { detailData, detailPanel, focusDetail, focusRow, followHash, idOf, listParts, markSelected, openOnRowClick, pagedList, panelHead, paramsOf, showDetailPanel, showRows, splitLayout } from '../list-page.js';
 import { hashOf, messageHref, navigate, orderHref } from '../route.js';
 
 const FILTERS = ['state', 'kind', 'seller', 'partner', 'owner'];
@@ -16,7 +17,7 @@ const DEFAULT_STATE = 'unresolved';
 
 /** The hash's filters as the API wants them; state defaults to open, "all" means any. */
 function filtersOf(route) {
-  const f = Object.fromEntries(FILTERS.map((k) => [k, route.params.get(k) ?? '']));
+  const f = paramsOf(route, FILTERS);
   if (!route.params.has('state')) f.state = DEFAULT_STATE;
   if (f.state === 'all') f.state = '';
   return f;
@@ -41,10 +42,7 @@ function objectDl(obj) {
 }
 
 export async function render(root, route, app) {
-  let filters = filtersOf(route);
-  let selected = route.params.get('id') ? Number(route.params.get('id')) : null;
-  let next = null;
-  let items = [];
+  const state = { filters: filtersOf(route), selected: idOf(route) };
 
   const form = filterForm(
     [
@@ -54,39 +52,19 @@ export async function render(root, route, app) {
       { name: 'partner', label: 'Partner', options: [], anyLabel: 'any partner' },
       { name: 'owner', label: 'Owner', type: 'text', placeholder: 'name' },
     ],
-    filters,
+    state.filters,
     // Apply with the same filters asks the server again.
-    (values) => navigate(['exceptions'], hashParams(values, selected ?? undefined), { replace: true }) || load(),
+    (values) => navigate(['exceptions'], hashParams(values, state.selected ?? undefined), { replace: true }) || list.load(),
     { label: 'Exception filters' },
   );
-  const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const tbody = h('tbody', {});
-  const more = h('button', { type: 'button', class: 'small', hidden: true, onclick: () => load({ append: true }) }, 'Load more');
-  const listError = h('div', {});
-  const detail = h('section', { class: 'panel detail', id: 'exception-detail', 'aria-labelledby': 'exception-detail-title', hidden: true });
+  const parts = listParts(() => list.load({ append: true }));
+  const { count, tbody, listError, more } = parts;
+  const list = pagedList({ app, path: '/exceptions', query: () => state.filters, listError, show: showList });
+  const detail = detailPanel('exception-detail');
   const outcome = h('p', { class: 'outcome', id: 'exception-outcome', 'aria-live': 'polite' });
 
-  fill(
-    root,
-    h('div', { class: 'page-head' }, h('h1', {}, 'Exceptions'), count),
-    form.form,
-    listError,
-    h(
-      'div',
-      { class: 'split' },
-      h(
-        'div',
-        { class: 'split-main' },
-        h(
-          'div',
-          { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Exceptions' },
-          h('table', { class: 'exceptions rows-clickable' }, h('thead', {}, h('tr', {}, ['Exception', 'Kind', 'Severity', 'Seller / partner', 'Key', 'Message', 'Owner', 'State', 'Seen', 'Last seen'].map((c) => h('th', { scope: 'col' }, c)))), tbody),
-        ),
-        more,
-      ),
-      detail,
-    ),
-  );
+  const COLUMNS = ['Exception', 'Kind', 'Severity', 'Seller / partner', 'Key', 'Message', 'Owner', 'State', 'Seen', 'Last seen'];
+  fill(root, ...splitLayout({ title: 'Exceptions', count, form: form.form, listError, label: 'Exceptions', tableClass: 'exceptions rows-clickable', columns: COLUMNS, tbody, more, detail }));
 
   // Filter choices from the API's declarations and lists (not a copy of the store's lists here).
   Promise.all([enumOf('/exceptions', 'kind'), enumOf('/exceptions', 'state'), sellerAndPartnerIds()]).then(([kinds, states, ids]) => {
@@ -97,11 +75,11 @@ export async function render(root, route, app) {
   });
 
   function row(x) {
-    const open = x.id === selected;
+    const open = x.id === state.selected;
     const button = h('button', { type: 'button', class: 'row-open', 'aria-expanded': String(open), 'aria-controls': 'exception-detail', 'data-id': String(x.id) }, `#${x.id}`);
     // Open or closed as it is when clicked (select() changes rows without drawing them again).
     button.addEventListener('click', () => {
-      const opening = selected !== x.id;
+      const opening = state.selected !== x.id;
       select(opening ? x.id : null, { focus: opening });
     });
     const tr = h(
@@ -118,36 +96,14 @@ export async function render(root, route, app) {
       h('td', {}, `${x.count}×`),
       h('td', {}, timeEl(x.lastSeen, { relative: true })),
     );
-    // A click anywhere on the row opens it too (the button is the keyboard's way in).
-    tr.addEventListener('click', (e) => {
-      if (e.target.closest('a, button, input, select, textarea')) return;
-      button.click();
-    });
-    return tr;
+    return openOnRowClick(tr, button);
   }
 
   function showList() {
-    // A refresh must not take the keyboard's place away: the focused row's button is focused again.
-    const focused = tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.id : null;
-    fill(tbody, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: 10, class: 'empty' }, 'No exceptions match these filters.')));
-    count.textContent = `${items.length}${next ? '+' : ''} exception${items.length === 1 ? '' : 's'}`;
-    more.hidden = !next;
-    if (focused) tbody.querySelector(`button.row-open[data-id="${focused}"]`)?.focus();
-    root.dataset.loaded = 'true';
+    showRows({ root, parts, list, row, colspan: COLUMNS.length, empty: 'No exceptions match these filters.', noun: 'exception' });
   }
 
-  async function load({ append = false } = {}) {
-    const params = { ...filters, limit: 100, cursor: append ? next : undefined };
-    try {
-      const page = await app.api.get('/exceptions', params);
-      items = append ? items.concat(page.items) : page.items;
-      next = page.next;
-      fill(listError);
-      showList();
-    } catch (e) {
-      fill(listError, app.errorBox(e));
-    }
-  }
+  const load = () => list.load();
 
   async function act(what, run) {
     fill(outcome, `${what}…`);
@@ -277,28 +233,20 @@ export async function render(root, route, app) {
   }
 
   async function showDetail({ keepOutcome = false, focus = false } = {}) {
-    if (selected === null) {
+    if (state.selected === null) {
       detail.hidden = true;
       return;
     }
     if (!keepOutcome) fill(outcome);
-    let d;
-    try {
-      d = await app.api.get(`/exceptions/${selected}`);
-    } catch (e) {
-      detail.hidden = false;
-      fill(detail, h('h2', { id: 'exception-detail-title' }, `Exception #${selected}`), app.errorBox(e));
-      return;
-    }
+    const d = await detailData(app, detail, `/exceptions/${state.selected}`, h('h2', { id: 'exception-detail-title' }, `Exception #${state.selected}`));
+    if (d === null) return;
     const x = d.exception;
     const ctx = x.context ?? {};
     const file = ctx.file;
-    detail.hidden = false;
-    detail.dataset.id = String(x.id);
-    detail.dataset.state = x.state;
-    fill(
+    showDetailPanel(
       detail,
-      h('div', { class: 'panel-head' }, h('h2', { id: 'exception-detail-title', tabindex: '-1' }, `Exception #${x.id} · `, h('code', {}, x.kind)), h('button', { type: 'button', class: 'small link-button', onclick: () => select(null, { focusRow: x.id }) }, 'Close')),
+      { id: String(x.id), state: x.state },
+      panelHead('exception-detail-title', [`Exception #${x.id} · `, h('code', {}, x.kind)], () => select(null, { focusRow: x.id })),
       h('p', { class: 'exception-message' }, x.message),
       dl([
         ['State', [h('span', { class: ['badge', `state-${x.state}`] }, x.state), x.resolvedAt ? [' ', timeEl(x.resolvedAt)] : null]],
@@ -331,40 +279,21 @@ export async function render(root, route, app) {
       actions(x),
       outcome,
     );
-    if (focus) {
-      detail.querySelector('h2')?.focus();
-      detail.scrollIntoView({ block: 'nearest' });
-    }
+    if (focus) focusDetail(detail);
   }
 
-  function select(id, { focus = false, focusRow = null } = {}) {
-    selected = id;
-    navigate(['exceptions'], hashParams(filters, id ?? undefined), { replace: true });
-    for (const tr of tbody.querySelectorAll('tr[data-id]')) {
-      const on = Number(tr.dataset.id) === id;
-      tr.classList.toggle('selected', on);
-      tr.querySelector('button.row-open')?.setAttribute('aria-expanded', String(on));
-    }
+  function select(id, { focus = false, focusRow: rowId = null } = {}) {
+    state.selected = id;
+    navigate(['exceptions'], hashParams(state.filters, id ?? undefined), { replace: true });
+    markSelected(tbody, 'id', (v) => Number(v) === id);
     showDetail({ focus });
-    if (focusRow !== null) tbody.querySelector(`button.row-open[data-id="${focusRow}"]`)?.focus();
+    if (rowId !== null) focusRow(tbody, 'id', rowId);
   }
 
   await Promise.all([load(), showDetail()]);
 
   return {
-    async update(r) {
-      const f = filtersOf(r);
-      const id = r.params.get('id') ? Number(r.params.get('id')) : null;
-      const changed = FILTERS.some((k) => f[k] !== filters[k]);
-      filters = f;
-      form.set(f);
-      if (changed) await load();
-      if (id !== selected) {
-        selected = id;
-        showList();
-        await showDetail();
-      }
-    },
+    update: followHash(state, { names: FILTERS, filtersOf, selectionOf: idOf, form, list, showList, showDetail }),
     refresh: () => load(),
   };
 }

@@ -8,6 +8,7 @@
  */
 import { dl, fill, h, timeEl } from '../dom.js';
 import { enumOf, filterForm, sellerAndPartnerIds } from '../filters.js';
+import { detailData, detailPanel, focusDetail, focusRow, followHash, listParts, markSelected, openOnRowClick, pagedList, panelHead, paramsOf, showDetailPanel, showRows, splitLayout } from '../list-page.js';
 import { exceptionHref, messageHref, navigate, orderHref } from '../route.js';
 
 const FILTERS = ['seller', 'state', 'partner'];
@@ -37,9 +38,7 @@ function parseKey(v) {
   return i > 0 ? { seller: v.slice(0, i), shipmentId: v.slice(i + 1) } : null;
 }
 
-function filtersOf(route) {
-  return Object.fromEntries(FILTERS.map((k) => [k, route.params.get(k) ?? '']));
-}
+const filtersOf = (route) => paramsOf(route, FILTERS);
 
 const contents = (list) => (list?.length ? list.map((i) => `${i.msku ?? i.sellerSku} × ${i.quantity}`).join(', ') : '—');
 const code = (v) => (v ? h('code', {}, v) : h('span', { class: 'muted' }, '—'));
@@ -152,10 +151,7 @@ function shipOrderPart(d) {
 }
 
 export async function render(root, route, app) {
-  let filters = filtersOf(route);
-  let selected = parseKey(route.params.get('id'));
-  let items = [];
-  let next = null;
+  const state = { filters: filtersOf(route), selected: parseKey(route.params.get('id')) };
 
   const hashParams = (f, sel) => ({ ...f, id: sel ? keyOf(sel) : undefined });
   const form = filterForm(
@@ -164,8 +160,8 @@ export async function render(root, route, app) {
       { name: 'state', label: 'State', options: STATES, anyLabel: 'any state' },
       { name: 'partner', label: 'Warehouse', anyLabel: 'any warehouse' },
     ],
-    filters,
-    (values) => navigate(['fba'], hashParams(values, selected), { replace: true }) || load(),
+    state.filters,
+    (values) => navigate(['fba'], hashParams(values, state.selected), { replace: true }) || list.load(),
     { label: 'FBA shipment filters' },
   );
   Promise.all([enumOf('/fba-shipments', 'state'), sellerAndPartnerIds()]).then(([states, ids]) => {
@@ -174,37 +170,19 @@ export async function render(root, route, app) {
     form.options('partner', ids.partners);
   });
 
-  const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const tbody = h('tbody', {});
-  const listError = h('div', {});
-  const more = h('button', { type: 'button', class: 'small', hidden: true, onclick: () => load({ append: true }) }, 'Load more');
-  const detail = h('section', { class: 'panel detail', id: 'fba-detail', 'aria-labelledby': 'fba-detail-title', hidden: true });
+  const parts = listParts(() => list.load({ append: true }));
+  const { count, tbody, listError, more } = parts;
+  const list = pagedList({ app, path: '/fba-shipments', query: () => state.filters, listError, show: showList });
+  const detail = detailPanel('fba-detail');
   // Which one and its state first (on a tablet the first columns are the ones in view).
   const COLUMNS = ['Shipment ID', 'State', 'Seller', 'Warehouse', 'FC', 'Boxes', 'Cartons shipped', 'Amazon status', 'Sent', 'Updated'];
 
   fill(
     root,
-    h('div', { class: 'page-head' }, h('h1', {}, 'FBA shipments'), count),
-    form.form,
-    listError,
-    h(
-      'div',
-      { class: 'split' },
-      h(
-        'div',
-        { class: 'split-main' },
-        h(
-          'div',
-          { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'FBA shipments' },
-          h('table', { class: 'fba rows-clickable' }, h('caption', { class: 'visually-hidden' }, 'FBA shipments, most recently changed first'), h('thead', {}, h('tr', {}, COLUMNS.map((c) => h('th', { scope: 'col' }, c)))), tbody),
-        ),
-        more,
-      ),
-      detail,
-    ),
+    ...splitLayout({ title: 'FBA shipments', count, form: form.form, listError, label: 'FBA shipments', tableClass: 'fba rows-clickable', caption: 'FBA shipments, most recently changed first', columns: COLUMNS, tbody, more, detail }),
   );
 
-  const isSelected = (r) => selected !== null && selected.seller === r.seller && selected.shipmentId === r.shipmentId;
+  const isSelected = (r) => state.selected !== null && state.selected.seller === r.seller && state.selected.shipmentId === r.shipmentId;
 
   function row(r) {
     const key = keyOf(r);
@@ -228,60 +206,29 @@ export async function render(root, route, app) {
       h('td', {}, timeEl(r.sentAt, { relative: true })),
       h('td', {}, timeEl(r.updatedAt, { relative: true })),
     );
-    // A click anywhere on the row opens it too (the button is the keyboard's way in).
-    tr.addEventListener('click', (e) => {
-      if (e.target.closest('a, button, input, select, textarea')) return;
-      button.click();
-    });
-    return tr;
+    return openOnRowClick(tr, button);
   }
 
   function showList() {
-    // A refresh must not take the keyboard's place away: the focused row's button is focused again.
-    const focused = tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.key : null;
-    fill(tbody, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: COLUMNS.length, class: 'empty' }, 'No FBA shipments match these filters.')));
-    count.textContent = `${items.length}${next ? '+' : ''} shipment${items.length === 1 ? '' : 's'}`;
-    more.hidden = !next;
-    if (focused) [...tbody.querySelectorAll('button.row-open')].find((b) => b.dataset.key === focused)?.focus();
-    root.dataset.loaded = 'true';
-  }
-
-  async function load({ append = false } = {}) {
-    try {
-      const page = await app.api.get('/fba-shipments', { ...filters, limit: 100, cursor: append ? next : undefined });
-      items = append ? items.concat(page.items) : page.items;
-      next = page.next;
-      fill(listError);
-      showList();
-    } catch (e) {
-      fill(listError, app.errorBox(e));
-    }
+    showRows({ root, parts, list, row, colspan: COLUMNS.length, empty: 'No FBA shipments match these filters.', noun: 'shipment', key: 'key' });
   }
 
   async function showDetail({ focus = false } = {}) {
-    if (selected === null) {
+    if (state.selected === null) {
       detail.hidden = true;
       return;
     }
-    const want = selected;
-    let d;
-    try {
-      d = await app.api.get(`/fba-shipments/${encodeURIComponent(want.seller)}/${encodeURIComponent(want.shipmentId)}`);
-    } catch (e) {
-      detail.hidden = false;
-      fill(detail, h('h2', { id: 'fba-detail-title', tabindex: '-1' }, `FBA shipment ${want.shipmentId}`), app.errorBox(e));
-      return;
-    }
+    const want = state.selected;
+    const d = await detailData(app, detail, `/fba-shipments/${encodeURIComponent(want.seller)}/${encodeURIComponent(want.shipmentId)}`, h('h2', { id: 'fba-detail-title', tabindex: '-1' }, `FBA shipment ${want.shipmentId}`));
+    if (d === null) return;
     // Another row was opened meanwhile: its answer is the one to show.
-    if (selected !== want) return;
+    if (state.selected !== want) return;
     const s = d.shipment;
-    detail.hidden = false;
-    detail.dataset.key = keyOf(s);
-    detail.dataset.state = s.state;
     const sh = s.shipped;
-    fill(
+    showDetailPanel(
       detail,
-      h('div', { class: 'panel-head' }, h('h2', { id: 'fba-detail-title', tabindex: '-1' }, 'FBA shipment ', h('code', {}, s.shipmentId)), h('button', { type: 'button', class: 'small link-button', onclick: () => select(null, { focusRow: keyOf(s) }) }, 'Close')),
+      { key: keyOf(s), state: s.state },
+      panelHead('fba-detail-title', ['FBA shipment ', h('code', {}, s.shipmentId)], () => select(null, { focusRow: keyOf(s) })),
       dl([
         ['Amazon Shipment ID', h('code', { class: 'shipment-id' }, s.shipmentId)],
         ['State', fbaStateBadge(s.state)],
@@ -321,40 +268,21 @@ export async function render(root, route, app) {
           )
         : h('p', { class: 'muted' }, 'None name this shipment.'),
     );
-    if (focus) {
-      detail.querySelector('h2')?.focus();
-      detail.scrollIntoView({ block: 'nearest' });
-    }
+    if (focus) focusDetail(detail);
   }
 
-  function select(sel, { focus = false, focusRow = null } = {}) {
-    selected = sel;
-    navigate(['fba'], hashParams(filters, sel), { replace: true });
-    for (const tr of tbody.querySelectorAll('tr[data-key]')) {
-      const on = sel !== null && tr.dataset.key === keyOf(sel);
-      tr.classList.toggle('selected', on);
-      tr.querySelector('button.row-open')?.setAttribute('aria-expanded', String(on));
-    }
+  function select(sel, { focus = false, focusRow: rowKey = null } = {}) {
+    state.selected = sel;
+    navigate(['fba'], hashParams(state.filters, sel), { replace: true });
+    markSelected(tbody, 'key', (k) => sel !== null && k === keyOf(sel));
     showDetail({ focus });
-    if (focusRow !== null) [...tbody.querySelectorAll('button.row-open')].find((b) => b.dataset.key === focusRow)?.focus();
+    if (rowKey !== null) focusRow(tbody, 'key', rowKey);
   }
 
-  await Promise.all([load(), showDetail()]);
+  await Promise.all([list.load(), showDetail()]);
 
   return {
-    async update(r) {
-      const f = filtersOf(r);
-      const sel = parseKey(r.params.get('id'));
-      const changed = FILTERS.some((k) => f[k] !== filters[k]);
-      filters = f;
-      form.set(f);
-      if (changed) await load();
-      if ((sel && keyOf(sel)) !== (selected && keyOf(selected))) {
-        selected = sel;
-        showList();
-        await showDetail();
-      }
-    },
-    refresh: () => load(),
+    update: followHash(state, { names: FILTERS, filtersOf, selectionOf: (r) => parseKey(r.params.get('id')), keyOf: (sel) => sel && keyOf(sel), form, list, showList, showDetail }),
+    refresh: () => list.load(),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { fill, h, ORDER_ID, timeEl } from '../dom.js';
 import { enumOf, filterForm, sellerAndPartnerIds } from '../filters.js';
+import { listParts, pagedList, paramsOf, showRows } from '../list-page.js';
 import { messageHref, navigate, orderHref } from '../route.js';
 
 const FILTERS = ['partner', 'seller', 'flow', 'state', 'direction', 'orderId'];
@@ -31,9 +32,7 @@ export function orderLinks(orderIds, seller) {
 }
 
 export async function render(root, route, app) {
-  let filters = Object.fromEntries(FILTERS.map((k) => [k, route.params.get(k) ?? '']));
-  let items = [];
-  let next = null;
+  let filters = paramsOf(route, FILTERS);
   const form = filterForm(
     [
       { name: 'partner', label: 'Partner', anyLabel: 'any partner' },
@@ -44,7 +43,7 @@ export async function render(root, route, app) {
       { name: 'orderId', label: 'Order id', type: 'text', placeholder: '111-…' },
     ],
     filters,
-    (values) => navigate(['messages'], values, { replace: true }) || load(),
+    (values) => navigate(['messages'], values, { replace: true }) || list.load(),
     { label: 'Message filters' },
   );
   Promise.all([enumOf('/messages', 'flow'), enumOf('/messages', 'direction'), sellerAndPartnerIds()]).then(([flows, directions, ids]) => {
@@ -54,10 +53,11 @@ export async function render(root, route, app) {
     form.options('partner', ids.partners);
   });
 
-  const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const tbody = h('tbody', {});
-  const listError = h('div', {});
-  const more = h('button', { type: 'button', class: 'small', hidden: true, onclick: () => load({ append: true }) }, 'Load more');
+  const parts = listParts(() => list.load({ append: true }));
+  const { count, tbody, listError, more } = parts;
+  // A refresh must not take the keyboard's place away: the focused row's link is focused again.
+  const showList = () => showRows({ root, parts, list, row, colspan: 12, empty: 'No messages match these filters.', noun: 'message', control: 'th a' });
+  const list = pagedList({ app, path: '/messages', query: () => filters, listError, show: showList });
   fill(
     root,
     h('div', { class: 'page-head' }, h('h1', {}, 'Messages'), count),
@@ -90,31 +90,13 @@ export async function render(root, route, app) {
     );
   }
 
-  async function load({ append = false } = {}) {
-    try {
-      const page = await app.api.get('/messages', { ...filters, limit: 100, cursor: append ? next : undefined });
-      items = append ? items.concat(page.items) : page.items;
-      next = page.next;
-      fill(listError);
-      // A refresh must not take the keyboard's place away: the focused row's link is focused again.
-      const focused = tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.id : null;
-      fill(tbody, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: 12, class: 'empty' }, 'No messages match these filters.')));
-      if (focused) tbody.querySelector(`tr[data-id="${focused}"] th a`)?.focus();
-      count.textContent = `${items.length}${next ? '+' : ''} message${items.length === 1 ? '' : 's'}`;
-      more.hidden = !next;
-      root.dataset.loaded = 'true';
-    } catch (e) {
-      fill(listError, app.errorBox(e));
-    }
-  }
-
-  await load();
+  await list.load();
   return {
     async update(r) {
-      filters = Object.fromEntries(FILTERS.map((k) => [k, r.params.get(k) ?? '']));
+      filters = paramsOf(r, FILTERS);
       form.set(filters);
-      await load();
+      await list.load();
     },
-    refresh: () => load(),
+    refresh: () => list.load(),
   };
 }

@@ -8,6 +8,7 @@
  */
 import { dl, fill, h, timeEl } from '../dom.js';
 import { enumOf, filterForm, sellerAndPartnerIds } from '../filters.js';
+import { detailData, detailPanel, focusDetail, focusRow, followHash, idOf, listParts, markSelected, openOnRowClick, pagedList, panelHead, paramsOf, showDetailPanel, showRows, splitLayout } from '../list-page.js';
 import { exceptionHref, messageHref, navigate } from '../route.js';
 
 const FILTERS = ['seller', 'state', 'sku', 'reference'];
@@ -31,15 +32,10 @@ export function arrivalStateBadge(state) {
 
 const code = (v) => (v ? h('code', {}, v) : h('span', { class: 'muted' }, '—'));
 
-function filtersOf(route) {
-  return Object.fromEntries(FILTERS.map((k) => [k, route.params.get(k) ?? '']));
-}
+const filtersOf = (route) => paramsOf(route, FILTERS);
 
 export async function render(root, route, app) {
-  let filters = filtersOf(route);
-  let selected = route.params.get('id') ? Number(route.params.get('id')) : null;
-  let items = [];
-  let next = null;
+  const state = { filters: filtersOf(route), selected: idOf(route) };
 
   const hashParams = (f, id) => ({ ...f, id: id ?? undefined });
   const form = filterForm(
@@ -49,8 +45,8 @@ export async function render(root, route, app) {
       { name: 'sku', label: 'SKU', type: 'text', placeholder: 'seller SKU' },
       { name: 'reference', label: 'Reference', type: 'text', placeholder: 'RMV-… or order id' },
     ],
-    filters,
-    (values) => navigate(['returns'], hashParams(values, selected), { replace: true }) || load(),
+    state.filters,
+    (values) => navigate(['returns'], hashParams(values, state.selected), { replace: true }) || list.load(),
     { label: 'Return filters' },
   );
   Promise.all([enumOf('/removals', 'state'), sellerAndPartnerIds()]).then(([states, ids]) => {
@@ -58,41 +54,23 @@ export async function render(root, route, app) {
     form.options('seller', ids.sellers);
   });
 
-  const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const tbody = h('tbody', {});
-  const listError = h('div', {});
-  const more = h('button', { type: 'button', class: 'small', hidden: true, onclick: () => load({ append: true }) }, 'Load more');
-  const detail = h('section', { class: 'panel detail', id: 'arrival-detail', 'aria-labelledby': 'arrival-detail-title', hidden: true });
+  const parts = listParts(() => list.load({ append: true }));
+  const { count, tbody, listError, more } = parts;
+  const list = pagedList({ app, path: '/removals', query: () => state.filters, listError, show: showList });
+  const detail = detailPanel('arrival-detail');
   // What to act on first (which one, its state, how much is still to come), then how to recognise it.
   const COLUMNS = ['Arrival', 'Reference', 'State', 'Expected', 'Received', 'Source', 'SKU', 'LPN', 'Tracking', 'Seller', 'Shipped by Amazon'];
 
   fill(
     root,
-    h('div', { class: 'page-head' }, h('h1', {}, 'Returns'), h('p', { class: 'muted' }, 'Removal orders and customer returns Amazon sends back'), count),
-    form.form,
-    listError,
-    h(
-      'div',
-      { class: 'split' },
-      h(
-        'div',
-        { class: 'split-main' },
-        h(
-          'div',
-          { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Expected arrivals' },
-          h('table', { class: 'returns rows-clickable' }, h('caption', { class: 'visually-hidden' }, 'Expected arrivals, newest first'), h('thead', {}, h('tr', {}, COLUMNS.map((c) => h('th', { scope: 'col' }, c)))), tbody),
-        ),
-        more,
-      ),
-      detail,
-    ),
+    ...splitLayout({ title: 'Returns', subtitle: 'Removal orders and customer returns Amazon sends back', count, form: form.form, listError, label: 'Expected arrivals', tableClass: 'returns rows-clickable', caption: 'Expected arrivals, newest first', columns: COLUMNS, tbody, more, detail }),
   );
 
   function row(a) {
-    const open = a.id === selected;
+    const open = a.id === state.selected;
     const button = h('button', { type: 'button', class: 'row-open', 'aria-expanded': String(open), 'aria-controls': 'arrival-detail', 'data-id': String(a.id), 'aria-label': `Arrival #${a.id}, ${a.reference}` }, `#${a.id}`);
     button.addEventListener('click', () => {
-      const opening = selected !== a.id;
+      const opening = state.selected !== a.id;
       select(opening ? a.id : null, { focus: opening });
     });
     const tr = h(
@@ -110,32 +88,11 @@ export async function render(root, route, app) {
       h('td', {}, a.seller),
       h('td', {}, timeEl(a.shippedAt)),
     );
-    tr.addEventListener('click', (e) => {
-      if (e.target.closest('a, button, input, select, textarea')) return;
-      button.click();
-    });
-    return tr;
+    return openOnRowClick(tr, button);
   }
 
   function showList() {
-    const focused = tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.id : null;
-    fill(tbody, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: COLUMNS.length, class: 'empty' }, 'No removals or returns match these filters.')));
-    count.textContent = `${items.length}${next ? '+' : ''} arrival${items.length === 1 ? '' : 's'}`;
-    more.hidden = !next;
-    if (focused) tbody.querySelector(`button.row-open[data-id="${focused}"]`)?.focus();
-    root.dataset.loaded = 'true';
-  }
-
-  async function load({ append = false } = {}) {
-    try {
-      const page = await app.api.get('/removals', { ...filters, limit: 100, cursor: append ? next : undefined });
-      items = append ? items.concat(page.items) : page.items;
-      next = page.next;
-      fill(listError);
-      showList();
-    } catch (e) {
-      fill(listError, app.errorBox(e));
-    }
+    showRows({ root, parts, list, row, colspan: COLUMNS.length, empty: 'No removals or returns match these filters.', noun: 'arrival' });
   }
 
   function postingsTable(postings) {
@@ -210,28 +167,20 @@ export async function render(root, route, app) {
   }
 
   async function showDetail({ focus = false } = {}) {
-    if (selected === null) {
+    if (state.selected === null) {
       detail.hidden = true;
       return;
     }
-    const want = selected;
-    let d;
-    try {
-      d = await app.api.get(`/removals/${want}`);
-    } catch (e) {
-      detail.hidden = false;
-      fill(detail, h('h2', { id: 'arrival-detail-title', tabindex: '-1' }, `Arrival #${want}`), app.errorBox(e));
-      return;
-    }
+    const want = state.selected;
+    const d = await detailData(app, detail, `/removals/${want}`, h('h2', { id: 'arrival-detail-title', tabindex: '-1' }, `Arrival #${want}`));
+    if (d === null) return;
     const candidates = await candidateLines(d.arrival);
-    if (selected !== want) return;
+    if (state.selected !== want) return;
     const a = d.arrival;
-    detail.hidden = false;
-    detail.dataset.id = String(a.id);
-    detail.dataset.state = a.state;
-    fill(
+    showDetailPanel(
       detail,
-      h('div', { class: 'panel-head' }, h('h2', { id: 'arrival-detail-title', tabindex: '-1' }, `Arrival #${a.id} · `, h('code', {}, a.reference)), h('button', { type: 'button', class: 'small link-button', onclick: () => select(null, { focusRow: a.id }) }, 'Close')),
+      { id: String(a.id), state: a.state },
+      panelHead('arrival-detail-title', [`Arrival #${a.id} · `, h('code', {}, a.reference)], () => select(null, { focusRow: a.id })),
       dl([
         ['State', arrivalStateBadge(a.state)],
         ['Source', SOURCE_TEXT[a.source] ?? a.source],
@@ -254,40 +203,21 @@ export async function render(root, route, app) {
       postingsTable(d.postings),
       candidates,
     );
-    if (focus) {
-      detail.querySelector('h2')?.focus();
-      detail.scrollIntoView({ block: 'nearest' });
-    }
+    if (focus) focusDetail(detail);
   }
 
-  function select(id, { focus = false, focusRow = null } = {}) {
-    selected = id;
-    navigate(['returns'], hashParams(filters, id), { replace: true });
-    for (const tr of tbody.querySelectorAll('tr[data-id]')) {
-      const on = Number(tr.dataset.id) === id;
-      tr.classList.toggle('selected', on);
-      tr.querySelector('button.row-open')?.setAttribute('aria-expanded', String(on));
-    }
+  function select(id, { focus = false, focusRow: rowId = null } = {}) {
+    state.selected = id;
+    navigate(['returns'], hashParams(state.filters, id), { replace: true });
+    markSelected(tbody, 'id', (v) => Number(v) === id);
     showDetail({ focus });
-    if (focusRow !== null) tbody.querySelector(`button.row-open[data-id="${focusRow}"]`)?.focus();
+    if (rowId !== null) focusRow(tbody, 'id', rowId);
   }
 
-  await Promise.all([load(), showDetail()]);
+  await Promise.all([list.load(), showDetail()]);
 
   return {
-    async update(r) {
-      const f = filtersOf(r);
-      const id = r.params.get('id') ? Number(r.params.get('id')) : null;
-      const changed = FILTERS.some((k) => f[k] !== filters[k]);
-      filters = f;
-      form.set(f);
-      if (changed) await load();
-      if (id !== selected) {
-        selected = id;
-        showList();
-        await showDetail();
-      }
-    },
-    refresh: () => load(),
+    update: followHash(state, { names: FILTERS, filtersOf, selectionOf: idOf, form, list, showList, showDetail }),
+    refresh: () => list.load(),
   };
 }
