@@ -20,9 +20,10 @@
  */
 import type { Readable } from 'node:stream';
 import { documentsCarryBuyerData } from '../store/buyer-data.ts';
+import { skuIndex, type MappingException } from '../mapping/resolve.ts';
 import { translator, readPartnerDocuments, type DocumentName, type InboundDocument, type Translator } from '../mapping/translate.ts';
 import type { LayoutFile, PartnerFile } from '../mapping/schema.ts';
-import type { InboundDocumentRecord, InboundDocumentState, InboundFileState, ExceptionRecord } from '../store/work.ts';
+import type { InboundDocumentRecord, InboundDocumentState, InboundFileState, ExceptionRecord, RaiseException } from '../store/work.ts';
 import { answerReceivedGroups, readReceivedX12, settleAcknowledgements, type ReceivedX12 } from '../tracking/acknowledgements.ts';
 import { InboundDirectory, type Completeness, type CompleteFile } from '../transport/inbound.ts';
 import { TransportError } from '../transport/transport.ts';
@@ -58,6 +59,35 @@ const ACK_SETS = new Set(['997', '999']);
 /** The exception ref naming a received file (retries reprocess the files in an exception's refs). */
 export const fileRef = (messageId: number): string => `file:${messageId}`;
 export const fileOfRef = (ref: string): number | null => (/^file:(\d+)$/.test(ref) ? Number(ref.slice(5)) : null);
+
+/** A received file as an exception names it. */
+export const fileContext = (file: ReceivedFile) => ({ name: file.name, messageId: file.messageId });
+
+/**
+ * The exception a held received document raises for each thing its mapping does not know (the
+ * inventory and receipt routes): an unknown item or SKU is unmapped-sku naming the partner's
+ * sellers' SKU tables, anything else a mapping-problem at the key to fix.
+ */
+export function heldDocumentException(ctx: GatewayContext, file: ReceivedFile, doc: InboundDocument, e: MappingException, now: string, document: DocumentName): RaiseException {
+  const partner = ctx.mappings.partners.get(file.partner);
+  const where = e.field ? `${doc.where}, ${e.field}` : doc.where;
+  const context = { file: fileContext(file), where, details: { document, fileMessageId: file.messageId } };
+  if (e.code === 'unknown-item' || e.code === 'unknown-sku') {
+    const tables = (partner?.sellers ?? []).map((s) => ctx.mappings.sellers.get(s)).filter((s) => s !== undefined).map((s) => skuIndex(ctx.mappings, s.id).file);
+    return { kind: 'unmapped-sku', severity: 'error', partner: file.partner, key: e.value, message: e.message, context: { ...context, mappingFile: e.file ?? tables.join(', '), mappingKey: 'items' }, ref: fileRef(file.messageId), now };
+  }
+  const isState = e.code === 'unknown-stock-state';
+  return {
+    kind: 'mapping-problem',
+    severity: 'error',
+    partner: file.partner,
+    key: `${e.code}:${e.value}`,
+    message: e.message,
+    context: { ...context, ...(e.file && { mappingFile: e.file }), mappingKey: isState ? 'stockStates' : (e.field ?? e.code) },
+    ref: fileRef(file.messageId),
+    now,
+  };
+}
 
 /** A file's processing failed in a way that says something about the file, not about us (wrapped for the log). */
 class InboundFileError extends Error {

@@ -20,12 +20,11 @@
  *             refreshChannels (daily, so snapshots rarely wait for a listing read).
  */
 import { AmazonAdapter, AmazonApiError, AmazonConfigError } from '../amazon/index.ts';
-import { mfnQuantities, skuIndex, type MappingException, type SkuIndex, type SkuQuantity } from '../mapping/resolve.ts';
+import { mfnQuantities, skuIndex, type SkuIndex, type SkuQuantity } from '../mapping/resolve.ts';
 import type { PartnerFile } from '../mapping/schema.ts';
-import type { InboundDocument } from '../mapping/translate.ts';
 import type { InventorySnapshot } from '../model/index.ts';
-import type { ExceptionRecord, JobRecord, OrderRecord, OrderState, RaiseException, SkuChannel, Work } from '../store/work.ts';
-import { fileRef } from './inbound.ts';
+import type { ExceptionRecord, JobRecord, OrderRecord, OrderState, SkuChannel, Work } from '../store/work.ts';
+import { fileContext, fileRef, heldDocumentException } from './inbound.ts';
 import { nowIso, PermanentError, type DocumentRoute, type ExceptionRetries, type FlowRunSummary, type GatewayContext, type JobHandlers, type ReceivedFile } from './context.ts';
 
 const FLOW = 'inventory';
@@ -285,32 +284,6 @@ export async function publishSellerQuantities(ctx: GatewayContext, w: Work, sell
 
 // ------------------------------------------------------------------ the route
 
-function fileContext(file: ReceivedFile) {
-  return { name: file.name, messageId: file.messageId };
-}
-
-/** The exception a held inventory document raises for each thing its mapping does not know. */
-function mappingException(ctx: GatewayContext, file: ReceivedFile, doc: InboundDocument, e: MappingException, now: string): RaiseException {
-  const partner = ctx.mappings.partners.get(file.partner);
-  const where = e.field ? `${doc.where}, ${e.field}` : doc.where;
-  const context = { file: fileContext(file), where, details: { document: 'inventory', fileMessageId: file.messageId } };
-  if (e.code === 'unknown-item' || e.code === 'unknown-sku') {
-    const tables = (partner?.sellers ?? []).map((s) => ctx.mappings.sellers.get(s)).filter((s) => s !== undefined).map((s) => skuIndex(ctx.mappings, s.id).file);
-    return { kind: 'unmapped-sku', severity: 'error', partner: file.partner, key: e.value, message: e.message, context: { ...context, mappingFile: e.file ?? tables.join(', '), mappingKey: 'items' }, ref: fileRef(file.messageId), now };
-  }
-  const isState = e.code === 'unknown-stock-state';
-  return {
-    kind: 'mapping-problem',
-    severity: 'error',
-    partner: file.partner,
-    key: `${e.code}:${e.value}`,
-    message: e.message,
-    context: { ...context, ...(e.file && { mappingFile: e.file }), mappingKey: isState ? 'stockStates' : (e.field ?? e.code) },
-    ref: fileRef(file.messageId),
-    now,
-  };
-}
-
 const CHANGE_WITHOUT_COUNT = 'inventory-change-without-count';
 
 export const inventoryRoute: DocumentRoute = {
@@ -320,7 +293,7 @@ export const inventoryRoute: DocumentRoute = {
     const log = ctx.log.child({ flow: FLOW, partner: file.partner, file: file.name, fileMessageId: file.messageId, where: doc.where });
     if (doc.status === 'held') {
       await ctx.store.transaction(async (w) => {
-        for (const e of doc.exceptions) await w.exceptions.raise(mappingException(ctx, file, doc, e, now));
+        for (const e of doc.exceptions) await w.exceptions.raise(heldDocumentException(ctx, file, doc, e, now, 'inventory'));
       });
       const reason = doc.exceptions.map((e) => e.message).join('; ');
       log.warn({ exceptions: doc.exceptions.map((e) => ({ code: e.code, value: e.value })) }, 'inventory document held: its mapping does not know every item or state');

@@ -32,14 +32,13 @@
 import { AmazonApiError, AmazonConfigError } from '../amazon/index.ts';
 import { parseCustomerReturns, parseRemovalShipments, REPORT_TYPES, ReportRowError, type CustomerReturnRow, type RemovalShipmentRow } from '../amazon/reports.ts';
 import type { CheckTask, SellerTask } from '../gateway/gateway.ts';
-import { skuIndex, type MappingException, type SkuIndex } from '../mapping/resolve.ts';
+import { skuIndex, type SkuIndex } from '../mapping/resolve.ts';
 import type { SellerFile } from '../mapping/schema.ts';
-import type { InboundDocument } from '../mapping/translate.ts';
 import type { Receipt } from '../model/receipt.ts';
 import type { ArrivalState, ExpectedArrival, ReceiptDisposition, ReceiptPosting } from '../store/removals.ts';
 import type { RaiseException, Work } from '../store/work.ts';
 import { nowIso, type DocumentRoute, type ExceptionRetries, type FlowRunSummary, type GatewayContext, type JobHandlers, type ReceivedFile } from './context.ts';
-import { fileRef } from './inbound.ts';
+import { fileContext, fileRef, heldDocumentException } from './inbound.ts';
 import { fulfilmentPartners, publishSellerQuantities, readChannelsBeforePublishing } from './inventory-to-amazon.ts';
 
 const FLOW = 'removals';
@@ -389,20 +388,6 @@ async function addToStock(ctx: GatewayContext, w: Work, partner: string, seller:
 /** Whether sellable stock of this partner feeds the seller's MFN quantities (and so a publication follows). */
 const publishesFor = (ctx: GatewayContext, partner: string, seller: string) => fulfilmentPartners(ctx, seller).some((p) => p.id === partner);
 
-function fileContext(file: ReceivedFile) {
-  return { name: file.name, messageId: file.messageId };
-}
-
-/** The exception a held receipt raises for each thing its mapping does not know (as the inventory route does). */
-function mappingException(ctx: GatewayContext, file: ReceivedFile, doc: InboundDocument, e: MappingException, now: string): RaiseException {
-  const where = e.field ? `${doc.where}, ${e.field}` : doc.where;
-  const context = { file: fileContext(file), where, details: { document: 'receipt', fileMessageId: file.messageId } };
-  if (e.code === 'unknown-item' || e.code === 'unknown-sku') {
-    return { kind: 'unmapped-sku', severity: 'error', partner: file.partner, key: e.value, message: e.message, context: { ...context, ...(e.file && { mappingFile: e.file }), mappingKey: 'items' }, ref: fileRef(file.messageId), now };
-  }
-  return { kind: 'mapping-problem', severity: 'error', partner: file.partner, key: `${e.code}:${e.value}`, message: e.message, context: { ...context, ...(e.file && { mappingFile: e.file }), mappingKey: e.field ?? e.code }, ref: fileRef(file.messageId), now };
-}
-
 const utc = (iso: string) => new Date(Date.parse(iso)).toISOString();
 
 export const receiptRoute: DocumentRoute = {
@@ -412,7 +397,7 @@ export const receiptRoute: DocumentRoute = {
     const log = ctx.log.child({ flow: FLOW, partner: file.partner, file: file.name, fileMessageId: file.messageId, where: doc.where });
     if (doc.status === 'held') {
       await ctx.store.transaction(async (w) => {
-        for (const e of doc.exceptions) await w.exceptions.raise(mappingException(ctx, file, doc, e, now));
+        for (const e of doc.exceptions) await w.exceptions.raise(heldDocumentException(ctx, file, doc, e, now, 'receipt'));
       });
       log.warn({ exceptions: doc.exceptions.map((e) => ({ code: e.code, value: e.value })) }, 'receipt held: its mapping does not know every item');
       return { state: 'held', reason: doc.exceptions.map((e) => e.message).join('; ') };
