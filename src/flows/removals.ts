@@ -443,6 +443,8 @@ export const receiptRoute: DocumentRoute = {
         const m = await matchLine(w, index, seller, line);
         if (!m) {
           counts.unmatched++;
+          // The line as posted, without who and when: what a match by hand finds the posting by.
+          const { seller: _seller, partner: _partner, at: _at, ...lineFields } = base;
           const open = await w.removals.listExpected({ seller, states: OPEN_STATES });
           const candidates = candidatesFor(index, line, open);
           const key = unmatchedKey(file.partner, receipt.receiptId, i);
@@ -458,14 +460,7 @@ export const receiptRoute: DocumentRoute = {
               file: fileContext(file),
               where: `${doc.where}, lines[${i}]`,
               details: {
-                fileMessageId: file.messageId,
-                receiptId: receipt.receiptId,
-                line: i,
-                sellerSku: line.sellerSku ?? null,
-                warehouseItem: line.warehouseItem ?? null,
-                quantity: line.quantity,
-                condition: line.condition,
-                disposition,
+                ...lineFields,
                 lpn: line.lpn ?? null,
                 removalOrderId: line.removalOrderId ?? null,
                 trackingNumber: line.trackingNumber ?? null,
