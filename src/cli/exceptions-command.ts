@@ -192,7 +192,7 @@ async function matchReceipt(cmd: Command, id: number, reference: string, note: s
 /** resolve / assign write one row: the store alone, no mappings or transports. */
 async function withWritableStore(cmd: Command, run: (store: GatewayStore, now: string) => Promise<void>): Promise<void> {
   const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
-  const store = openStore({ dataDir: requireDataDir(loaded.dataDir), encryptionKey: loaded.storeKey, retentionDays: loaded.config.store.retentionDays }) as unknown as GatewayStore;
+  const store = openStore({ dataDir: requireDataDir(loaded.dataDir), encryptionKey: loaded.storeKey, retentionDays: loaded.config.store.retentionDays, databaseUrl: loaded.databaseUrl, poolSize: loaded.config.store.postgres?.poolSize }) as unknown as GatewayStore;
   try {
     await run(store, new Date().toISOString());
   } finally {

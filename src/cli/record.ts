@@ -18,7 +18,7 @@ let warnedUnencrypted = false;
  * raw files (buyer names and addresses among them) are kept in clear.
  */
 export async function openConfiguredStore(loaded: LoadedConfig, options: { readOnly?: boolean; recording?: boolean } = {}): Promise<MessageStore> {
-  const store = openStore({ dataDir: requireDataDir(loaded.dataDir), encryptionKey: loaded.storeKey, retentionDays: loaded.config.store.retentionDays, readOnly: options.readOnly });
+  const store = openStore({ dataDir: requireDataDir(loaded.dataDir), encryptionKey: loaded.storeKey, retentionDays: loaded.config.store.retentionDays, databaseUrl: loaded.databaseUrl, poolSize: loaded.config.store.postgres?.poolSize, readOnly: options.readOnly });
   if (!options.readOnly && (options.recording ?? true) && !loaded.storeKey && !warnedUnencrypted) {
     warnedUnencrypted = true;
     process.stderr.write(

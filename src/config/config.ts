@@ -173,6 +173,19 @@ export const ConfigSchema = z
         retentionDays: z.number().int().positive().default(30),
         /** Name of the environment variable that holds the AES-256-GCM key (64 hex chars or base64). */
         encryptionKeyEnv: z.string().default('DOCKGATE_STORE_KEY'),
+        /**
+         * PostgreSQL instead of the embedded SQLite (several instances sharing one database).
+         * DOCKGATE_DATABASE_URL overrides the url; keep a password there, not in this file.
+         * Raw files stay under dataDir (a shared volume for instances on several machines).
+         */
+        postgres: z
+          .object({
+            url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres://user@host:port/database URL').optional(),
+            /** Connections of each instance's pool. */
+            poolSize: z.number().int().positive().max(100).default(10),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ retentionDays: 30, encryptionKeyEnv: 'DOCKGATE_STORE_KEY' }),
@@ -223,6 +236,8 @@ export interface LoadedConfig {
   dataDir: string;
   /** The store key from the environment, when set. Never logged. */
   storeKey?: string;
+  /** PostgreSQL instead of SQLite: DOCKGATE_DATABASE_URL, else store.postgres.url. Never logged whole (redactUrl). */
+  databaseUrl?: string;
 }
 
 /** Environment variables Dockgate reads (documented in the README). */
@@ -230,6 +245,7 @@ export const ENVIRONMENT = {
   DOCKGATE_CONFIG: 'path of the configuration file (default ./dockgate.yaml when present)',
   DOCKGATE_DATA_DIR: 'data directory (overrides dataDir)',
   DOCKGATE_RETENTION_DAYS: 'retention of documents with buyer personal data, in days (overrides store.retentionDays)',
+  DOCKGATE_DATABASE_URL: 'postgres://user:password@host:port/database: the store is PostgreSQL instead of SQLite (overrides store.postgres.url)',
   DOCKGATE_STORE_KEY: 'AES-256-GCM key for encryption at rest (64 hex characters or base64 of 32 bytes); name configurable',
   DOCKGATE_MAPPINGS: 'the mappings folder (overrides gateway.mappings; default ./mappings)',
   DOCKGATE_AMAZON_ENDPOINT: "http://host:port every seller's SP-API calls go to (overrides gateway.amazon.endpoint)",
@@ -357,7 +373,9 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; cw
   }
   const dataDir = resolve(env.DOCKGATE_DATA_DIR ? cwd : base, merged.dataDir);
   const storeKey = env[merged.store.encryptionKeyEnv] || undefined;
-  const loaded: LoadedConfig = { config: merged, file, base, dataDir, storeKey };
+  const databaseUrl = env.DOCKGATE_DATABASE_URL || merged.store.postgres?.url || undefined;
+  if (env.DOCKGATE_DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DOCKGATE_DATABASE_URL)) throw new ConfigError('DOCKGATE_DATABASE_URL must be a postgres://user@host:port/database URL');
+  const loaded: LoadedConfig = { config: merged, file, base, dataDir, storeKey, ...(databaseUrl && { databaseUrl }) };
   LOADED_FROM.set(merged, loaded);
   return loaded;
 }

@@ -14,7 +14,7 @@ import { resolveGatewayConfig } from './config.ts';
 import { buildGatewayContext, gatewayLogger, type BuiltContext } from './context.ts';
 
 export function openReadOnlyStore(loaded: LoadedConfig): GatewayStore {
-  return openStore({ dataDir: requireDataDir(loaded.dataDir), encryptionKey: loaded.storeKey, retentionDays: loaded.config.store.retentionDays, readOnly: true }) as unknown as GatewayStore;
+  return openStore({ dataDir: requireDataDir(loaded.dataDir), encryptionKey: loaded.storeKey, retentionDays: loaded.config.store.retentionDays, databaseUrl: loaded.databaseUrl, poolSize: loaded.config.store.postgres?.poolSize, readOnly: true }) as unknown as GatewayStore;
 }
 
 /** A context as `dockgate start` builds it, over mappings loaded now (a retry after a mapping fix sees the fix). */

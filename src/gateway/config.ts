@@ -32,6 +32,9 @@ export interface GatewayConfig {
   dataDir: string;
   storeKey?: string;
   retentionDays: number;
+  /** PostgreSQL instead of SQLite (LoadedConfig.databaseUrl). */
+  databaseUrl?: string;
+  storePoolSize?: number;
   mappingsDir: string;
   /** null: every partner / seller of the mappings. */
   partners: string[] | null;
@@ -154,6 +157,7 @@ export function resolveGatewayConfig(loaded: LoadedConfig, flags: GatewayFlags =
     dataDir: loaded.dataDir,
     storeKey: loaded.storeKey,
     retentionDays: loaded.config.store.retentionDays,
+    ...(loaded.databaseUrl && { databaseUrl: loaded.databaseUrl, storePoolSize: loaded.config.store.postgres?.poolSize }),
     mappingsDir,
     partners: g.partners ?? null,
     sellers: g.sellers ?? null,

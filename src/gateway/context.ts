@@ -121,7 +121,7 @@ export interface ContextOptions {
 export function buildGatewayContext(config: GatewayConfig, options: ContextOptions): BuiltContext {
   const env = options.env ?? process.env;
   const { mappings, log } = options;
-  const rawStore = openStore({ dataDir: config.dataDir, encryptionKey: config.storeKey, retentionDays: config.retentionDays, readOnly: options.readOnly }) as unknown as GatewayStore;
+  const rawStore = openStore({ dataDir: config.dataDir, encryptionKey: config.storeKey, retentionDays: config.retentionDays, readOnly: options.readOnly, databaseUrl: config.databaseUrl, poolSize: config.storePoolSize }) as unknown as GatewayStore;
   const clock = options.clock ?? realGatewayClock;
   // One registry per process; the business counters are counted where the flows write.
   const metrics = new GatewayMetrics(clock);
