@@ -242,16 +242,18 @@ export class Scheduler {
       Math.max(1000, Math.floor(this.lockMs / 3)),
     );
     const started = ctx.clock.now().getTime();
+    // With several instances on one store, these two lines show who ran what when (the multi-instance crash test reads them).
+    ctx.log.debug({ event: 'task-started', task: name, instance: ctx.instanceId }, `${name} started`);
     let run: TaskRun;
     try {
       const out = await entry.def.run();
       const summaries = out === undefined ? [] : Array.isArray(out) ? out : [out];
       const failed = summaries.reduce((n, s) => n + s.failed, 0);
-      ctx.log[failed ? 'warn' : 'debug']({ event: 'task-ran', task: name, ms: ctx.clock.now().getTime() - started, failed, summaries }, `${name} ran`);
+      ctx.log[failed ? 'warn' : 'debug']({ event: 'task-ran', task: name, instance: ctx.instanceId, ms: ctx.clock.now().getTime() - started, failed, summaries }, `${name} ran`);
       run = { task: name, outcome: 'ran', summaries, failed, ...times() };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      ctx.log.error({ event: 'task-failed', task: name, err: message }, `${name} failed: ${message}`);
+      ctx.log.error({ event: 'task-failed', task: name, instance: ctx.instanceId, err: message }, `${name} failed: ${message}`);
       run = { task: name, outcome: 'failed', summaries: [], failed: 1, error: message, ...times() };
     } finally {
       this.timers.clearInterval(renew);
