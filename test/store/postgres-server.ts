@@ -4,8 +4,9 @@
  * started on 127.0.0.1 on a free port with no Unix socket, removed after. PostgreSQL refuses to
  * run as root, so under root the cluster belongs to the package's `postgres` user.
  *
- * `freshDatabase()` creates an empty database per test (CREATE DATABASE is cheap); the URL it
- * returns is what `store: { postgres: { url } }` / DOCKGATE_DATABASE_URL take.
+ * `freshDatabase()` creates an empty database per test, `migratedDatabase()` one with every
+ * migration applied (copied from a template migrated once); the URL they return is what
+ * `store: { postgres: { url } }` / DOCKGATE_DATABASE_URL take.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { migratePostgres } from '../../src/store/postgres/migrate.ts';
+import { SyncPostgres } from '../../src/store/postgres/sync-client.ts';
 
 /** The server binaries: Debian keeps them per major version under /usr/lib/postgresql. */
 export function postgresBinDir(): string | null {
@@ -58,6 +61,7 @@ async function freePort(): Promise<number> {
 export class PostgresServer {
   private child: ChildProcess | null = null;
   private databases = 0;
+  private template: Promise<string> | null = null;
   private log: string[] = [];
 
   private constructor(
@@ -114,6 +118,40 @@ export class PostgresServer {
     await c.connect();
     try {
       await c.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+    } finally {
+      await c.end();
+    }
+    return this.url(name);
+  }
+
+  /**
+   * A new database with every migration applied: a copy of a template migrated once per server
+   * (CREATE DATABASE ... TEMPLATE), so that a test pays for the copy, not for the migrations.
+   */
+  async migratedDatabase(prefix = 't'): Promise<string> {
+    this.template ??= (async () => {
+      const name = `dockgate_template_${process.pid}`;
+      const c = new pg.Client({ connectionString: this.url() });
+      await c.connect();
+      try {
+        await c.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+      } finally {
+        await c.end();
+      }
+      const db = new SyncPostgres(this.url(name));
+      try {
+        migratePostgres(db);
+      } finally {
+        await db.close();
+      }
+      return name;
+    })();
+    const template = await this.template;
+    const name = `${prefix}_${process.pid}_${++this.databases}`;
+    const c = new pg.Client({ connectionString: this.url() });
+    await c.connect();
+    try {
+      await c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
     } finally {
       await c.end();
     }

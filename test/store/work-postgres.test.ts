@@ -51,10 +51,22 @@ if (process.env.DOCKGATE_DRAW_CHILD) {
       await server?.stop();
     });
 
-    workContract('postgres', async () => open(await server.freshDatabase('contract')), POSTGRES_TRAITS);
+    // Each store's database, so that the contract can open a second instance on it.
+    const urls = new WeakMap<GatewayStore, string>();
+    workContract(
+      'postgres',
+      async () => {
+        const url = await server.migratedDatabase('contract');
+        const store = open(url);
+        urls.set(store, url);
+        return store;
+      },
+      POSTGRES_TRAITS,
+      { sameDatabase: async (store) => open(urls.get(store)!) },
+    );
 
     test('postgres: two instances claiming the same outbox at once never get the same job (SKIP LOCKED)', async () => {
-      const url = await server.freshDatabase('claims');
+      const url = await server.migratedDatabase('claims');
       const a = open(url);
       const b = open(url);
       try {
@@ -87,7 +99,7 @@ if (process.env.DOCKGATE_DRAW_CHILD) {
     });
 
     test('postgres: a scheduled task lock goes to exactly one of several instances asking at once, and to another once its lease ran out', async () => {
-      const url = await server.freshDatabase('locks');
+      const url = await server.migratedDatabase('locks');
       const stores = [open(url), open(url), open(url)];
       try {
         const got = await Promise.all(stores.map((s, i) => s.work.locks.acquire('poll:acme', `instance-${i}`, at(), MIN)));
@@ -103,7 +115,7 @@ if (process.env.DOCKGATE_DRAW_CHILD) {
     });
 
     test('postgres: four instances drawing 10,000 control numbers at once never get the same number, and none is reused', async () => {
-      const url = await server.freshDatabase('numbers');
+      const url = await server.migratedDatabase('numbers');
       // Migrate once before the children start, as a first instance would.
       const first = open(url);
       const dataDir = join(dir(), 'data');

@@ -40,7 +40,8 @@ export class SyncPostgres {
     this.flag = new Int32Array(signal);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(new URL('./sync-worker.mjs', import.meta.url), { workerData: { connectionString, port: port2, signal }, transferList: [port2] });
+    this.worker = new Worker(new URL('./sync-worker.mjs', import.meta.url), { workerData: { connectionString, port: port2, signal }, transferList: [port2], execArgv: [] });
+    // execArgv: [] — the worker is plain JavaScript: no loader (tsx) to start in it.
     // The gateway's lifetime is the event loop's: this thread must not keep it alive alone.
     this.worker.unref();
     this.port.unref();
