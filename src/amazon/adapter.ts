@@ -236,7 +236,7 @@ export class AmazonAdapter {
       observe(res.statusCode, res.statusCode < 300 ? undefined : kindOfStatus(res.statusCode));
       if (res.statusCode < 300) {
         const h = res.headers['x-amzn-ratelimit-limit'];
-        this.quota.observe(this.seller.id, operation, Array.isArray(h) ? h[0] : h);
+        await this.quota.observe(this.seller.id, operation, Array.isArray(h) ? h[0] : h);
         return { status: res.statusCode, headers: res.headers, body };
       }
       const first = (body as { errors?: Array<{ code?: string; message?: string; details?: string }> } | undefined)?.errors?.[0] ?? {};
@@ -261,7 +261,7 @@ export class AmazonAdapter {
       const kind = kindOfStatus(res.statusCode);
       const err = new AmazonApiError(`${operation}: ${res.statusCode} ${code}: ${first.message ?? ''}${first.details ? ` (${first.details})` : ''}`, operation, kind, res.statusCode, code, first.details);
       if (kind === 'throttled') {
-        this.quota.throttled(this.seller.id, operation);
+        await this.quota.throttled(this.seller.id, operation);
         emit({ type: 'throttled', seller: this.seller.id, operation });
       }
       if (!err.retryable || attempt >= this.maxAttempts) throw err;

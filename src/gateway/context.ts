@@ -128,9 +128,13 @@ export function buildGatewayContext(config: GatewayConfig, options: ContextOptio
   const store = instrumentStore(rawStore, metrics);
   // Status cursors are for readyz and the partners API; a read-only store (`dockgate serve`) makes no calls to record.
   const cursorsWritable = !options.readOnly;
-  // One set of buckets for the whole process: every seller's calls count against its own
-  // quota however many flows (orders, confirmations, listings) make them at once.
-  const quota = new QuotaRegistry(config.amazon.timeScale);
+  // One set of buckets for every instance on this store: every seller's calls count against its
+  // own quota however many flows (orders, confirmations, listings) and instances make them at
+  // once. A read-only store (`dockgate serve`) cannot take tokens: its buckets stay in the process.
+  const sharedQuota = options.readOnly
+    ? undefined
+    : { repo: rawStore.work.quota, onError: (error: unknown, what: { seller: string; operation: string; write: string }) => log.warn({ event: 'quota-store-error', ...what, err: error }, `shared quota ${what.write} failed for ${what.seller} ${what.operation}`) };
+  const quota = new QuotaRegistry(config.amazon.timeScale, undefined, sharedQuota);
   const adapters = new Map<string, AmazonAdapter>();
   const transports = new Map<string, Promise<Transport>>();
   const connected = new Map<string, Transport>();

@@ -9,7 +9,7 @@
  */
 import type { FbaShipmentsRepo } from './fba.ts';
 import type { RemovalsRepo } from './removals.ts';
-import type { MessageStore, FileRecord } from './store.ts';
+import type { MessageStore, FileRecord, MessageRow } from './store.ts';
 
 // ------------------------------------------------------------------ states (one list each)
 
@@ -486,6 +486,11 @@ export interface MessageTracking {
   /** `now` (ISO): when it happened, by the flow's clock (retention counts a completion from it); default: the system time. */
   setStatus(id: number, status: string, reason?: string, completed?: boolean, now?: string): Promise<void>;
   setContainsPii(id: number, containsPii: boolean): Promise<void>;
+  /**
+   * The messages whose parent is `id`, by id, read on the transaction's connection: it sees what
+   * the transaction recorded just now (store.trace, synchronous, may read on another connection).
+   */
+  children(id: number): Promise<MessageRow[]>;
   /** Outbound axes; each change is a message_events row ("delivery: pending -> delivered"). */
   setValidation(id: number, state: ValidationState, now: string, reason?: string): Promise<void>;
   /** `remoteDir`: the directory on the partner's server it was put in (the not-picked-up check looks there). */
@@ -510,6 +515,24 @@ export interface MessageAxes {
   ackDueAt: string | null;
 }
 
+/**
+ * SP-API token buckets shared by every gateway instance on the store (src/store/repos/quota.ts),
+ * one per key (the caller's: seller, operation, time scale). Rates are requests per second, times
+ * epoch milliseconds on the caller's clock.
+ */
+export interface QuotaRepo {
+  /**
+   * Refill by the time elapsed and take one token, atomically across instances: 0 when granted,
+   * else the milliseconds until one will be there (sleep, then ask again). A new key starts full
+   * with `rate` and `burst`; an existing one keeps its own (see setRate).
+   */
+  take(key: string, rate: number, burst: number, nowMs: number): Promise<number>;
+  /** Amazon answered 429: the bucket is empty now, whatever it held. */
+  drain(key: string, nowMs: number): Promise<void>;
+  /** The rate Amazon says it applies (x-amzn-RateLimit-Limit), and the burst when known. */
+  setRate(key: string, rate: number, burst?: number): Promise<void>;
+}
+
 export interface Work {
   orders: OrdersRepo;
   packages: PackagesRepo;
@@ -526,6 +549,8 @@ export interface Work {
   fba: FbaShipmentsRepo;
   /** Removal / return arrivals expected from Amazon and the receipts posted against them (src/store/removals.ts). */
   removals: RemovalsRepo;
+  /** SP-API quota buckets shared by the instances on this store (src/store/repos/quota.ts). */
+  quota: QuotaRepo;
 }
 
 export interface GatewayStore extends MessageStore {

@@ -61,7 +61,12 @@ export interface BackendTraits {
 export const SQLITE_TRAITS: BackendTraits = { serialisedTransactions: true, controlNumbersRollBack: true };
 export const POSTGRES_TRAITS: BackendTraits = { serialisedTransactions: false, controlNumbersRollBack: false };
 
-export function workContract(name: string, open: () => Promise<GatewayStore>, traits: BackendTraits = SQLITE_TRAITS): void {
+export interface ContractOptions {
+  /** A second store on the database `store` uses (another instance, as a second process would open it). */
+  sameDatabase?: (store: GatewayStore) => Promise<GatewayStore>;
+}
+
+export function workContract(name: string, open: () => Promise<GatewayStore>, traits: BackendTraits = SQLITE_TRAITS, options: ContractOptions = {}): void {
   const t = (title: string, fn: (store: GatewayStore) => Promise<void>) =>
     test(`${name}: ${title}`, async () => {
       const store = await open();
@@ -786,5 +791,72 @@ export function workContract(name: string, open: () => Promise<GatewayStore>, tr
     );
     assert.equal((await store.work.removals.getExpected(record.id))?.received, 0);
     assert.deepEqual(await store.work.removals.postings({}), []);
+  });
+
+  // ---------------------------------------------------------------- shared SP-API quota
+
+  // Rate 2 per second, burst 3: one token every 500 ms, three at most.
+  const Q = { key: 'acme/getOrder', rate: 2, burst: 3 };
+  const take = (store: GatewayStore, ms: number, key = Q.key) => store.work.quota.take(key, Q.rate, Q.burst, T0 + ms);
+
+  t('quota: a new bucket grants its burst, then refuses with the wait its rate gives, and grants when that wait is over', async (store) => {
+    assert.deepEqual([await take(store, 0), await take(store, 0), await take(store, 0)], [0, 0, 0], 'the burst');
+    assert.equal(await take(store, 0), 500, 'one token per 500 ms');
+    assert.equal(await take(store, 100), 400, 'a refusal takes nothing: the wait counts down');
+    assert.equal(await take(store, 500), 0, 'the token that came');
+    assert.equal(await take(store, 500), 500, 'and the next one is an interval later');
+    assert.equal(await take(store, 0, 'acme/confirmShipment'), 0, 'another key is another bucket');
+  });
+
+  t('quota: a bucket refills by the elapsed time, never beyond its burst', async (store) => {
+    for (let i = 0; i < 3; i++) await take(store, 0);
+    assert.deepEqual([await take(store, 1000), await take(store, 1000), await take(store, 1000)], [0, 0, 500], 'two tokens in a second');
+    const later = 60 * MIN;
+    assert.deepEqual([await take(store, later), await take(store, later), await take(store, later), await take(store, later)], [0, 0, 0, 500], 'an hour fills it to its burst only');
+  });
+
+  t('quota: a clock behind the bucket (another instance asked a moment later) takes no token early', async (store) => {
+    for (let i = 0; i < 3; i++) await take(store, 1000);
+    assert.equal(await take(store, 900), 600, 'the wait from the stale instant, not a grant');
+  });
+
+  t('quota: drain empties the bucket (Amazon said 429); the next token comes one interval later', async (store) => {
+    assert.equal(await take(store, 0), 0);
+    await store.work.quota.drain(Q.key, T0 + 100);
+    assert.equal(await take(store, 100), 500);
+    assert.equal(await take(store, 600), 0);
+    await store.work.quota.drain('nobody/getOrder', T0);
+    assert.equal(await take(store, 0, 'nobody/getOrder'), 0, 'draining a bucket never taken from changes nothing');
+  });
+
+  t('quota: the rate and burst Amazon says apply from then on; the seed a caller passes does not override them', async (store) => {
+    assert.equal(await take(store, 0), 0);
+    await store.work.quota.setRate(Q.key, 4, 2);
+    assert.deepEqual([await take(store, MIN), await take(store, MIN), await take(store, MIN)], [0, 0, 250], 'burst 2, one token per 250 ms');
+    await store.work.quota.setRate(Q.key, 1);
+    assert.deepEqual([await take(store, 2 * MIN), await take(store, 2 * MIN), await take(store, 2 * MIN)], [0, 0, 1000], 'the burst kept when not given');
+    await assert.rejects(store.work.quota.take(Q.key, 0, 1, T0), /rate must be a positive number/);
+  });
+
+  t('quota: concurrent takes at one instant grant exactly the burst', async (store) => {
+    const waits = await Promise.all(Array.from({ length: 10 }, () => take(store, 0)));
+    assert.equal(waits.filter((w) => w === 0).length, Q.burst);
+  });
+
+  t('quota: two stores on one database share one bucket', async (store) => {
+    if (!options.sameDatabase) throw new Error(`${name}: the contract was given no way to open a second store on one database (options.sameDatabase)`);
+    const other = await options.sameDatabase(store);
+    try {
+      assert.equal(await take(store, 0), 0);
+      assert.equal(await take(other, 0), 0);
+      assert.equal(await take(store, 0), 0);
+      assert.equal(await take(other, 0), 500, 'the burst of three was spent by both together');
+      const waits = await Promise.all(Array.from({ length: 8 }, (_, i) => take(i % 2 ? store : other, 2000)));
+      assert.equal(waits.filter((w) => w === 0).length, 3, 'together they take what the bucket holds, no more');
+      await other.work.quota.drain(Q.key, T0 + 10 * MIN);
+      assert.equal(await take(store, 10 * MIN), 500, 'a 429 one of them met empties the bucket for both');
+    } finally {
+      await other.close();
+    }
   });
 }

@@ -49,7 +49,19 @@ if (process.env.DOCKGATE_CLAIM_CHILD) {
   await store.close();
   process.stdout.write(JSON.stringify(ids));
 } else {
-  workContract('sqlite', async () => openStore({ dataDir: join(dir(), 'data'), retentionDays: 30 }));
+  // Each store's data directory, so that the contract can open a second store on its database.
+  const dataDirs = new WeakMap<GatewayStore, string>();
+  workContract(
+    'sqlite',
+    async () => {
+      const dataDir = join(dir(), 'data');
+      const store = openStore({ dataDir, retentionDays: 30 });
+      dataDirs.set(store, dataDir);
+      return store;
+    },
+    undefined,
+    { sameDatabase: async (store) => openStore({ dataDir: dataDirs.get(store)!, retentionDays: 30 }) },
+  );
 
   test('sqlite: two stores on one database file claiming the same jobs never get the same job', async () => {
     const dataDir = join(dir(), 'data');

@@ -26,26 +26,28 @@ import { FileBlobStore } from '../blob-store.ts';
 import { DuplicateInterchangeError, StoreError, type HeldInterchange } from '../errors.ts';
 import type { DiagnosticsSummary, FileRecord, MessageNode, MessageRow, PurgedFile, PurgedOrderDocument, PurgeResult, Trace } from '../store.ts';
 import type { GatewayStore, Work } from '../work.ts';
-import { SqliteAlerts } from './alerts.ts';
-import { SqliteFbaShipments } from './fba.ts';
-import { SqliteRemovals } from './removals.ts';
-import { SqliteCursors } from './cursors.ts';
-import { SqliteExceptions } from './exceptions.ts';
-import { SqliteHealthSamples } from './health-samples.ts';
-import { SqliteInboundDocuments } from './inbound-documents.ts';
-import { SqliteInventory } from './inventory.ts';
-import { SqliteJobs } from './jobs.ts';
-import { SqliteLocks } from './locks.ts';
+import { SqlAlerts } from '../repos/alerts.ts';
+import { SqlFbaShipments } from '../repos/fba.ts';
+import { SqlRemovals } from '../repos/removals.ts';
+import { SqlCursors } from '../repos/cursors.ts';
+import { SqlExceptions } from '../repos/exceptions.ts';
+import { SqlHealthSamples } from '../repos/health-samples.ts';
+import { SqlInboundDocuments } from '../repos/inbound-documents.ts';
+import { SqlInventory } from '../repos/inventory.ts';
+import { SqlJobs } from '../repos/jobs.ts';
+import { SqlLocks } from '../repos/locks.ts';
 import { namedQueries } from './named-sql.ts';
-import { SqliteOrders } from './orders.ts';
-import { SqlitePackages } from './packages.ts';
+import { SqlOrders } from '../repos/orders.ts';
+import { SqlPackages } from '../repos/packages.ts';
+import { SqlQuota } from '../repos/quota.ts';
+import { SqliteRunner } from './runner.ts';
 import { isoTime } from './states.ts';
-import { SqliteTracking } from './tracking.ts';
+import { SqlTracking } from '../repos/tracking.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
 /** Standard maxima: ISA13 and GS06 are N0 1-9; ST02 is AN 4-9 and we send digits. */
-const CONTROL_MAX: Record<ControlNumberKind, number> = { ISA13: 999_999_999, GS06: 999_999_999, ST02: 999_999_999 };
+export const CONTROL_MAX: Record<ControlNumberKind, number> = { ISA13: 999_999_999, GS06: 999_999_999, ST02: 999_999_999 };
 
 export class MigrationError extends StoreError {
   override name = 'MigrationError';
@@ -83,14 +85,14 @@ function guarded<T extends object>(repo: T, tx: OpenTransaction, name: string): 
 }
 
 /** A received ISA13 as compared: digits without leading zeros (as migration 0002 computes it). */
-function receivedKey(control: string): string {
+export function receivedKey(control: string): string {
   return /^\d+$/.test(control) ? control.replace(/^0+(?=\d)/, '') : control;
 }
 
 /** What replaces the text recorded about a purged file's content. */
-const REDACTED = '(redacted: the raw file was purged by the retention policy)';
+export const REDACTED = '(redacted: the raw file was purged by the retention policy)';
 
-interface Row {
+export interface MessageDbRow {
   id: number;
   parent_id: number | null;
   kind: MessageRow['kind'];
@@ -113,7 +115,7 @@ interface Row {
   purged_at: string | null;
 }
 
-function toMessage(r: Row): MessageRow {
+export function toMessage(r: MessageDbRow): MessageRow {
   return {
     id: r.id,
     parentId: r.parent_id,
@@ -188,7 +190,7 @@ export class SqliteMessageStore implements GatewayStore {
   private readonly db: Database.Database;
   /** The repositories on the connection, without transactions of their own. */
   private readonly raw: Work;
-  private readonly jobsRepo: SqliteJobs;
+  private readonly jobsRepo: SqlJobs;
   /** The mutex: every write outside an open transaction chains here. */
   private chain: Promise<unknown> = Promise.resolve();
   private queued = 0;
@@ -249,24 +251,27 @@ export class SqliteMessageStore implements GatewayStore {
         return last;
       },
     };
-    this.jobsRepo = new SqliteJobs(this.db);
+    /** One runner for every repository: its prepared statements are kept per SQL text. */
+    const sql = new SqliteRunner(this.db);
+    this.jobsRepo = new SqlJobs(sql);
     this.raw = {
-      orders: new SqliteOrders(this.db),
-      packages: new SqlitePackages(this.db),
-      inventory: new SqliteInventory(this.db),
+      orders: new SqlOrders(sql),
+      packages: new SqlPackages(sql),
+      inventory: new SqlInventory(sql),
       jobs: this.jobsRepo,
-      exceptions: new SqliteExceptions(this.db),
-      cursors: new SqliteCursors(this.db),
-      locks: new SqliteLocks(this.db),
-      inbound: new SqliteInboundDocuments(this.db),
-      health: new SqliteHealthSamples(this.db),
-      alerts: new SqliteAlerts(this.db),
-      fba: new SqliteFbaShipments(this.db),
-      removals: new SqliteRemovals(this.db),
-      messages: new SqliteTracking(this.db, {
-        recordFile: (record) => this.recordFileNow(record),
-        setStatus: (id, status, reason, completed, now) => this.setStatusNow(id, status, reason, completed, now),
-        setContainsPii: (id, containsPii) => this.setContainsPiiNow(id, containsPii),
+      exceptions: new SqlExceptions(sql),
+      cursors: new SqlCursors(sql),
+      locks: new SqlLocks(sql),
+      inbound: new SqlInboundDocuments(sql),
+      health: new SqlHealthSamples(sql),
+      alerts: new SqlAlerts(sql),
+      fba: new SqlFbaShipments(sql),
+      removals: new SqlRemovals(sql),
+      quota: new SqlQuota(sql),
+      messages: new SqlTracking(sql, {
+        recordFile: async (record) => this.recordFileNow(record),
+        setStatus: async (id, status, reason, completed, now) => this.setStatusNow(id, status, reason, completed, now),
+        setContainsPii: async (id, containsPii) => this.setContainsPiiNow(id, containsPii),
       }),
     };
     this.work = this.outside(this.raw);
@@ -369,6 +374,7 @@ export class SqliteMessageStore implements GatewayStore {
           alerts: guarded(this.raw.alerts, tx, 'alerts'),
           fba: guarded(this.raw.fba, tx, 'fba'),
           removals: guarded(this.raw.removals, tx, 'removals'),
+          quota: guarded(this.raw.quota, tx, 'quota'),
           messages: guarded(this.raw.messages, tx, 'messages'),
         };
         const result = await this.inside.run(tx, () => fn(w));
@@ -408,6 +414,7 @@ export class SqliteMessageStore implements GatewayStore {
       alerts: wrap(raw.alerts),
       fba: wrap(raw.fba),
       removals: wrap(raw.removals),
+      quota: wrap(raw.quota),
       messages: wrap(raw.messages),
     };
   }
@@ -505,24 +512,24 @@ export class SqliteMessageStore implements GatewayStore {
   findSent(partner: string, groupControl: string, setControl?: string): MessageRow | null {
     const group = this.db
       .prepare("SELECT * FROM messages WHERE partner = ? AND kind = 'group' AND direction = 'out' AND CAST(control AS INTEGER) = CAST(? AS INTEGER) ORDER BY id DESC LIMIT 1")
-      .get(partner, groupControl) as Row | undefined;
+      .get(partner, groupControl) as MessageDbRow | undefined;
     if (!group) return null;
     if (setControl === undefined) return toMessage(group);
-    const set = this.db.prepare("SELECT * FROM messages WHERE parent_id = ? AND kind = 'set' AND control = ?").get(group.id, setControl) as Row | undefined;
+    const set = this.db.prepare("SELECT * FROM messages WHERE parent_id = ? AND kind = 'set' AND control = ?").get(group.id, setControl) as MessageDbRow | undefined;
     return set ? toMessage(set) : null;
   }
 
   findSentInterchange(partner: string, control: string): MessageRow | null {
     const r = this.db
       .prepare("SELECT * FROM messages WHERE partner = ? AND kind = 'interchange' AND direction = 'out' AND CAST(control AS INTEGER) = CAST(? AS INTEGER) ORDER BY id DESC LIMIT 1")
-      .get(partner, control) as Row | undefined;
+      .get(partner, control) as MessageDbRow | undefined;
     return r ? toMessage(r) : null;
   }
 
   receivedFiles(partner: string, fileName: string): MessageRow[] {
     const rows = this.db
       .prepare("SELECT * FROM messages WHERE partner = ? AND kind = 'file' AND direction = 'in' AND file_name = ? ORDER BY id")
-      .all(partner, fileName) as Row[];
+      .all(partner, fileName) as MessageDbRow[];
     return rows.map(toMessage);
   }
 
@@ -553,7 +560,7 @@ export class SqliteMessageStore implements GatewayStore {
   }
 
   get(id: number): MessageRow | null {
-    const r = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as Row | undefined;
+    const r = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as MessageDbRow | undefined;
     return r ? toMessage(r) : null;
   }
 
@@ -567,7 +574,7 @@ export class SqliteMessageStore implements GatewayStore {
       parents.push(row);
       p = row.parentId;
     }
-    const children = (this.db.prepare('SELECT * FROM messages WHERE parent_id = ? ORDER BY id').all(id) as Row[]).map(toMessage);
+    const children = (this.db.prepare('SELECT * FROM messages WHERE parent_id = ? ORDER BY id').all(id) as MessageDbRow[]).map(toMessage);
     const events = (
       this.db.prepare('SELECT at, from_status, to_status, reason FROM message_events WHERE message_id = ? ORDER BY id').all(id) as Array<{
         at: string;
@@ -583,7 +590,7 @@ export class SqliteMessageStore implements GatewayStore {
     const rows = options.kind
       ? this.db.prepare('SELECT * FROM messages WHERE kind = ? ORDER BY id DESC LIMIT ?').all(options.kind, options.limit ?? 50)
       : this.db.prepare('SELECT * FROM messages ORDER BY id DESC LIMIT ?').all(options.limit ?? 50);
-    return (rows as Row[]).map(toMessage);
+    return (rows as MessageDbRow[]).map(toMessage);
   }
 
   /**
@@ -595,7 +602,12 @@ export class SqliteMessageStore implements GatewayStore {
     const cutoff = new Date(now.getTime() - this.options.retentionDays * 86_400_000).toISOString();
     const stamp = now.toISOString();
     const dryRun = options.dryRun ?? false;
-    if (dryRun) return this.choosePurge(cutoff, true);
+    if (dryRun) {
+      const result = this.choosePurge(cutoff, true);
+      const doneJobs = await this.jobsRepo.deleteDoneBefore(cutoff, true);
+      if (doneJobs) result.doneJobs = doneJobs;
+      return result;
+    }
     if (this.inOpenTransaction()) throw new TransactionError('purgeExpired runs outside a transaction (it checkpoints the WAL after its own)');
     return this.serialised(async () => {
       await this.begin();
@@ -611,7 +623,7 @@ export class SqliteMessageStore implements GatewayStore {
         }
         const markBlob = this.db.prepare('UPDATE blobs SET purged_at = ? WHERE sha256 = ?');
         for (const b of result.blobs) markBlob.run(stamp, b);
-        const doneJobs = this.jobsRepo.deleteDoneBefore(cutoff, false);
+        const doneJobs = await this.jobsRepo.deleteDoneBefore(cutoff, false);
         if (doneJobs) result.doneJobs = doneJobs;
         this.db.exec('COMMIT');
       } catch (e) {
@@ -664,10 +676,6 @@ export class SqliteMessageStore implements GatewayStore {
         result.orderDocuments = documents;
         result.blobs.push(...unique);
       }
-    }
-    if (dryRun) {
-      const doneJobs = this.jobsRepo.deleteDoneBefore(cutoff, true);
-      if (doneJobs) result.doneJobs = doneJobs;
     }
     return result;
   }
