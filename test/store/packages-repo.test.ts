@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.ts';
-import { SqlitePackages } from '../../src/store/sqlite/packages.ts';
+import { SqlPackages } from '../../src/store/repos/packages.ts';
+import { SqliteRunner } from '../../src/store/sqlite/runner.ts';
 
 async function fixture() {
   const dataDir = mkdtempSync(join(tmpdir(), 'dockgate-packages-'));
@@ -20,7 +21,7 @@ async function fixture() {
   const db = new Database(join(dataDir, 'dockgate.sqlite'));
   db.pragma('foreign_keys = ON');
   return {
-    repo: new SqlitePackages(db),
+    repo: new SqlPackages(new SqliteRunner(db)),
     fileId,
     async close() {
       db.close();

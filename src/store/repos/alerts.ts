@@ -1,11 +1,12 @@
-/** Alerts (AlertsRepo) on SQLite: one firing row per (rule, key). */
-import type Database from 'better-sqlite3';
+/**
+ * Alerts (AlertsRepo), one implementation for every backend: one firing row per (rule, key),
+ * kept so by the unique index over firing rows rather than by reading first, so two instances
+ * firing the same cause at once make one row.
+ */
+import { isoTime, oneOf } from '../sqlite/states.ts';
+import { queries } from '../sql/queries.ts';
+import type { SqlRunner } from '../sql/runner.ts';
 import { ALERT_STATES, EXCEPTION_SEVERITIES, type AlertRecord, type AlertsRepo, type AlertState, type ExceptionSeverity } from '../work.ts';
-import { namedQueries } from './named-sql.ts';
-import { prepared } from './statements.ts';
-import { isoTime, oneOf } from './states.ts';
-
-const q = namedQueries('alerts.sql');
 
 interface AlertRow {
   id: number;
@@ -41,37 +42,41 @@ function record(r: AlertRow): AlertRecord {
   };
 }
 
-export class SqliteAlerts implements AlertsRepo {
-  constructor(private readonly db: Database.Database) {}
+export class SqlAlerts implements AlertsRepo {
+  private readonly q: Record<string, string>;
+  constructor(private readonly sql: SqlRunner) {
+    this.q = queries(sql.dialect, 'alerts.sql');
+  }
 
+  /** Seen again (updated in place) if the cause fires, else a new firing row. */
   async fire(a: Parameters<AlertsRepo['fire']>[0], now: string): Promise<{ record: AlertRecord; created: boolean }> {
     const severity = oneOf(EXCEPTION_SEVERITIES, a.severity, 'alert severity');
     const at = isoTime(now, 'now');
     const details = JSON.stringify(a.details ?? {});
-    const run = this.db.transaction(() => {
-      const open = prepared(this.db, q.firingFor).get({ rule: a.rule, key: a.key }) as AlertRow | undefined;
-      if (open) return { record: record(prepared(this.db, q.seen).get({ id: open.id, now: at, message: a.message, details, severity }) as AlertRow), created: false };
-      const row = prepared(this.db, q.insert).get({ rule: a.rule, key: a.key, seller: a.seller ?? null, partner: a.partner ?? null, severity, message: a.message, details, now: at }) as AlertRow;
-      return { record: record(row), created: true };
-    });
-    return run();
+    const seen = { rule: a.rule, key: a.key, now: at, message: a.message, details, severity };
+    const open = await this.sql.get<AlertRow>(this.q.seen, seen);
+    if (open) return { record: record(open), created: false };
+    const row = await this.sql.get<AlertRow>(this.q.insert, { ...seen, seller: a.seller ?? null, partner: a.partner ?? null });
+    if (row) return { record: record(row), created: true };
+    // Another writer's row for the cause committed between the two statements.
+    return { record: record((await this.sql.get<AlertRow>(this.q.seen, seen))!), created: false };
   }
 
   async clear(id: number, because: string, now: string): Promise<boolean> {
-    return prepared(this.db, q.clear).run({ id, because, now: isoTime(now, 'now') }).changes === 1;
+    return (await this.sql.run(this.q.clear, { id, because, now: isoTime(now, 'now') })).changes === 1;
   }
 
   async get(id: number): Promise<AlertRecord | null> {
-    const r = prepared(this.db, q.byId).get(id) as AlertRow | undefined;
+    const r = await this.sql.get<AlertRow>(this.q.byId, id);
     return r ? record(r) : null;
   }
 
   async firing(rule?: string): Promise<AlertRecord[]> {
-    return (prepared(this.db, q.firing).all({ rule: rule ?? null }) as AlertRow[]).map(record);
+    return (await this.sql.all<AlertRow>(this.q.firing, { rule: rule ?? null })).map(record);
   }
 
   async list(filter: { state?: AlertState; rule?: string; limit?: number }): Promise<AlertRecord[]> {
     const state = filter.state === undefined ? null : oneOf(ALERT_STATES, filter.state, 'alert state');
-    return (prepared(this.db, q.list).all({ state, rule: filter.rule ?? null, limit: filter.limit ?? 200 }) as AlertRow[]).map(record);
+    return (await this.sql.all<AlertRow>(this.q.list, { state, rule: filter.rule ?? null, limit: filter.limit ?? 200 })).map(record);
   }
 }

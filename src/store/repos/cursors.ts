@@ -1,26 +1,26 @@
-/** Named watermarks (CursorsRepo) on SQLite. */
-import type Database from 'better-sqlite3';
+/** Named watermarks (CursorsRepo), one implementation for every backend. */
+import { isoTime } from '../sqlite/states.ts';
+import { queries } from '../sql/queries.ts';
+import type { SqlRunner } from '../sql/runner.ts';
 import type { CursorsRepo } from '../work.ts';
-import { namedQueries } from './named-sql.ts';
-import { prepared } from './statements.ts';
-import { isoTime } from './states.ts';
 
-const q = namedQueries('cursors.sql');
-
-export class SqliteCursors implements CursorsRepo {
-  constructor(private readonly db: Database.Database) {}
+export class SqlCursors implements CursorsRepo {
+  private readonly q: Record<string, string>;
+  constructor(private readonly sql: SqlRunner) {
+    this.q = queries(sql.dialect, 'cursors.sql');
+  }
 
   async get(name: string): Promise<string | null> {
-    const r = prepared(this.db, q.get).get(name) as { value: string } | undefined;
+    const r = await this.sql.get<{ value: string }>(this.q.get, name);
     return r ? r.value : null;
   }
 
   async set(name: string, value: string, now: string): Promise<void> {
-    prepared(this.db, q.set).run({ name, value, now: isoTime(now, 'now') });
+    await this.sql.run(this.q.set, { name, value, now: isoTime(now, 'now') });
   }
 
   async list(prefix: string): Promise<Array<{ name: string; value: string; updatedAt: string }>> {
-    const rows = prepared(this.db, q.list).all({ prefix }) as Array<{ name: string; value: string; updated_at: string }>;
+    const rows = await this.sql.all<{ name: string; value: string; updated_at: string }>(this.q.list, { prefix });
     return rows.map((r) => ({ name: r.name, value: r.value, updatedAt: r.updated_at }));
   }
 }

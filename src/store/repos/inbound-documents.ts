@@ -1,12 +1,9 @@
-/** The documents of each received file and their outcome (InboundDocumentsRepo) on SQLite. */
-import type Database from 'better-sqlite3';
+/** The documents of each received file and their outcome (InboundDocumentsRepo), one implementation for every backend. */
 import { StoreError } from '../errors.ts';
+import { isoTime, oneOf } from '../sqlite/states.ts';
+import { queries } from '../sql/queries.ts';
+import type { SqlRunner } from '../sql/runner.ts';
 import { INBOUND_DOCUMENT_STATES, type InboundDocumentRecord, type InboundDocumentsRepo, type InboundDocumentState } from '../work.ts';
-import { namedQueries } from './named-sql.ts';
-import { prepared } from './statements.ts';
-import { isoTime, oneOf } from './states.ts';
-
-const q = namedQueries('inbound-documents.sql');
 
 interface DocumentRow {
   file_message_id: number;
@@ -20,12 +17,15 @@ interface DocumentRow {
   at: string;
 }
 
-export class SqliteInboundDocuments implements InboundDocumentsRepo {
-  constructor(private readonly db: Database.Database) {}
+export class SqlInboundDocuments implements InboundDocumentsRepo {
+  private readonly q: Record<string, string>;
+  constructor(private readonly sql: SqlRunner) {
+    this.q = queries(sql.dialect, 'inbound-documents.sql');
+  }
 
   /** A document recorded again at the same place (the file reprocessed) replaces the first record. */
   async add(d: InboundDocumentRecord): Promise<void> {
-    prepared(this.db, q.add).run({
+    await this.sql.run(this.q.add, {
       fileMessageId: d.fileMessageId,
       index: d.index,
       where: d.where,
@@ -39,7 +39,7 @@ export class SqliteInboundDocuments implements InboundDocumentsRepo {
   }
 
   async forFile(fileMessageId: number): Promise<InboundDocumentRecord[]> {
-    return (prepared(this.db, q.forFile).all(fileMessageId) as DocumentRow[]).map((r) => ({
+    return (await this.sql.all<DocumentRow>(this.q.forFile, fileMessageId)).map((r) => ({
       fileMessageId: r.file_message_id,
       index: r.idx,
       where: r.where_text,
@@ -53,7 +53,7 @@ export class SqliteInboundDocuments implements InboundDocumentsRepo {
   }
 
   async setState(fileMessageId: number, index: number, state: InboundDocumentState, reason: string | null, at: string): Promise<void> {
-    const r = prepared(this.db, q.setState).run({ fileMessageId, index, state: oneOf(INBOUND_DOCUMENT_STATES, state, 'inbound document state'), reason, at: isoTime(at, 'at') });
+    const r = await this.sql.run(this.q.setState, { fileMessageId, index, state: oneOf(INBOUND_DOCUMENT_STATES, state, 'inbound document state'), reason, at: isoTime(at, 'at') });
     if (r.changes === 0) throw new StoreError(`no document ${index} recorded for file ${fileMessageId}`, { fileMessageId, index });
   }
 }

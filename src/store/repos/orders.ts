@@ -1,13 +1,14 @@
 /**
- * Orders in SQLite (migration 0004): one row per (seller, AmazonOrderId) with its state, and one
- * revision row per ship-order set that carried it. Queries in sql/orders.sql.
+ * Orders (migration 0004), one implementation for every backend: one row per (seller,
+ * AmazonOrderId) with its state, and one revision row per ship-order set that carried it.
+ * Queries in sqlite/sql/orders.sql; on PostgreSQL `get` locks the order's row for the rest of
+ * the transaction (postgres/sql/orders.sql), so that a flow reading an order, deciding, and
+ * writing it back in one transaction is never overtaken by another instance doing the same.
  */
-import type Database from 'better-sqlite3';
+import { isoTime, oneOf } from '../sqlite/states.ts';
+import { queries } from '../sql/queries.ts';
+import type { SqlRunner } from '../sql/runner.ts';
 import { ORDER_STATES, type OrderLineRecord, type OrderRecord, type OrderRevisionRecord, type OrderState, type OrdersRepo } from '../work.ts';
-import { namedQueries } from './named-sql.ts';
-import { isoTime, oneOf } from './states.ts';
-
-const q = () => namedQueries('orders.sql');
 const PURPOSES = ['new', 'change', 'cancel'] as const;
 
 interface Row {
@@ -68,27 +69,19 @@ const toRevision = (r: RevisionRow): OrderRevisionRecord => ({
   createdAt: r.created_at,
 });
 
-export class SqliteOrders implements OrdersRepo {
-  /** Prepared once per connection: the orders flow runs these for every order of every poll. */
-  private readonly statements = new Map<string, Database.Statement>();
-  constructor(private readonly db: Database.Database) {}
-
-  private st(name: string): Database.Statement {
-    let s = this.statements.get(name);
-    if (!s) {
-      s = this.db.prepare(q()[name]);
-      this.statements.set(name, s);
-    }
-    return s;
+export class SqlOrders implements OrdersRepo {
+  private readonly q: Record<string, string>;
+  constructor(private readonly sql: SqlRunner) {
+    this.q = queries(sql.dialect, 'orders.sql');
   }
 
   async get(seller: string, orderId: string): Promise<OrderRecord | null> {
-    const row = this.st('get').get(seller, orderId) as Row | undefined;
+    const row = await this.sql.get<Row>(this.q.get, [seller, orderId]);
     return row ? toRecord(row) : null;
   }
 
   async put(order: OrderRecord): Promise<void> {
-    this.st('put').run({
+    await this.sql.run(this.q.put, {
       seller: order.seller,
       orderId: order.orderId,
       marketplaceId: order.marketplaceId,
@@ -109,21 +102,21 @@ export class SqliteOrders implements OrdersRepo {
   }
 
   async list(filter: { seller?: string; partner?: string; states?: OrderState[]; limit?: number }): Promise<OrderRecord[]> {
-    const rows = this.st('list').all({
+    const rows = await this.sql.all<Row>(this.q.list, {
       seller: filter.seller ?? null,
       partner: filter.partner ?? null,
       states: filter.states ? JSON.stringify(filter.states.map((s) => oneOf(ORDER_STATES, s, 'order state'))) : null,
       limit: filter.limit ?? -1,
-    }) as Row[];
+    });
     return rows.map(toRecord);
   }
 
   async dueBefore(before: string, limit?: number): Promise<OrderRecord[]> {
-    return (this.st('dueBefore').all({ before: isoTime(before, 'before'), limit: limit ?? -1 }) as Row[]).map(toRecord);
+    return (await this.sql.all<Row>(this.q.dueBefore, { before: isoTime(before, 'before'), limit: limit ?? -1 })).map(toRecord);
   }
 
   async addRevision(r: OrderRevisionRecord): Promise<void> {
-    this.st('addRevision').run({
+    await this.sql.run(this.q.addRevision, {
       seller: r.seller,
       orderId: r.orderId,
       revision: r.revision,
@@ -135,14 +128,14 @@ export class SqliteOrders implements OrdersRepo {
   }
 
   async revisions(seller: string, orderId: string): Promise<OrderRevisionRecord[]> {
-    return (this.st('revisions').all(seller, orderId) as RevisionRow[]).map(toRevision);
+    return (await this.sql.all<RevisionRow>(this.q.revisions, [seller, orderId])).map(toRevision);
   }
 
   async bySetMessage(setMessageId: number): Promise<OrderRecord[]> {
-    return (this.st('bySetMessage').all(setMessageId) as Row[]).map(toRecord);
+    return (await this.sql.all<Row>(this.q.bySetMessage, setMessageId)).map(toRecord);
   }
 
   async byFileMessage(fileMessageId: number): Promise<OrderRecord[]> {
-    return (this.st('byFileMessage').all(fileMessageId) as Row[]).map(toRecord);
+    return (await this.sql.all<Row>(this.q.byFileMessage, fileMessageId)).map(toRecord);
   }
 }

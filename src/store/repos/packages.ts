@@ -1,13 +1,11 @@
 /**
- * Packages in SQLite (migration 0005): one row per (seller, order, tracking number), with our
- * own id as the package number Amazon is given. Queries in sql/packages.sql.
+ * Packages (migration 0005), one implementation for every backend: one row per (seller, order,
+ * tracking number), with our own id as the package number Amazon is given. Queries in
+ * sqlite/sql/packages.sql, PostgreSQL's own in postgres/sql/packages.sql.
  */
-import type Database from 'better-sqlite3';
+import { queries } from '../sql/queries.ts';
+import type { SqlRunner } from '../sql/runner.ts';
 import type { PackageRecord, PackageState, PackagesRepo } from '../work.ts';
-import { namedQueries } from './named-sql.ts';
-import { prepared } from './statements.ts';
-
-const q = namedQueries('packages.sql');
 
 interface Row {
   id: number;
@@ -53,12 +51,16 @@ function toRecord(r: Row): PackageRecord {
   };
 }
 
-export class SqlitePackages implements PackagesRepo {
-  constructor(private readonly db: Database.Database) {}
+export class SqlPackages implements PackagesRepo {
+  private readonly q: Record<string, string>;
+  constructor(private readonly sql: SqlRunner) {
+    this.q = queries(sql.dialect, 'packages.sql');
+  }
 
   async add(p: Omit<PackageRecord, 'id' | 'createdAt' | 'updatedAt' | 'confirmedAt' | 'lagSeconds'>, now: string): Promise<{ record: PackageRecord; created: boolean }> {
-    // Insert-or-keep in one statement: two processes adding the same package get one row.
-    const inserted = prepared(this.db, q.insert).run({
+    // Insert-or-keep in one statement: two processes adding the same package get one row (the
+    // second waits for the first one's commit, then reads its row).
+    const inserted = await this.sql.run(this.q.insert, {
       seller: p.seller,
       orderId: p.orderId,
       marketplaceId: p.marketplaceId,
@@ -74,37 +76,38 @@ export class SqlitePackages implements PackagesRepo {
       state: p.state,
       now,
     });
-    const row = prepared(this.db, q.byKey).get(p.seller, p.orderId, p.trackingNumber) as Row;
+    const row = (await this.sql.get<Row>(this.q.byKey, [p.seller, p.orderId, p.trackingNumber]))!;
     return { record: toRecord(row), created: inserted.changes === 1 };
   }
 
   async get(id: number): Promise<PackageRecord | null> {
-    const row = prepared(this.db, q.byId).get(id) as Row | undefined;
+    const row = await this.sql.get<Row>(this.q.byId, id);
     return row ? toRecord(row) : null;
   }
 
   async forOrder(seller: string, orderId: string): Promise<PackageRecord[]> {
-    return (prepared(this.db, q.forOrder).all(seller, orderId) as Row[]).map(toRecord);
+    return (await this.sql.all<Row>(this.q.forOrder, [seller, orderId])).map(toRecord);
   }
 
   /** With `confirmedAt`, the confirmation time and the tracking lag (confirmedAt - shippedAt) are set too. */
   async setState(id: number, state: PackageState, now: string, confirmedAt?: string): Promise<void> {
     if (confirmedAt === undefined) {
-      prepared(this.db, q.setState).run({ id, state, now });
+      await this.sql.run(this.q.setState, { id, state, now });
       return;
     }
-    const row = prepared(this.db, q.byId).get(id) as Row | undefined;
+    // Read then write without a row lock: shipped_at never changes once the package is added.
+    const row = await this.sql.get<Row>(this.q.byId, id);
     if (!row) return;
     const lagSeconds = Math.round((Date.parse(confirmedAt) - Date.parse(row.shipped_at)) / 1000);
-    prepared(this.db, q.setConfirmed).run({ id, state, now, confirmedAt, lagSeconds: Number.isFinite(lagSeconds) ? lagSeconds : null });
+    await this.sql.run(this.q.setConfirmed, { id, state, now, confirmedAt, lagSeconds: Number.isFinite(lagSeconds) ? lagSeconds : null });
   }
 
   async list(filter: { seller?: string; states?: PackageState[]; limit?: number }): Promise<PackageRecord[]> {
-    const rows = prepared(this.db, q.list).all({
+    const rows = await this.sql.all<Row>(this.q.list, {
       seller: filter.seller ?? null,
       states: filter.states ? JSON.stringify(filter.states) : null,
       limit: filter.limit ?? -1,
-    }) as Row[];
+    });
     return rows.map(toRecord);
   }
 }

@@ -1,4 +1,4 @@
--- Orders (migration 0004). Named queries for src/store/sqlite/orders.ts.
+-- Orders (migration 0004). Named queries for src/store/repos/orders.ts.
 
 -- name: get
 SELECT * FROM orders WHERE seller = ? AND order_id = ?;

@@ -1,4 +1,4 @@
--- Packages (migration 0005). Named queries for src/store/sqlite/packages.ts.
+-- Packages (migration 0005). Named queries for src/store/repos/packages.ts.
 
 -- name: insert
 INSERT INTO packages (seller, order_id, marketplace_id, partner, file_message_id, warehouse_package_id, tracking_number,
