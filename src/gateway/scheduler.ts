@@ -75,7 +75,11 @@ export interface TaskDefinition {
 }
 
 export interface SchedulerOptions {
-  /** The store lock's lease; renewed while a run lasts longer. Default 10 minutes. */
+  /**
+   * The store lock's lease, renewed every third of it while a run lasts. Default 2 minutes (as
+   * an outbox job's): when an instance on another machine dies, its tasks are taken over by
+   * another instance within that (one of this host is taken over at once, see takeover.ts).
+   */
   lockMs?: number;
   /** Told after every tick (the gateway wakes the worker when a flow enqueued work). */
   onRun?: (run: TaskRun) => void;
@@ -101,7 +105,7 @@ export class Scheduler {
     private readonly ctx: GatewayContext,
     private readonly options: SchedulerOptions = {},
   ) {
-    this.lockMs = options.lockMs ?? 10 * 60_000;
+    this.lockMs = options.lockMs ?? 2 * 60_000;
     this.timers = options.timers ?? { setInterval, clearInterval };
   }
 

@@ -180,7 +180,8 @@ export class PostgresMessageStore implements GatewayStore {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      // Read-only (`dockgate serve`, the CLI's lists): PostgreSQL refuses any write in it.
+      await client.query(this.options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
       try {
         const result = await fn(client);
         await client.query('COMMIT');
