@@ -213,11 +213,12 @@ async function writeAndQueue(ctx: GatewayContext, w: Work, partner: PartnerFile,
     after: pending,
   });
   // The ok documents are the file's sets, in order. Read back on this transaction's connection
-  // (recordFile inserted them just now, file order being id order), down the tree by parent.
+  // (recordFile inserted them just now, file order being id order: w.messages, not store.trace,
+  // which on PostgreSQL reads on another connection), down the tree by parent.
   const setIds: number[] = [];
   if (read) {
-    const below = (id: number, kind: string) => (ctx.store.trace(id)?.children ?? []).filter((c) => c.kind === kind).map((c) => c.id);
-    for (const ic of below(messageId, 'interchange')) for (const g of below(ic, 'group')) setIds.push(...below(g, 'set'));
+    const below = async (id: number, kind: string) => (await w.messages.children(id)).filter((c) => c.kind === kind).map((c) => c.id);
+    for (const ic of await below(messageId, 'interchange')) for (const g of await below(ic, 'group')) setIds.push(...(await below(g, 'set')));
   }
   let k = 0;
   for (const o of outcomes) {

@@ -147,7 +147,7 @@ async function deliverFile(job: JobRecord, ctx: GatewayContext): Promise<void> {
   const where = `${transport.describe} ${dir}`;
   const delivered = await ctx.store.transaction(async (w) => {
     await w.messages.setDelivery(p.messageId, 'delivered', now, `${where}/${p.fileName}`, dir);
-    await setAcknowledgementTree(ctx, w, p.messageId, awaiting, now, due);
+    await setAcknowledgementTree(w, p.messageId, awaiting, now, due);
     await w.messages.setStatus(p.messageId, 'delivered', `${where}/${p.fileName}`, !awaiting, now);
     // The orders whose latest set is in this file reached the warehouse (a later change or cancel in another file keeps its own state).
     let n = 0;
@@ -167,13 +167,13 @@ async function deliverFile(job: JobRecord, ctx: GatewayContext): Promise<void> {
  * The acknowledgement axis of a delivered file and of its functional groups (what a 997 / 999
  * answers): awaiting with its due time, or not expected.
  */
-async function setAcknowledgementTree(ctx: GatewayContext, w: Work, fileId: number, awaiting: boolean, now: string, due: string | undefined): Promise<void> {
+async function setAcknowledgementTree(w: Work, fileId: number, awaiting: boolean, now: string, due: string | undefined): Promise<void> {
   const state = awaiting ? 'awaiting' : 'not-expected';
   await w.messages.setAcknowledgement(fileId, state, now, undefined, due);
   if (!awaiting) return;
-  for (const ic of ctx.store.trace(fileId)?.children ?? []) {
+  for (const ic of await w.messages.children(fileId)) {
     if (ic.kind !== 'interchange') continue;
-    for (const g of ctx.store.trace(ic.id)?.children ?? []) if (g.kind === 'group') await w.messages.setAcknowledgement(g.id, state, now, undefined, due);
+    for (const g of await w.messages.children(ic.id)) if (g.kind === 'group') await w.messages.setAcknowledgement(g.id, state, now, undefined, due);
   }
 }
 

@@ -26,11 +26,23 @@ import { allDiagnostics, diagnosticTotals, type FileResult, type SetResult } fro
 import { validateFile, type ValidateFileOptions } from '../x12/validate-file.ts';
 import { sendInterchange, type SentInterchange } from '../x12/writer.ts';
 
-/** The status writes settling needs: the MessageStore's own (CLI) or a transaction's at the flow's time (flows). */
+/**
+ * The message log as settling writes and reads it: the MessageStore's own (CLI) or a
+ * transaction's at the flow's time (flows). `children` reads the statuses just written, so in a
+ * transaction it reads on its connection (store.trace may read on another, PostgreSQL's).
+ */
 interface StatusWriter {
   setStatus(id: number, status: string, reason?: string, completed?: boolean): Promise<void>;
+  children(id: number): Promise<MessageRow[]>;
 }
-const writerIn = (w: Work, now: string): StatusWriter => ({ setStatus: (id, status, reason, completed) => w.messages.setStatus(id, status, reason, completed, now) });
+const writerIn = (w: Work, now: string): StatusWriter => ({
+  setStatus: (id, status, reason, completed) => w.messages.setStatus(id, status, reason, completed, now),
+  children: (id) => w.messages.children(id),
+});
+const writerOf = (store: MessageStore): StatusWriter => ({
+  setStatus: (id, status, reason, completed) => store.setStatus(id, status, reason, completed),
+  children: async (id) => store.trace(id)?.children ?? [],
+});
 
 // ------------------------------------------------------------------ reading what we receive
 
@@ -239,11 +251,11 @@ async function completeWhenAnswered(store: MessageStore, writes: StatusWriter, a
   const t = store.trace(answered.id);
   const file = t && [t.message, ...t.parents].find((m) => m.kind === 'file');
   if (!file || file.completedAt) return;
-  const interchanges = store.trace(file.id)!.children.filter((c) => c.kind === 'interchange');
+  const interchanges = (await writes.children(file.id)).filter((c) => c.kind === 'interchange');
   const groups: MessageRow[] = [];
   for (const ic of interchanges) {
     if (ic.status === 'rejected') continue;
-    const these = store.trace(ic.id)!.children.filter((c) => c.kind === 'group');
+    const these = (await writes.children(ic.id)).filter((c) => c.kind === 'group');
     if (these.length === 0) return;
     groups.push(...these);
   }
@@ -312,7 +324,7 @@ async function applyAckReport(store: MessageStore, writes: StatusWriter, partner
  * line per group or set, saying what was updated or what could not be matched.
  */
 export async function recordAcknowledgementResults(store: MessageStore, partner: string, report: AckReport): Promise<string[]> {
-  return (await applyAckReport(store, store, partner, report)).lines;
+  return (await applyAckReport(store, writerOf(store), partner, report)).lines;
 }
 
 async function applyTa1(store: MessageStore, writes: StatusWriter, partner: string, ta1: Ta1Report): Promise<{ line: string; interchange: MessageRow | null }> {
@@ -326,7 +338,7 @@ async function applyTa1(store: MessageStore, writes: StatusWriter, partner: stri
 
 /** Apply a received TA1 to the interchange we sent with that control number. */
 export async function recordTa1Result(store: MessageStore, partner: string, ta1: Ta1Report): Promise<string> {
-  return (await applyTa1(store, store, partner, ta1)).line;
+  return (await applyTa1(store, writerOf(store), partner, ta1)).line;
 }
 
 /** The exception key of an overdue acknowledgement: the sent group or interchange, in its file. */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.ts';
-import { SqliteInventory } from '../../src/store/sqlite/inventory.ts';
+import { SqlInventory } from '../../src/store/repos/inventory.ts';
+import { SqliteRunner } from '../../src/store/sqlite/runner.ts';
 
 async function fixture() {
   const dataDir = mkdtempSync(join(tmpdir(), 'dockgate-inventory-'));
@@ -18,7 +19,7 @@ async function fixture() {
   const store = openStore({ dataDir });
   const db = new Database(join(dataDir, 'dockgate.sqlite'));
   return {
-    repo: new SqliteInventory(db),
+    repo: new SqlInventory(new SqliteRunner(db)),
     async close() {
       db.close();
       await store.close();

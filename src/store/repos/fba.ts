@@ -1,14 +1,13 @@
 /**
- * FBA inbound shipments in SQLite (migration 0008): one row per (seller, Amazon Shipment ID),
- * written back whole by the flow that read it. Queries in sql/fba.sql.
+ * FBA inbound shipments (migration 0008): one row per (seller, Amazon Shipment ID), written back
+ * whole by the flow that read it (an upsert: two writers of one shipment never fail on the key).
+ * Queries in fba.sql (src/store/sqlite/sql, with PostgreSQL's own where the dialects differ).
  */
-import type Database from 'better-sqlite3';
 import { FBA_SHIPMENT_STATES, type FbaBox, type FbaShipmentRecord, type FbaShipmentsRepo, type FbaShipmentState } from '../fba.ts';
-import { namedQueries } from './named-sql.ts';
-import { prepared } from './statements.ts';
-import { isoTime, oneOf } from './states.ts';
+import { queries } from '../sql/queries.ts';
+import { NO_LIMIT, type SqlRunner } from '../sql/runner.ts';
+import { isoTime, oneOf } from '../sqlite/states.ts';
 
-const q = namedQueries('fba.sql');
 const SOURCES = ['poll', 'manual'] as const;
 
 interface Row {
@@ -67,16 +66,19 @@ function toRecord(r: Row): FbaShipmentRecord {
 
 const time = (v: string | null, what: string) => (v === null ? null : isoTime(v, what));
 
-export class SqliteFbaShipments implements FbaShipmentsRepo {
-  constructor(private readonly db: Database.Database) {}
+export class SqlFbaShipments implements FbaShipmentsRepo {
+  private readonly q: Record<string, string>;
+  constructor(private readonly sql: SqlRunner) {
+    this.q = queries(sql.dialect, 'fba.sql');
+  }
 
   async get(seller: string, shipmentId: string): Promise<FbaShipmentRecord | null> {
-    const r = prepared(this.db, q.get).get(seller, shipmentId) as Row | undefined;
+    const r = await this.sql.get<Row>(this.q.get, [seller, shipmentId]);
     return r ? toRecord(r) : null;
   }
 
   async put(s: FbaShipmentRecord): Promise<void> {
-    prepared(this.db, q.put).run({
+    await this.sql.run(this.q.put, {
       ...s,
       state: oneOf(FBA_SHIPMENT_STATES, s.state, 'FBA shipment state'),
       source: oneOf(SOURCES, s.source, 'FBA shipment source'),
@@ -93,7 +95,7 @@ export class SqliteFbaShipments implements FbaShipmentsRepo {
 
   async list(filter: Parameters<FbaShipmentsRepo['list']>[0]): Promise<FbaShipmentRecord[]> {
     const states = filter.states ? JSON.stringify(filter.states.map((s) => oneOf(FBA_SHIPMENT_STATES, s, 'FBA shipment state'))) : null;
-    const rows = prepared(this.db, q.list).all({ seller: filter.seller ?? null, partner: filter.partner ?? null, states, limit: filter.limit ?? -1 }) as Row[];
+    const rows = await this.sql.all<Row>(this.q.list, { seller: filter.seller ?? null, partner: filter.partner ?? null, states, limit: filter.limit ?? NO_LIMIT });
     return rows.map(toRecord);
   }
 }

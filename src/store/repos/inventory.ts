@@ -1,12 +1,11 @@
 /**
- * Inventory in SQLite (migration 0006): published quantities, SKU channels, the last snapshot
- * applied per (partner, seller) and the stock it left. Queries in sql/inventory.sql.
+ * Inventory (migration 0006): published quantities, SKU channels, the last snapshot applied per
+ * (partner, seller) and the stock it left. Queries in inventory.sql (src/store/sqlite/sql, with
+ * PostgreSQL's own where the dialects differ).
  */
-import type Database from 'better-sqlite3';
+import type { SqlRunner } from '../sql/runner.ts';
+import { queries } from '../sql/queries.ts';
 import type { InventoryRepo, PublishedQuantity, SkuChannel } from '../work.ts';
-import { namedQueries } from './named-sql.ts';
-
-const q = () => namedQueries('inventory.sql');
 
 interface QuantityRow {
   seller: string;
@@ -26,51 +25,54 @@ const utc = (iso: string): string => {
   return new Date(t).toISOString();
 };
 
-export class SqliteInventory implements InventoryRepo {
-  constructor(private readonly db: Database.Database) {}
+export class SqlInventory implements InventoryRepo {
+  private readonly q: Record<string, string>;
+  constructor(private readonly sql: SqlRunner) {
+    this.q = queries(sql.dialect, 'inventory.sql');
+  }
 
   async quantity(seller: string, sku: string): Promise<PublishedQuantity | null> {
-    const r = this.db.prepare(q().quantity).get(seller, sku) as QuantityRow | undefined;
+    const r = await this.sql.get<QuantityRow>(this.q.quantity, [seller, sku]);
     return r ? toQuantity(r) : null;
   }
 
   async quantities(seller: string): Promise<PublishedQuantity[]> {
-    return (this.db.prepare(q().quantities).all(seller) as QuantityRow[]).map(toQuantity);
+    return (await this.sql.all<QuantityRow>(this.q.quantities, seller)).map(toQuantity);
   }
 
   async setPending(seller: string, sku: string, quantity: number, now: string): Promise<void> {
-    this.db.prepare(q().setPending).run({ seller, sku, quantity, now });
+    await this.sql.run(this.q.setPending, { seller, sku, quantity, now });
   }
 
   /** Amazon accepted `quantity`; the pending quantity is cleared only when it is this one (a newer one stays in flight). */
   async accepted(seller: string, sku: string, quantity: number, now: string): Promise<void> {
-    this.db.prepare(q().accepted).run({ seller, sku, quantity, now });
+    await this.sql.run(this.q.accepted, { seller, sku, quantity, now });
   }
 
   async clearPending(seller: string, sku: string): Promise<void> {
-    this.db.prepare(q().clearPending).run(seller, sku);
+    await this.sql.run(this.q.clearPending, [seller, sku]);
   }
 
   async channel(seller: string, sku: string): Promise<SkuChannel | null> {
-    const r = this.db.prepare(q().channel).get(seller, sku) as { seller: string; sku: string; channel: SkuChannel['channel']; checked_at: string } | undefined;
+    const r = await this.sql.get<{ seller: string; sku: string; channel: SkuChannel['channel']; checked_at: string }>(this.q.channel, [seller, sku]);
     return r ? { seller: r.seller, sku: r.sku, channel: r.channel, checkedAt: r.checked_at } : null;
   }
 
   async setChannel(c: SkuChannel): Promise<void> {
-    this.db.prepare(q().setChannel).run({ seller: c.seller, sku: c.sku, channel: c.channel, checkedAt: c.checkedAt });
+    await this.sql.run(this.q.setChannel, { seller: c.seller, sku: c.sku, channel: c.channel, checkedAt: c.checkedAt });
   }
 
   async lastSnapshot(partner: string, seller: string): Promise<{ asOf: string; appliedAt: string; fileMessageId: number } | null> {
-    const r = this.db.prepare(q().lastSnapshot).get(partner, seller) as { as_of: string; applied_at: string; file_message_id: number } | undefined;
+    const r = await this.sql.get<{ as_of: string; applied_at: string; file_message_id: number }>(this.q.lastSnapshot, [partner, seller]);
     return r ? { asOf: r.as_of, appliedAt: r.applied_at, fileMessageId: r.file_message_id } : null;
   }
 
   async setLastSnapshot(partner: string, seller: string, asOf: string, appliedAt: string, fileMessageId: number): Promise<void> {
-    this.db.prepare(q().setLastSnapshot).run({ partner, seller, asOf: utc(asOf), appliedAt, fileMessageId });
+    await this.sql.run(this.q.setLastSnapshot, { partner, seller, asOf: utc(asOf), appliedAt, fileMessageId });
   }
 
   async stock(partner: string, seller: string): Promise<Array<{ warehouseItem: string; state: string; quantity: number }>> {
-    const rows = this.db.prepare(q().stock).all(partner, seller) as Array<{ warehouse_item: string; state: string; quantity: number }>;
+    const rows = await this.sql.all<{ warehouse_item: string; state: string; quantity: number }>(this.q.stock, [partner, seller]);
     return rows.map((r) => ({ warehouseItem: r.warehouse_item, state: r.state, quantity: r.quantity }));
   }
 
@@ -83,12 +85,8 @@ export class SqliteInventory implements InventoryRepo {
       if (s) s.quantity += i.quantity;
       else summed.set(k, { ...i });
     }
-    const clear = this.db.prepare(q().clearStock);
-    const insert = this.db.prepare(q().insertStock);
-    // Its own transaction when called alone; inside GatewayStore.transaction it nests as a savepoint.
-    this.db.transaction(() => {
-      clear.run(partner, seller);
-      for (const i of summed.values()) insert.run({ partner, seller, ...i });
-    })();
+    // Whole with the store transaction every repository call runs in.
+    await this.sql.run(this.q.clearStock, [partner, seller]);
+    for (const i of summed.values()) await this.sql.run(this.q.insertStock, { partner, seller, ...i });
   }
 }

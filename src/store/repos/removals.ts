@@ -1,16 +1,16 @@
 /**
- * Expected arrivals from Amazon and the receipt postings against them, in SQLite (migration
- * 0008). Queries in sql/removals.sql. An arrival's state follows from received vs expected, here
- * in one place, so every writer agrees on it.
+ * Expected arrivals from Amazon and the receipt postings against them (migration 0008). Queries
+ * in removals.sql (src/store/sqlite/sql, with PostgreSQL's own where the dialects differ). An
+ * arrival's state follows from received vs expected, here in one place, so every writer agrees
+ * on it. The read-then-write calls (upsertExpected, receive, addPosting) read with the row
+ * locked on PostgreSQL, and an insert racing another instance's takes the row that won.
  */
-import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
 import { ARRIVAL_STATES, RECEIPT_DISPOSITIONS, type ArrivalState, type ExpectedArrival, type ReceiptPosting, type RemovalsRepo } from '../removals.ts';
-import { namedQueries } from './named-sql.ts';
-import { prepared } from './statements.ts';
-import { isoTime, oneOf } from './states.ts';
+import { queries } from '../sql/queries.ts';
+import { NO_LIMIT, type SqlRunner } from '../sql/runner.ts';
+import { isoTime, oneOf } from '../sqlite/states.ts';
 
-const q = namedQueries('removals.sql');
 const SOURCES = ['removal', 'return'] as const;
 const MATCHED_BY = ['lpn', 'removal-order', 'tracking-sku', 'manual'] as const;
 const POSTING_STATES = ['posted', 'unmatched'] as const;
@@ -104,8 +104,11 @@ const count = (n: number, what: string) => {
   return n;
 };
 
-export class SqliteRemovals implements RemovalsRepo {
-  constructor(private readonly db: Database.Database) {}
+export class SqlRemovals implements RemovalsRepo {
+  private readonly q: Record<string, string>;
+  constructor(private readonly sql: SqlRunner) {
+    this.q = queries(sql.dialect, 'removals.sql');
+  }
 
   async upsertExpected(a: Parameters<RemovalsRepo['upsertExpected']>[0], now: string): Promise<{ record: ExpectedArrival; created: boolean }> {
     const at = isoTime(now, 'now');
@@ -123,44 +126,44 @@ export class SqliteRemovals implements RemovalsRepo {
       shippedAt: a.shippedAt === null ? null : isoTime(a.shippedAt, 'shippedAt'),
       now: at,
     };
-    const run = this.db.transaction(() => {
-      const found = prepared(this.db, q.findExpected).get(params) as ArrivalRow | undefined;
-      if (!found) return { record: arrival(prepared(this.db, q.insertExpected).get(params) as ArrivalRow), created: true };
-      const state = arrivalState(params.expected, found.received, found.state as ArrivalState);
-      return { record: arrival(prepared(this.db, q.refreshExpected).get({ ...params, id: found.id, state }) as ArrivalRow), created: false };
-    });
-    return run();
+    let found = await this.sql.get<ArrivalRow>(this.q.findExpected, params);
+    if (!found) {
+      // Nothing when another writer inserted it first (PostgreSQL: ON CONFLICT DO NOTHING): that one is refreshed below.
+      const inserted = await this.sql.get<ArrivalRow>(this.q.insertExpected, params);
+      if (inserted) return { record: arrival(inserted), created: true };
+      found = await this.sql.get<ArrivalRow>(this.q.findExpected, params);
+      if (!found) throw new StoreError(`expected arrival ${a.reference} / ${a.sellerSku}: neither inserted nor found`, { reference: a.reference, sellerSku: a.sellerSku });
+    }
+    const state = arrivalState(params.expected, found.received, found.state as ArrivalState);
+    return { record: arrival((await this.sql.get<ArrivalRow>(this.q.refreshExpected, { ...params, id: found.id, state }))!), created: false };
   }
 
   async getExpected(id: number): Promise<ExpectedArrival | null> {
-    const r = prepared(this.db, q.getExpected).get(id) as ArrivalRow | undefined;
+    const r = await this.sql.get<ArrivalRow>(this.q.getExpected, id);
     return r ? arrival(r) : null;
   }
 
   async listExpected(filter: Parameters<RemovalsRepo['listExpected']>[0]): Promise<ExpectedArrival[]> {
     const states = filter.states ? JSON.stringify(filter.states.map((s) => oneOf(ARRIVAL_STATES, s, 'arrival state'))) : null;
-    const rows = prepared(this.db, q.listExpected).all({
+    const rows = await this.sql.all<ArrivalRow>(this.q.listExpected, {
       seller: filter.seller ?? null,
       states,
       sellerSku: filter.sellerSku ?? null,
       reference: filter.reference ?? null,
       lpn: filter.lpn ?? null,
       trackingNumber: filter.trackingNumber ?? null,
-      limit: filter.limit ?? -1,
-    }) as ArrivalRow[];
+      limit: filter.limit ?? NO_LIMIT,
+    });
     return rows.map(arrival);
   }
 
   async receive(id: number, quantity: number, now: string): Promise<ExpectedArrival> {
     count(quantity, 'received quantity');
     const at = isoTime(now, 'now');
-    const run = this.db.transaction(() => {
-      const r = prepared(this.db, q.getExpected).get(id) as ArrivalRow | undefined;
-      if (!r) throw new StoreError(`no expected arrival ${id}`, { id });
-      const received = r.received + quantity;
-      return arrival(prepared(this.db, q.setReceived).get({ id, received, state: arrivalState(r.expected, received, r.state as ArrivalState), now: at }) as ArrivalRow);
-    });
-    return run();
+    const r = await this.sql.get<ArrivalRow>(this.q.lockExpected, id);
+    if (!r) throw new StoreError(`no expected arrival ${id}`, { id });
+    const received = r.received + quantity;
+    return arrival((await this.sql.get<ArrivalRow>(this.q.setReceived, { id, received, state: arrivalState(r.expected, received, r.state as ArrivalState), now: at }))!);
   }
 
   async addPosting(p: Omit<ReceiptPosting, 'id'>): Promise<ReceiptPosting> {
@@ -172,33 +175,32 @@ export class SqliteRemovals implements RemovalsRepo {
       state: oneOf(POSTING_STATES, p.state, 'posting state'),
       at: isoTime(p.at, 'at'),
     };
-    const run = this.db.transaction(() => {
-      // The same receipt line again (its file processed again): the posting made the first time.
-      const found = prepared(this.db, q.findPosting).get(params) as PostingRow | undefined;
-      if (found) return posting(found);
-      return posting(prepared(this.db, q.insertPosting).get(params) as PostingRow);
-    });
-    return run();
+    // The same receipt line again (its file processed again, or by two instances at once): the posting made the first time.
+    const inserted = await this.sql.get<PostingRow>(this.q.insertPosting, params);
+    if (inserted) return posting(inserted);
+    const found = await this.sql.get<PostingRow>(this.q.findPosting, params);
+    if (!found) throw new StoreError(`receipt ${p.receiptId} line ${p.line}: neither inserted nor found`, { receiptId: p.receiptId, line: p.line });
+    return posting(found);
   }
 
   async getPosting(id: number): Promise<ReceiptPosting | null> {
-    const r = prepared(this.db, q.getPosting).get(id) as PostingRow | undefined;
+    const r = await this.sql.get<PostingRow>(this.q.getPosting, id);
     return r ? posting(r) : null;
   }
 
   async postings(filter: Parameters<RemovalsRepo['postings']>[0]): Promise<ReceiptPosting[]> {
-    const rows = prepared(this.db, q.postings).all({
+    const rows = await this.sql.all<PostingRow>(this.q.postings, {
       seller: filter.seller ?? null,
       fileMessageId: filter.fileMessageId ?? null,
       arrivalId: filter.arrivalId ?? null,
       state: filter.state === undefined ? null : oneOf(POSTING_STATES, filter.state, 'posting state'),
-      limit: filter.limit ?? -1,
-    }) as PostingRow[];
+      limit: filter.limit ?? NO_LIMIT,
+    });
     return rows.map(posting);
   }
 
   async matchPosting(id: number, arrivalId: number, matchedBy: NonNullable<ReceiptPosting['matchedBy']>, now: string): Promise<void> {
-    const r = prepared(this.db, q.matchPosting).run({ id, arrivalId, matchedBy: oneOf(MATCHED_BY, matchedBy, 'matched by'), now: isoTime(now, 'now') });
+    const r = await this.sql.run(this.q.matchPosting, { id, arrivalId, matchedBy: oneOf(MATCHED_BY, matchedBy, 'matched by'), now: isoTime(now, 'now') });
     if (r.changes === 0) throw new StoreError(`no receipt posting ${id}`, { id });
   }
 }

@@ -4,9 +4,12 @@
  * change is also a message_events row, "delivery: pending -> delivery: delivered", with its
  * reason, so `messages show` tells when each transition happened.
  */
-import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
-import type { FileRecord } from '../store.ts';
+import { queries } from '../sql/queries.ts';
+import type { SqlRunner } from '../sql/runner.ts';
+import { toMessage, type MessageDbRow } from '../sqlite/sqlite-store.ts';
+import { isoTime, oneOf } from '../sqlite/states.ts';
+import type { FileRecord, MessageRow } from '../store.ts';
 import {
   ACK_STATES,
   DELIVERY_STATES,
@@ -17,17 +20,15 @@ import {
   type MessageTracking,
   type ValidationState,
 } from '../work.ts';
-import { namedQueries } from './named-sql.ts';
-import { prepared } from './statements.ts';
-import { isoTime, oneOf } from './states.ts';
 
-const q = namedQueries('tracking.sql');
-
-/** The log's writes without a transaction of their own (the caller holds one). */
-export interface RawMessageWrites {
-  recordFile(record: FileRecord): number;
-  setStatus(id: number, status: string, reason?: string, completed?: boolean, now?: string): void;
-  setContainsPii(id: number, containsPii: boolean): void;
+/**
+ * The log's own writes, supplied by the store (they also touch the blob store and the received
+ * interchange keys), run on the transaction the caller holds, without one of their own.
+ */
+export interface MessageWrites {
+  recordFile(record: FileRecord): Promise<number>;
+  setStatus(id: number, status: string, reason?: string, completed?: boolean, now?: string): Promise<void>;
+  setContainsPii(id: number, containsPii: boolean): Promise<void>;
 }
 
 /** Acknowledgement states that are a verdict from the partner (acked_at is set). */
@@ -45,69 +46,75 @@ interface AxesRow {
   ack_due_at: string | null;
 }
 
-export class SqliteTracking implements MessageTracking {
+export class SqlTracking implements MessageTracking {
+  private readonly q: Record<string, string>;
   constructor(
-    private readonly db: Database.Database,
-    private readonly raw: RawMessageWrites,
-  ) {}
+    private readonly sql: SqlRunner,
+    private readonly writes: MessageWrites,
+  ) {
+    this.q = queries(sql.dialect, 'tracking.sql');
+  }
 
   async recordFile(record: FileRecord): Promise<number> {
-    return this.raw.recordFile(record);
+    return this.writes.recordFile(record);
   }
 
   /** `now`: when it happened (the flow's clock); the default is the system time. */
   async setStatus(id: number, status: string, reason?: string, completed?: boolean, now?: string): Promise<void> {
-    this.raw.setStatus(id, status, reason, completed, now === undefined ? undefined : isoTime(now, 'now'));
+    await this.writes.setStatus(id, status, reason, completed, now === undefined ? undefined : isoTime(now, 'now'));
   }
 
   async setContainsPii(id: number, containsPii: boolean): Promise<void> {
-    this.raw.setContainsPii(id, containsPii);
+    await this.writes.setContainsPii(id, containsPii);
   }
 
-  private row(id: number): AxesRow {
-    const r = prepared(this.db, q.axesOf).get(id) as AxesRow | undefined;
+  async children(id: number): Promise<MessageRow[]> {
+    return (await this.sql.all<MessageDbRow>(this.q.children, id)).map(toMessage);
+  }
+
+  /** The axes as they stand, locked (PostgreSQL) until the change is written: its event names the state it left. */
+  private async row(id: number): Promise<AxesRow> {
+    const r = await this.sql.get<AxesRow>(this.q.lockAxes, id);
     if (!r) throw new StoreError(`no message ${id}`, { id });
     return r;
   }
 
   /** One axis changed: the column (by `update`) and, when its value changes, an event. */
-  private change(id: number, axis: string, before: string | null, state: string, now: string, reason: string | undefined, update: () => void): void {
-    this.db.transaction(() => {
-      update();
-      if (before !== state) prepared(this.db, q.axisEvent).run({ id, now, from: `${axis}: ${before ?? 'none'}`, to: `${axis}: ${state}`, reason: reason ?? null });
-    })();
+  private async change(id: number, axis: string, before: string | null, state: string, now: string, reason: string | undefined, update: () => Promise<unknown>): Promise<void> {
+    await update();
+    if (before !== state) await this.sql.run(this.q.axisEvent, { id, now, from: `${axis}: ${before ?? 'none'}`, to: `${axis}: ${state}`, reason: reason ?? null });
   }
 
   async setValidation(id: number, state: ValidationState, now: string, reason?: string): Promise<void> {
     const s = oneOf(VALIDATION_STATES, state, 'validation state');
     const at = isoTime(now, 'now');
-    const r = this.row(id);
-    this.change(id, 'validation', r.validation, s, at, reason, () => prepared(this.db, q.setValidation).run({ id, state: s, now: at }));
+    const r = await this.row(id);
+    await this.change(id, 'validation', r.validation, s, at, reason, () => this.sql.run(this.q.setValidation, { id, state: s, now: at }));
   }
 
   /** `remoteDir`: where on the partner's server it was put (the not-picked-up check looks there). */
   async setDelivery(id: number, state: DeliveryState, now: string, reason?: string, remoteDir?: string): Promise<void> {
     const s = oneOf(DELIVERY_STATES, state, 'delivery state');
     const at = isoTime(now, 'now');
-    const r = this.row(id);
-    this.change(id, 'delivery', r.delivery, s, at, reason, () => prepared(this.db, q.setDelivery).run({ id, state: s, now: at, remoteDir: remoteDir ?? null }));
+    const r = await this.row(id);
+    await this.change(id, 'delivery', r.delivery, s, at, reason, () => this.sql.run(this.q.setDelivery, { id, state: s, now: at, remoteDir: remoteDir ?? null }));
   }
 
   async setAcknowledgement(id: number, state: AckState, now: string, reason?: string, dueAt?: string): Promise<void> {
     const s = oneOf(ACK_STATES, state, 'acknowledgement state');
     const at = isoTime(now, 'now');
-    const r = this.row(id);
+    const r = await this.row(id);
     // An awaited acknowledgement without a due time would never become overdue.
     if (s === 'awaiting' && dueAt === undefined && r.ack_due_at === null) {
       throw new StoreError(`message ${id}: awaiting an acknowledgement needs the time it becomes overdue`, { id });
     }
-    this.change(id, 'acknowledgement', r.ack_state, s, at, reason, () =>
-      prepared(this.db, q.setAcknowledgement).run({ id, state: s, now: at, verdict: VERDICTS.has(s) ? 1 : 0, dueAt: dueAt === undefined ? null : isoTime(dueAt, 'dueAt') }),
+    await this.change(id, 'acknowledgement', r.ack_state, s, at, reason, () =>
+      this.sql.run(this.q.setAcknowledgement, { id, state: s, now: at, verdict: VERDICTS.has(s) ? 1 : 0, dueAt: dueAt === undefined ? null : isoTime(dueAt, 'dueAt') }),
     );
   }
 
   async axes(id: number): Promise<MessageAxes | null> {
-    const r = prepared(this.db, q.axesOf).get(id) as AxesRow | undefined;
+    const r = await this.sql.get<AxesRow>(this.q.axesOf, id);
     if (!r) return null;
     return {
       validation: r.validation as ValidationState | null,
@@ -120,17 +127,17 @@ export class SqliteTracking implements MessageTracking {
   }
 
   async ackOverdue(now: string, limit = 1000): Promise<Array<{ id: number; partner: string | null; kind: string; control: string | null; dueAt: string }>> {
-    const rows = prepared(this.db, q.ackOverdue).all({ now: isoTime(now, 'now'), limit }) as Array<{ id: number; partner: string | null; kind: string; control: string | null; ack_due_at: string }>;
+    const rows = await this.sql.all<{ id: number; partner: string | null; kind: string; control: string | null; ack_due_at: string }>(this.q.ackOverdue, { now: isoTime(now, 'now'), limit });
     return rows.map((r) => ({ id: r.id, partner: r.partner, kind: r.kind, control: r.control, dueAt: r.ack_due_at }));
   }
 
   async deliveredUnconfirmed(partner: string, limit = 1000): Promise<Array<{ id: number; fileName: string; deliveredAt: string; remoteDir: string | null }>> {
-    const rows = prepared(this.db, q.deliveredUnconfirmed).all({ partner, limit }) as Array<{ id: number; file_name: string; delivered_at: string; remote_dir: string | null }>;
+    const rows = await this.sql.all<{ id: number; file_name: string; delivered_at: string; remote_dir: string | null }>(this.q.deliveredUnconfirmed, { partner, limit });
     return rows.map((r) => ({ id: r.id, fileName: r.file_name, deliveredAt: r.delivered_at, remoteDir: r.remote_dir }));
   }
 
   async unprocessedReceived(partner: string, limit = 1000): Promise<Array<{ id: number; fileName: string; sha256: string }>> {
-    const rows = prepared(this.db, q.unprocessedReceived).all({ partner, limit }) as Array<{ id: number; file_name: string; blob_sha256: string }>;
+    const rows = await this.sql.all<{ id: number; file_name: string; blob_sha256: string }>(this.q.unprocessedReceived, { partner, limit });
     return rows.map((r) => ({ id: r.id, fileName: r.file_name, sha256: r.blob_sha256 }));
   }
 }

@@ -21,3 +21,6 @@ export interface SqlRunner {
   /** Rows changed (inserted, updated, deleted). */
   run(sql: string, params?: SqlParams): Promise<{ changes: number }>;
 }
+
+/** `LIMIT @limit` for "all rows" on both dialects (SQLite takes -1 for that, PostgreSQL refuses a negative limit). */
+export const NO_LIMIT = Number.MAX_SAFE_INTEGER;

@@ -5,12 +5,24 @@ SELECT * FROM exceptions
 WHERE kind = @kind AND coalesce(seller, '') = coalesce(@seller, '') AND coalesce(partner, '') = coalesce(@partner, '') AND key = @key
   AND state <> 'resolved';
 
+-- findOpen for a write of what was read (raise bumps it): locked on PostgreSQL until the transaction ends.
+-- name: lockOpen
+SELECT * FROM exceptions
+WHERE kind = @kind AND coalesce(seller, '') = coalesce(@seller, '') AND coalesce(partner, '') = coalesce(@partner, '') AND key = @key
+  AND state <> 'resolved';
+
 -- name: byId
 SELECT * FROM exceptions WHERE id = ?;
 
+-- byId for a write of what was read (dropRef): locked on PostgreSQL until the transaction ends.
+-- name: lockById
+SELECT * FROM exceptions WHERE id = ?;
+
+-- No row back when the cause is open already (another writer opened it since the read): the caller bumps that row.
 -- name: insert
 INSERT INTO exceptions (kind, severity, seller, partner, key, message, context, refs, owner, state, note, first_seen, last_seen, count, resolved_at)
 VALUES (@kind, @severity, @seller, @partner, @key, @message, @context, @refs, NULL, 'open', NULL, @now, @now, 1, NULL)
+ON CONFLICT (kind, coalesce(seller, ''), coalesce(partner, ''), key) WHERE state <> 'resolved' DO NOTHING
 RETURNING *;
 
 -- Seen again: count it, refresh what it says.

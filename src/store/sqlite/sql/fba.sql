@@ -1,4 +1,4 @@
--- FBA inbound shipments (migration 0008). Named queries for src/store/sqlite/fba.ts.
+-- FBA inbound shipments (migration 0008). Named queries for src/store/repos/fba.ts.
 
 -- name: get
 SELECT * FROM fba_shipments WHERE seller = ? AND shipment_id = ?;

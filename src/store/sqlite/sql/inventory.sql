@@ -1,4 +1,4 @@
--- Inventory (migration 0006). Named queries for src/store/sqlite/inventory.ts.
+-- Inventory (migration 0006). Named queries for src/store/repos/inventory.ts.
 
 -- name: quantity
 SELECT * FROM inventory_quantities WHERE seller = ? AND sku = ?;

@@ -4,6 +4,15 @@
 -- name: axesOf
 SELECT id, status, validation, delivery, delivered_at, remote_dir, ack_state, acked_at, ack_due_at FROM messages WHERE id = ?;
 
+-- axesOf before an axis change: locked on PostgreSQL until the transaction ends, so that the
+-- event written names the state the change left.
+-- name: lockAxes
+SELECT id, status, validation, delivery, delivered_at, remote_dir, ack_state, acked_at, ack_due_at FROM messages WHERE id = ?;
+
+-- The messages under one (a file's interchanges, an interchange's groups, a group's sets), in the order recorded.
+-- name: children
+SELECT * FROM messages WHERE parent_id = ? ORDER BY id;
+
 -- name: setValidation
 UPDATE messages SET validation = @state, updated_at = @now WHERE id = @id;
 
@@ -21,7 +30,7 @@ WHERE id = @id;
 -- name: setAcknowledgement
 UPDATE messages
 SET ack_state = @state,
-    acked_at = CASE WHEN @verdict THEN @now WHEN @state = 'awaiting' THEN NULL ELSE acked_at END,
+    acked_at = CASE WHEN @verdict = 1 THEN @now WHEN @state = 'awaiting' THEN NULL ELSE acked_at END,
     ack_due_at = CASE WHEN @state = 'awaiting' THEN coalesce(@dueAt, ack_due_at) ELSE ack_due_at END,
     updated_at = @now
 WHERE id = @id;
