@@ -1,13 +1,18 @@
 /**
- * `dockgate store ...`: look into the message store and apply the retention policy.
+ * `dockgate store ...`: look into the message store, apply the retention policy, and move an
+ * SQLite store to PostgreSQL (the copy itself: src/store/transfer.ts).
  */
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
+import { dirname } from 'node:path';
 import { loadConfig } from '../config/config.ts';
-import type { MessageRow } from '../store/index.ts';
+import { redactUrl, type MessageRow } from '../store/index.ts';
+import { TransferError, TransferRefusedError, transferSqliteToPostgres, type TransferResult } from '../store/transfer.ts';
 import { wholeNumber } from './options.ts';
 import { openConfiguredStore } from './record.ts';
+import { shownPath } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
+import { requireDataDir } from './user-paths.ts';
 
 function line(m: MessageRow): string {
   const what = [m.kind, m.direction, m.docType, m.control && `#${m.control}`, m.fileName].filter(Boolean).join(' ');
@@ -15,8 +20,33 @@ function line(m: MessageRow): string {
   return `${String(m.id).padStart(6)}  ${m.createdAt}  ${what}: ${m.status}${why}${m.purgedAt ? ' (raw file purged)' : ''}`;
 }
 
+/** What `store migrate` did, and the configuration the PostgreSQL instances need. */
+function migrationSummary(r: TransferResult, dataDir: string, url: string, keyEnv: string): string {
+  const shown = redactUrl(url);
+  const width = Math.max(...r.tables.map((t) => t.table.length));
+  const total = r.tables.reduce((n, t) => n + t.rows, 0);
+  const dataDirForPostgres = r.rawCopiedTo ? dirname(r.rawCopiedTo) : dataDir;
+  const out = [
+    `copied the SQLite store in ${shownPath(dataDir)} (migration ${String(r.migration).padStart(4, '0')}) into ${shown}:`,
+    ...r.tables.map((t) => `  ${t.table.padEnd(width)}  ${String(t.rows).padStart(9)}`),
+    `  ${'total'.padEnd(width)}  ${String(total).padStart(9)} rows`,
+    '',
+    `raw files: ${r.rawFiles} in ${shownPath(r.rawSource)}; they are not in the database: the PostgreSQL store reads them from <dataDir>/raw.`,
+    r.rawCopiedTo
+      ? `  copied to ${shownPath(r.rawCopiedTo)}: give every instance dataDir ${shownPath(dataDirForPostgres)} (a shared volume for instances on several machines).`
+      : `  give every instance dataDir ${shownPath(dataDir)} (or a copy of it, e.g. on a shared volume: copy ${shownPath(r.rawSource)} to <dataDir>/raw there, or run again into an empty database with --raw-dir).`,
+    '',
+    'configuration of the PostgreSQL instances:',
+    `  store: { postgres: { url: ${shown} } }   or DOCKGATE_DATABASE_URL=${shown} (keep the password there, not in the file)`,
+    `  dataDir: ${shownPath(dataDirForPostgres)}`,
+  ];
+  if (r.encrypted) out.push(`  ${keyEnv}: the same key as now (raw files are encrypted with it)`);
+  out.push('', 'the SQLite store is left as it was: keep the gateway on it stopped, or the two stores drift apart (what it records from now on is not copied).');
+  return `${out.join('\n')}\n`;
+}
+
 export function registerStoreCommands(program: Command): void {
-  const store = program.command('store').description('the message store: list, trace, retention');
+  const store = program.command('store').description('the message store: list, trace, retention, migrate to PostgreSQL');
 
   store
     .command('list')
@@ -94,5 +124,31 @@ export function registerStoreCommands(program: Command): void {
       } finally {
         await s.close();
       }
+    });
+
+  store
+    .command('migrate')
+    .description(
+      'copy the SQLite store of the data directory (dataDir / DOCKGATE_DATA_DIR) into an empty PostgreSQL database, which the gateway then uses (store.postgres.url / DOCKGATE_DATABASE_URL); stop the gateway first. The SQLite store is only read',
+    )
+    .requiredOption('--to <url>', 'postgres://user:password@host:port/database: an empty database (the migrations are applied first)')
+    .option('--raw-dir <dir>', 'also copy the raw files (<dataDir>/raw) to this folder, named raw: the PostgreSQL instances then use its parent as dataDir')
+    .action(async (opts: { to: string; rawDir?: string }, cmd: Command) => {
+      if (!/^postgres(ql)?:\/\//.test(opts.to)) throw new UsageError(`--to must be a postgres://user:password@host:port/database URL, not ${JSON.stringify(redactUrl(opts.to))}`);
+      const loaded = loadConfig({ file: cmd.optsWithGlobals().config });
+      const dataDir = requireDataDir(loaded.dataDir);
+      let result: TransferResult;
+      try {
+        result = await transferSqliteToPostgres({ dataDir, url: opts.to, rawDir: opts.rawDir });
+      } catch (e) {
+        if (e instanceof TransferRefusedError) throw new UsageError(e.message);
+        if (e instanceof TransferError) {
+          process.stderr.write(`dockgate: ${e.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw e;
+      }
+      process.stdout.write(migrationSummary(result, dataDir, opts.to, loaded.config.store.encryptionKeyEnv));
     });
 }

@@ -11,39 +11,31 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { migrate, MigrationError, openStore } from '../../src/store/index.ts';
 import { MIGRATION_LOCK_KEY, migratePostgres, migrationFiles, POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrate.ts';
 import { SyncPostgres } from '../../src/store/postgres/sync-client.ts';
-import { POSTGRES_SKIP, PostgresServer, postgresUnavailable } from './postgres-server.ts';
+import { realPostgresPerFile } from './postgres-per-file.ts';
 
-const unavailable = postgresUnavailable();
-const SKIP = unavailable && POSTGRES_SKIP(unavailable);
+const { skip: SKIP, server } = realPostgresPerFile('migration');
 const ROOT = resolve(import.meta.dirname, '../..');
 const SQLITE_MIGRATIONS = join(ROOT, 'src/store/migrations');
 
-test('the real-PostgreSQL migration run happens (required under CI=true)', (t) => {
-  if (!SKIP) return;
-  process.stderr.write(`\n*** ${SKIP} ***\n\n`);
-  if (process.env.CI === 'true') assert.fail(`${SKIP}; .ci/run installs postgresql`);
-  t.skip(SKIP);
-});
-
-let server: PostgresServer | null = null;
-before(async () => {
-  if (!unavailable) server = await PostgresServer.start();
-});
-after(async () => {
-  await server?.stop();
-});
-
 /** A SyncPostgres on a new empty database, closed after the test. */
 async function freshSync(t: { after: (fn: () => Promise<void>) => void }): Promise<{ url: string; db: SyncPostgres }> {
-  const url = await server!.freshDatabase('mig');
+  const url = await server().freshDatabase('mig');
   const db = new SyncPostgres(url);
   t.after(() => db.close());
   return { url, db };
+}
+
+/** A copy of the PostgreSQL migrations to change, removed after the test. */
+function migrationsCopy(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dockgate-pgmig-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(POSTGRES_MIGRATIONS, dir, { recursive: true });
+  return dir;
 }
 
 function ledger(db: SyncPostgres): Array<{ version: number; name: string }> {
@@ -69,9 +61,7 @@ test('postgres migrations: all apply on an empty database, a second run applies 
 test('postgres migrations: a changed applied migration is refused, and nothing after it is applied', async (t) => {
   if (SKIP) return t.skip(SKIP);
   const { db } = await freshSync(t);
-  const dir = mkdtempSync(join(tmpdir(), 'dockgate-pgmig-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  cpSync(POSTGRES_MIGRATIONS, dir, { recursive: true });
+  const dir = migrationsCopy(t);
   migratePostgres(db, dir);
   appendFileSync(join(dir, '0003_gateway_core.sql'), '\n-- an edit after the fact\n');
   writeFileSync(join(dir, '0099_later.sql'), 'CREATE TABLE later (id BIGINT);\n');
@@ -86,9 +76,7 @@ test('postgres migrations: a changed applied migration is refused, and nothing a
 test('postgres migrations: a failing migration leaves nothing of itself and is not recorded', async (t) => {
   if (SKIP) return t.skip(SKIP);
   const { db } = await freshSync(t);
-  const dir = mkdtempSync(join(tmpdir(), 'dockgate-pgmig-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  cpSync(POSTGRES_MIGRATIONS, dir, { recursive: true });
+  const dir = migrationsCopy(t);
   writeFileSync(join(dir, '0099_broken.sql'), 'CREATE TABLE half (id BIGINT);\nSELECT no_such_function();\n');
   assert.throws(() => migratePostgres(db, dir), (e: unknown) => e instanceof MigrationError && /0099_broken\.sql failed: .*no_such_function/.test(e.message));
   assert.equal(db.get('SELECT 1 AS x FROM information_schema.tables WHERE table_name = ?', ['half']), undefined);
@@ -151,7 +139,7 @@ function migratingChild(url: string): Promise<{ go: () => void; done: Promise<st
 
 test('postgres migrations: 4 instances migrating one fresh database at once apply each migration once', { timeout: 120_000 }, async (t) => {
   if (SKIP) return t.skip(SKIP);
-  const url = await server!.freshDatabase('mig');
+  const url = await server().freshDatabase('mig');
   // The test holds the migrations' lock first, so that all 4 are queued on it before any starts:
   // they then contend for real instead of one finishing before the next connects.
   const holder = new pg.Client({ connectionString: url });
