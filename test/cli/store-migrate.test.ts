@@ -247,6 +247,9 @@ test('store migrate copies every table of an SQLite store into PostgreSQL; a sec
     assert.equal((await w.jobs.get(seeded.doneJobId))!.state, 'done');
     assert.equal((await w.jobs.byKey(`confirm:${seeded.packageId}`))!.state, 'pending');
     assert.equal((await w.exceptions.find('unmapped-sku', 'SKU-9', 'acme', 'reno'))!.refs[0], '111-0000001-0000001');
+    assert.equal((await w.jobs.list({ state: 'pending' })).length, 1);
+    assert.deepEqual((await w.exceptions.list({ states: ['open'] })).map((x) => x.key), ['SKU-9']);
+    assert.equal((await w.health.list({ since: NOW })).length, SAMPLES);
     assert.equal(await w.cursors.get('orders:acme'), NOW);
     assert.equal((await w.packages.get(seeded.packageId))!.trackingNumber, '1Z999');
     // A new package gets an id past the copied ones.
