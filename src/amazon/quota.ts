@@ -95,8 +95,11 @@ export class QuotaRegistry {
     const turn = b.queue.then(async () => {
       if (shared) {
         // One round trip per token; this process's other callers wait their turn in the queue.
+        // The clock is read once the store's write lock is ours (a wait for it would otherwise
+        // count as the request's way to Amazon, and requests that bunch up there make a 429).
+        const now = () => this.clock.now();
         for (;;) {
-          const wait = await shared.repo.take(key, b.rate, b.burst, this.clock.now());
+          const wait = await shared.repo.take(key, b.rate, b.burst, now);
           if (wait === 0) return;
           await this.clock.sleep(wait);
         }
@@ -138,7 +141,7 @@ export class QuotaRegistry {
     b.tokens = Math.min(b.tokens, 0);
     if (!this.shared) return;
     try {
-      await this.shared.repo.drain(this.sharedKey(seller, operation), this.clock.now());
+      await this.shared.repo.drain(this.sharedKey(seller, operation), () => this.clock.now());
     } catch (e) {
       this.shared.onError?.(e, { seller, operation, write: 'drain' });
     }

@@ -524,11 +524,13 @@ export interface QuotaRepo {
   /**
    * Refill by the time elapsed and take one token, atomically across instances: 0 when granted,
    * else the milliseconds until one will be there (sleep, then ask again). A new key starts full
-   * with `rate` and `burst`; an existing one keeps its own (see setRate).
+   * with `rate` and `burst`; an existing one keeps its own (see setRate). `nowMs` may be a clock,
+   * read inside the store's transaction: time spent waiting for another instance's write lock
+   * then does not count as time the granted request spent on its way to Amazon.
    */
-  take(key: string, rate: number, burst: number, nowMs: number): Promise<number>;
+  take(key: string, rate: number, burst: number, nowMs: number | (() => number)): Promise<number>;
   /** Amazon answered 429: the bucket is empty now, whatever it held. */
-  drain(key: string, nowMs: number): Promise<void>;
+  drain(key: string, nowMs: number | (() => number)): Promise<void>;
   /** The rate Amazon says it applies (x-amzn-RateLimit-Limit), and the burst when known. */
   setRate(key: string, rate: number, burst?: number): Promise<void>;
 }

@@ -15,7 +15,9 @@ function positive(value: number, what: string, key: string): number {
   return value;
 }
 
-function instant(nowMs: number, key: string): number {
+/** `nowMs` read now: a function is called here, inside the store's transaction (see QuotaRepo.take). */
+function instant(nowMs: number | (() => number), key: string): number {
+  if (typeof nowMs === 'function') nowMs = nowMs();
   if (!Number.isFinite(nowMs)) throw new StoreError(`quota ${key}: now must be epoch milliseconds, got ${nowMs}`, { key, nowMs });
   return nowMs;
 }
@@ -26,14 +28,14 @@ export class SqlQuota implements QuotaRepo {
     this.q = queries(sql.dialect, 'quota.sql');
   }
 
-  async take(key: string, rate: number, burst: number, nowMs: number): Promise<number> {
+  async take(key: string, rate: number, burst: number, nowMs: number | (() => number)): Promise<number> {
     const params = { key, rate: positive(rate, 'rate', key), burst: Math.max(1, positive(burst, 'burst', key)), now: instant(nowMs, key) };
     const row = await this.sql.get<{ wait_ms: number }>(this.q.take, params);
     // Float arithmetic may leave a hair above 0 where a token is exactly due: wait at least 1 ms.
     return row!.wait_ms > 0 ? Math.max(1, Math.ceil(row!.wait_ms)) : 0;
   }
 
-  async drain(key: string, nowMs: number): Promise<void> {
+  async drain(key: string, nowMs: number | (() => number)): Promise<void> {
     await this.sql.run(this.q.drain, { key, now: instant(nowMs, key) });
   }
 
