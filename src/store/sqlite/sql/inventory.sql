@@ -12,15 +12,16 @@ VALUES (@seller, @sku, @quantity, @now)
 ON CONFLICT (seller, sku) DO UPDATE SET pending = excluded.pending, pending_since = excluded.pending_since;
 
 -- A quantity Amazon accepted: the pending one is done when it is this quantity (a newer pending
--- quantity, set while this one was on its way, stays pending).
+-- quantity, set while this one was on its way, stays pending). The row's own columns are named
+-- with the table: PostgreSQL finds a bare `pending` ambiguous beside excluded's.
 -- name: accepted
 INSERT INTO inventory_quantities (seller, sku, accepted, accepted_at)
 VALUES (@seller, @sku, @quantity, @now)
 ON CONFLICT (seller, sku) DO UPDATE SET
   accepted = excluded.accepted,
   accepted_at = excluded.accepted_at,
-  pending_since = CASE WHEN pending = excluded.accepted THEN NULL ELSE pending_since END,
-  pending = CASE WHEN pending = excluded.accepted THEN NULL ELSE pending END;
+  pending_since = CASE WHEN inventory_quantities.pending = excluded.accepted THEN NULL ELSE inventory_quantities.pending_since END,
+  pending = CASE WHEN inventory_quantities.pending = excluded.accepted THEN NULL ELSE inventory_quantities.pending END;
 
 -- name: clearPending
 UPDATE inventory_quantities SET pending = NULL, pending_since = NULL WHERE seller = ? AND sku = ?;
