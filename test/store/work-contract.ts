@@ -40,9 +40,10 @@ export async function recordOutbound(store: GatewayStore, w: Work | null, partne
     children: [{ kind: 'interchange', control: '000000101', status: 'sent', children: [{ kind: 'group', control: '101', docType: 'OW', status: 'sent', children: [{ kind: 'set', control: '0001', docType: '940', status: 'sent' }] }] }],
   };
   const fileId = w ? await w.messages.recordFile(record) : await store.recordFile(record);
-  const trace = store.trace(fileId)!;
-  const interchange = trace.children[0];
-  const group = store.trace(interchange.id)!.children[0];
+  // Inside a transaction, read on its connection: store.trace may read on another (PostgreSQL) and not see the file yet.
+  const children = async (id: number) => (w ? await w.messages.children(id) : store.trace(id)!.children);
+  const [interchange] = await children(fileId);
+  const [group] = await children(interchange.id);
   return { fileId, groupId: group.id };
 }
 
