@@ -24,7 +24,7 @@
  * CPU: user + system from /proc of the instances, of PostgreSQL (the postmaster, its reaped
  * children and the live backends) and of this process (emulator, simulators, the bench).
  *
- *   node --import tsx bench/multi-instance-bench.ts [--orders 6000] [--sellers 3] [--time-scale 1000]
+ *   node --import tsx bench/multi-instance-bench.ts [--orders 1800] [--sellers 6] [--time-scale 1000]
  *     [--configs sqlite:1,postgres:1,postgres:2,postgres:3] [--no-write] [--keep]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -32,6 +32,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { loadMappings } from '../src/mapping/load.ts';
 import { AmazonEmulator } from '../src/sandbox/amazon/emulator.ts';
@@ -43,11 +44,11 @@ import { machine, numberArg, revision, sleep, stopGateway, writeSection } from '
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const BIN = join(root, 'bin/dockgate.js');
-const ordersWanted = numberArg('orders', 6000);
-const sellerCount = numberArg('sellers', 3);
+const ordersWanted = numberArg('orders', 1800);
+const sellerCount = numberArg('sellers', 6);
 /**
- * 1000: searchOrders at 5.6 requests/s with its burst of 20 per seller (a seller's 2,000 orders
- * are 20 pages), confirmShipment at 2,000/s per seller: far above what is measured. The
+ * 1000: searchOrders at 5.6 requests/s with its burst of 20 per seller (a page is 100 orders),
+ * confirmShipment at 2,000/s per seller: far above what is measured. The
  * restricted data token (an hour of Amazon's time) lives 3.6 s of real time.
  */
 const timeScale = numberArg('time-scale', 1000);
@@ -82,8 +83,10 @@ interface Cpu {
 interface Result {
   config: Config;
   startupSeconds: number;
-  orders: { seconds: number; delivered: number; twice: number; cpu: Cpu };
-  confirmations: { seconds: number; confirmed: number; twice: number; stepSeconds: number; cpu: Cpu };
+  orders: { seconds: number; delivered: number; twice: number; cpu: Cpu; transactions: number | null };
+  confirmations: { seconds: number; confirmed: number; twice: number; stepSeconds: number; cpu: Cpu; transactions: number | null };
+  /** What each instance did, from its log (`<event>` counts): how the work was split. */
+  split: string;
   /** Set when the configuration did not finish: its error. */
   failedOrError?: string;
 }
@@ -193,6 +196,23 @@ class DeliveredSets {
   }
 }
 
+/**
+ * Transactions the bench database committed or rolled back so far (pg_stat_database), null on
+ * SQLite. Backends report their counts at most about once a second: read after a pause.
+ */
+async function transactionsSoFar(databaseUrl: string | null): Promise<number | null> {
+  if (!databaseUrl) return null;
+  await sleep(1500);
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const r = await db.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
+    return Number(r.rows[0].n);
+  } finally {
+    await db.end();
+  }
+}
+
 async function waitUntil(done: () => boolean, what: string): Promise<void> {
   const until = Date.now() + PHASE_LIMIT_MS;
   while (!done()) {
@@ -201,7 +221,7 @@ async function waitUntil(done: () => boolean, what: string): Promise<void> {
   }
 }
 
-async function runConfig(config: Config, server: PostgresServer | null, mappingsDir: string): Promise<Result> {
+async function runConfig(config: Config, server: PostgresServer | null, mappingsDir: string): Promise<Result | undefined> {
   const work = mkdtempSync(join(tmpdir(), `dockgate-bench-instances-${config.store}${config.instances}-`));
   const dataDir = join(work, 'data');
   const partnerRoot = join(work, 'partners');
@@ -225,6 +245,7 @@ async function runConfig(config: Config, server: PostgresServer | null, mappings
   const args = ['start', '--config', join(work, 'dockgate.yaml'), '--mappings', mappingsDir, '--partner-root', partnerRoot, '--amazon-endpoint', `http://127.0.0.1:${port}`, '--amazon-time-scale', String(timeScale), '--poll-seconds', '1'];
   const instances: ChildProcess[] = [];
   const logs: string[] = [];
+  let result: Result | undefined;
   const stderrs: string[] = [];
   try {
     // 0. Start-up: every instance scheduled its tasks; then a few rounds with nothing to do.
@@ -257,6 +278,7 @@ async function runConfig(config: Config, server: PostgresServer | null, mappings
 
     // 1. Orders: N at the emulator -> every one in a set in its warehouse's directory.
     const sets = new DeliveredSets(outbound);
+    const x0 = await transactionsSoFar(databaseUrl);
     const c0 = cpuNow(instances, postgresPid);
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < sellerIds.length; i++) {
@@ -270,6 +292,8 @@ async function runConfig(config: Config, server: PostgresServer | null, mappings
     }, `orders (${sets.times.size} of ${ordersWanted} delivered)`);
     const ordersSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const c1 = cpuNow(instances, postgresPid);
+    // The pause also lets the instances finish their deliveries' bookkeeping.
+    const x1 = await transactionsSoFar(databaseUrl);
 
     // 2. Confirmations: the advices written while the instances stand still, then every package confirmed.
     for (const c of instances) c.kill('SIGSTOP');
@@ -292,6 +316,7 @@ async function runConfig(config: Config, server: PostgresServer | null, mappings
     await waitUntil(() => alive() && confirmed() >= packages, `confirmations (${confirmed()} of ${packages})`);
     const confirmationsSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
     const c3 = cpuNow(instances, postgresPid);
+    const x2 = await transactionsSoFar(databaseUrl);
     let twiceConfirmed = 0;
     for (const id of sellerIds) {
       for (const o of emulator.seller(id)!.orders.values()) {
@@ -299,19 +324,35 @@ async function runConfig(config: Config, server: PostgresServer | null, mappings
         if (new Set(tracking).size !== tracking.length) twiceConfirmed++;
       }
     }
-    return {
+    result = {
       config,
+      split: '',
       startupSeconds,
-      orders: { seconds: ordersSeconds, delivered: sets.times.size, twice: sets.twice, cpu: cpuSince(c0, c1) },
-      confirmations: { seconds: confirmationsSeconds, confirmed: confirmed(), twice: twiceConfirmed, stepSeconds, cpu: cpuSince(c2, c3) },
+      orders: { seconds: ordersSeconds, delivered: sets.times.size, twice: sets.twice, cpu: cpuSince(c0, c1), transactions: x0 === null ? null : x1! - x0 },
+      confirmations: { seconds: confirmationsSeconds, confirmed: confirmed(), twice: twiceConfirmed, stepSeconds, cpu: cpuSince(c2, c3), transactions: x1 === null ? null : x2! - x1 },
     };
   } finally {
     for (const c of instances) c.kill('SIGCONT');
     await Promise.all(instances.map((c) => stopGateway(c)));
     await emulator.stop();
+    if (result) result.split = splitOf(logs);
     if (keep) process.stderr.write(`kept ${work}\n`);
     else rmSync(work, { recursive: true, force: true });
   }
+  return result;
+}
+
+/** The log events that show who did what: a 940 built (an order poll with new orders), delivered (a deliver-file job), a warehouse file taken (a file poll), a package confirmed (a confirm-package job). */
+const SPLIT_EVENTS = { 'ship-orders-queued': '940s built', 'file-delivered': 'files delivered', 'inbound.taken': 'warehouse files taken', 'package.confirmed': 'packages confirmed' } as const;
+
+function splitOf(logs: string[]): string {
+  return logs
+    .map((file, i) => {
+      const text = readFileSync(file, 'utf8');
+      const counts = Object.entries(SPLIT_EVENTS).map(([event, what]) => `${text.split(`"event":"${event}"`).length - 1} ${what}`);
+      return `instance ${i + 1}: ${counts.join(', ')}`;
+    })
+    .join('; ');
 }
 
 const label = (c: Config) => `${c.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${c.instances} instance${c.instances > 1 ? 's' : ''}`;
@@ -336,12 +377,12 @@ async function main(): Promise<void> {
     for (const config of configs) {
       process.stderr.write(`${label(config)}: ${ordersWanted} orders over ${sellerCount} sellers ...\n`);
       try {
-        const r = await runConfig(config, config.store === 'postgres' ? server : null, mappingsDir);
+        const r = (await runConfig(config, config.store === 'postgres' ? server : null, mappingsDir))!;
         results.push(r);
         process.stderr.write(`  start-up ${r.startupSeconds.toFixed(1)} s; orders ${r.orders.seconds.toFixed(1)} s (${(r.orders.delivered / r.orders.seconds).toFixed(0)}/s); confirmations ${r.confirmations.seconds.toFixed(1)} s (${(r.confirmations.confirmed / r.confirmations.seconds).toFixed(0)}/s)\n`);
       } catch (e) {
         process.stderr.write(`  FAILED: ${(e as Error).stack ?? e}\n`);
-        results.push({ config, startupSeconds: NaN, orders: { seconds: NaN, delivered: 0, twice: 0, cpu: { instances: 0, postgres: 0, bench: 0, machine: 0 } }, confirmations: { seconds: NaN, confirmed: 0, twice: 0, stepSeconds: NaN, cpu: { instances: 0, postgres: 0, bench: 0, machine: 0 } }, failedOrError: (e as Error).message });
+        results.push({ config, startupSeconds: NaN, orders: { seconds: NaN, delivered: 0, twice: 0, cpu: { instances: 0, postgres: 0, bench: 0, machine: 0 }, transactions: null }, confirmations: { seconds: NaN, confirmed: 0, twice: 0, stepSeconds: NaN, cpu: { instances: 0, postgres: 0, bench: 0, machine: 0 }, transactions: null }, split: '', failedOrError: (e as Error).message });
       }
     }
   } finally {
@@ -360,7 +401,8 @@ async function main(): Promise<void> {
       ? `| ${label(r.config)} | failed: ${r.failedOrError.replace(/\|/g, '\\|').slice(0, 300)} | | | | | |`
       : `| ${label(r.config)} | **${ordersRate(r).toFixed(0)}** (${r.orders.seconds.toFixed(1)} s) | ${factor(r, pg1, ordersRate)} / ${factor(r, sqlite1, ordersRate)} | **${confirmRate(r).toFixed(0)}** (${r.confirmations.seconds.toFixed(1)} s) | ${factor(r, pg1, confirmRate)} / ${factor(r, sqlite1, confirmRate)} | ${r.startupSeconds.toFixed(1)} s |`,
   );
-  const cpuRows = ok.map((r) => `| ${label(r.config)} | ${cpuText(r.orders.cpu, r.orders.seconds)} | ${cpuText(r.confirmations.cpu, r.confirmations.seconds)} |`);
+  const perUnit = (x: number | null, n: number) => (x === null ? '' : `; ${(x / n).toFixed(1)} PostgreSQL transactions each`);
+  const cpuRows = ok.map((r) => `| ${label(r.config)} | ${cpuText(r.orders.cpu, r.orders.seconds)}${perUnit(r.orders.transactions, r.orders.delivered)} | ${cpuText(r.confirmations.cpu, r.confirmations.seconds)}${perUnit(r.confirmations.transactions, r.confirmations.confirmed)} |`);
   const checks = ok.map((r) => `${label(r.config)}: ${r.orders.delivered} orders delivered (${r.orders.twice} in two sets), ${r.confirmations.confirmed} packages confirmed (${r.confirmations.twice} orders confirmed twice); the simulators' step ${r.confirmations.stepSeconds.toFixed(1)} s`).join('; ');
   const body = `## Gateway: several instances on one store — ${new Date().toISOString().slice(0, 10)}
 
@@ -394,6 +436,9 @@ took meanwhile (/proc/stat: the machine is shared with other work, which the wal
 ${cpuRows.join('\n')}
 
 Checks: ${checks}.
+
+How the work was split (each instance's log):
+${ok.filter((r) => r.config.instances > 1).map((r) => `- ${label(r.config)}: ${r.split}.`).join('\n')}
 `;
   process.stdout.write(body);
   if (write) writeSection(join(here, 'RESULTS.md'), 'Gateway: several instances on one store', body);
