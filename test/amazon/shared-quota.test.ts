@@ -21,13 +21,13 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AmazonAdapter } from '../../src/amazon/adapter.ts';
 import { QuotaRegistry } from '../../src/amazon/quota.ts';
 import { AmazonEmulator } from '../../src/sandbox/amazon/emulator.ts';
 import { openStore } from '../../src/store/index.ts';
-import { PostgresServer, postgresUnavailable } from '../store/postgres-server.ts';
+import { realPostgresPerFile } from '../store/postgres-per-file.ts';
 import { sampleSeed, SELLERS } from './helpers.ts';
 
 /** Published: rate 2 per second, burst 2 (our bucket keeps one back: burst 1). */
@@ -154,25 +154,11 @@ if (process.env.DOCKGATE_QUOTA_CHILD) {
     assert.ok(apart.throttled > alone.throttled, `two instances apart met ${apart.throttled} 429s, one alone ${alone.throttled}`);
   });
 
-  const unavailable = postgresUnavailable();
-  const SKIP = unavailable ? `real PostgreSQL quota test skipped: ${unavailable}` : undefined;
-  let server: PostgresServer | undefined;
-  before(async () => {
-    if (!unavailable) server = await PostgresServer.start();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const postgres = realPostgresPerFile('shared quota');
 
-  test('two instances on one PostgreSQL database meet no more 429s than one instance making all the calls alone', async (t) => {
-    if (unavailable) {
-      t.diagnostic(SKIP!);
-      if (process.env.CI === 'true') assert.fail(`${SKIP}; .ci/run installs postgresql`);
-      t.skip(SKIP);
-      return;
-    }
+  test('two instances on one PostgreSQL database meet no more 429s than one instance making all the calls alone', { skip: postgres.skip ?? false }, async (t) => {
     const urls: string[] = [];
-    for (let i = 0; i < 2; i++) urls.push(await server!.freshDatabase('quota'));
+    for (let i = 0; i < 2; i++) urls.push(await postgres.server().freshDatabase('quota'));
     let next = 0;
     await compare(t, () => ({ dataDir: freshDir(), databaseUrl: urls[next++] }));
   });
