@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.ts';
 import { SqlInventory } from '../../src/store/repos/inventory.ts';
 import { SqliteRunner } from '../../src/store/sqlite/runner.ts';
 import type { InventoryRepo } from '../../src/store/work.ts';
-import { PostgresServer, postgresUnavailable } from './postgres-server.ts';
+import { realPostgresPerFile } from './postgres-per-file.ts';
 
 interface Fixture {
   repo: InventoryRepo;
@@ -38,20 +38,11 @@ async function sqliteFixture(): Promise<Fixture> {
   };
 }
 
-const unavailable = postgresUnavailable();
-let server: PostgresServer | undefined;
-if (!unavailable) {
-  before(async () => {
-    server = await PostgresServer.start();
-  });
-  after(async () => {
-    await server?.stop();
-  });
-}
+const { skip: SKIP, server } = realPostgresPerFile('inventory');
 
 async function postgresFixture(): Promise<Fixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dockgate-inventory-pg-'));
-  const store = openStore({ dataDir, databaseUrl: await server!.migratedDatabase('inventory'), poolSize: 2 });
+  const store = openStore({ dataDir, databaseUrl: await server().migratedDatabase('inventory'), poolSize: 2 });
   return {
     repo: store.work.inventory,
     async close() {
@@ -61,16 +52,8 @@ async function postgresFixture(): Promise<Fixture> {
   };
 }
 
-test('the real-PostgreSQL inventory tests run (required under CI=true)', (t) => {
-  if (!unavailable) return;
-  const why = `real PostgreSQL inventory tests skipped: ${unavailable}`;
-  t.diagnostic(why);
-  if (process.env.CI === 'true') assert.fail(`${why}; .ci/run installs postgresql`);
-  t.skip(why);
-});
-
 const backends: Array<[string, () => Promise<Fixture>]> = [['sqlite', sqliteFixture]];
-if (!unavailable) backends.push(['postgres', postgresFixture]);
+if (!SKIP) backends.push(['postgres', postgresFixture]);
 
 for (const [backend, fixture] of backends) {
   test(`${backend}: published quantities: pending, accepted, and a newer pending that outlives an older acceptance`, async () => {

@@ -12,11 +12,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../../src/store/index.ts';
 import type { GatewayStore } from '../../src/store/work.ts';
-import { PostgresServer, postgresUnavailable } from './postgres-server.ts';
+import { realPostgresPerFile } from './postgres-per-file.ts';
 import { at, recordOutbound } from './work-contract.ts';
 
 const MIN = 60_000;
@@ -24,29 +24,13 @@ const RACERS = 12;
 const open = (url: string) => openStore({ dataDir: join(mkdtempSync(join(tmpdir(), 'dockgate-pg-race-')), 'data'), retentionDays: 30, databaseUrl: url, poolSize: 4 });
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-const unavailable = postgresUnavailable();
-const SKIP = unavailable ? `real PostgreSQL race tests skipped: ${unavailable}` : undefined;
+const { skip: SKIP, server } = realPostgresPerFile('race');
 
-test('the real-PostgreSQL race tests run (required under CI=true)', (t) => {
-  if (!unavailable) return;
-  t.diagnostic(SKIP!);
-  if (process.env.CI === 'true') assert.fail(`${SKIP}; .ci/run installs postgresql`);
-  t.skip(SKIP);
-});
-
-if (!unavailable) {
-  let server: PostgresServer;
-  before(async () => {
-    server = await PostgresServer.start();
-  });
-  after(async () => {
-    await server?.stop();
-  });
-
+if (!SKIP) {
   /** Two instances on a fresh migrated database; `fn` gets them and the database URL. */
   const twoInstances = (name: string, fn: (a: GatewayStore, b: GatewayStore, url: string) => Promise<void>) =>
     test(`postgres race: ${name}`, async () => {
-      const url = await server.migratedDatabase('race');
+      const url = await server().migratedDatabase('race');
       const a = open(url);
       const b = open(url);
       try {
