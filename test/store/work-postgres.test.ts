@@ -13,11 +13,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/store/index.ts';
 import type { GatewayStore } from '../../src/store/work.ts';
-import { PostgresServer, postgresUnavailable } from './postgres-server.ts';
+import { realPostgresPerFile } from './postgres-per-file.ts';
 import { at, POSTGRES_TRAITS, workContract } from './work-contract.ts';
 
 const MIN = 60_000;
@@ -32,24 +32,10 @@ if (process.env.DOCKGATE_DRAW_CHILD) {
   await store.close();
   process.stdout.write(JSON.stringify(drawn));
 } else {
-  const unavailable = postgresUnavailable();
-  const SKIP = unavailable ? `real PostgreSQL tests skipped: ${unavailable}` : undefined;
+  const { skip, server: running } = realPostgresPerFile('store');
 
-  test('the real-PostgreSQL store run happens (required under CI=true)', (t) => {
-    if (!unavailable) return;
-    t.diagnostic(SKIP!);
-    if (process.env.CI === 'true') assert.fail(`${SKIP}; .ci/run installs postgresql`);
-    t.skip(SKIP);
-  });
-
-  if (!unavailable) {
-    let server: PostgresServer;
-    before(async () => {
-      server = await PostgresServer.start();
-    });
-    after(async () => {
-      await server?.stop();
-    });
+  if (!skip) {
+    const server = { migratedDatabase: (prefix: string) => running().migratedDatabase(prefix) };
 
     // Each store's database, so that the contract can open a second instance on it.
     const urls = new WeakMap<GatewayStore, string>();
