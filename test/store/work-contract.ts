@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FileRecord } from '../../src/store/store.ts';
-import type { GatewayStore, Work } from '../../src/store/work.ts';
+import type { GatewayStore, OrderRecord, Work } from '../../src/store/work.ts';
 
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 /** The contract's clock: T0 plus `ms`. */
@@ -65,6 +65,8 @@ export const POSTGRES_TRAITS: BackendTraits = { serialisedTransactions: false, c
 export interface ContractOptions {
   /** A second store on the database `store` uses (another instance, as a second process would open it). */
   sameDatabase?: (store: GatewayStore) => Promise<GatewayStore>;
+  /** A read-only store on the database `store` uses (as `dockgate serve` and the CLI's lists open it). */
+  readOnlyOf?: (store: GatewayStore) => Promise<GatewayStore>;
 }
 
 export function workContract(name: string, open: () => Promise<GatewayStore>, traits: BackendTraits = SQLITE_TRAITS, options: ContractOptions = {}): void {
@@ -842,6 +844,51 @@ export function workContract(name: string, open: () => Promise<GatewayStore>, tr
   t('quota: concurrent takes at one instant grant exactly the burst', async (store) => {
     const waits = await Promise.all(Array.from({ length: 10 }, () => take(store, 0)));
     assert.equal(waits.filter((w) => w === 0).length, Q.burst);
+  });
+
+  t('read-only: a read-only store on the database reads what the flows read-then-write (orders, cursors, exceptions, messages) and writes nothing', async (store) => {
+    if (!options.readOnlyOf) throw new Error(`${name}: the contract was given no way to open a read-only store on one database (options.readOnlyOf)`);
+    const order: OrderRecord = {
+      seller: 'acme',
+      orderId: '112-3456789-1234567',
+      marketplaceId: 'ATVPDKIKX0DER',
+      partner: 'reno-wms',
+      state: 'new',
+      amazonUpdatedAt: '2026-11-24T16:02:11Z',
+      amazonStatus: 'UNSHIPPED',
+      shipBy: '2026-11-26T07:59:59Z',
+      documentSha256: 'a'.repeat(64),
+      addressHash: 'b'.repeat(64),
+      lines: [{ lineNumber: 1, sellerSku: 'TSHIRT-RED-M', orderItemId: '12345678901234', ordered: 2, shipped: 0 }],
+      revision: 0,
+      heldBy: null,
+      createdAt: at(),
+      updatedAt: at(),
+    };
+    const blob = await store.blobs.putBuffer(Buffer.from('ISA*read-only'));
+    const fileId = await store.recordFile({ direction: 'out', partner: 'reno-wms', fileName: 'ro.edi', sha256: blob.sha256, size: blob.size, status: 'ready', children: [] });
+    let exceptionId = 0;
+    await store.transaction(async (w) => {
+      await w.orders.put(order);
+      await w.cursors.set('orders:acme', at(3), at());
+      exceptionId = (await w.exceptions.raise({ kind: 'unmapped-sku', key: 'SKU-1', seller: 'acme', message: 'no mapping', now: at() })).id;
+      await w.messages.setDelivery(fileId, 'delivered', at(1), undefined, '/in');
+    });
+    const ro = await options.readOnlyOf(store);
+    try {
+      // Each of these is a locking read inside the flows' transactions (FOR UPDATE on PostgreSQL).
+      assert.equal((await ro.work.orders.get('acme', order.orderId))?.state, 'new');
+      assert.equal(await ro.work.cursors.get('orders:acme'), at(3));
+      assert.equal((await ro.work.exceptions.get(exceptionId))?.key, 'SKU-1');
+      assert.equal((await ro.work.messages.axes(fileId))?.delivery, 'delivered');
+      assert.equal((await ro.work.orders.list({ seller: 'acme' })).length, 1);
+      await assert.rejects(ro.transaction(async () => undefined), /read-only/);
+      await assert.rejects(ro.work.cursors.set('orders:acme', at(9), at()), /read-?only/i);
+      assert.throws(() => ro.controlNumbers.next('reno-wms', 'ISA13'), /read-only/);
+      assert.equal(await store.work.cursors.get('orders:acme'), at(3), 'nothing was written');
+    } finally {
+      await ro.close();
+    }
   });
 
   t('quota: two stores on one database share one bucket', async (store) => {

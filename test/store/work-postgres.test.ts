@@ -22,7 +22,7 @@ import { at, POSTGRES_TRAITS, workContract } from './work-contract.ts';
 
 const MIN = 60_000;
 const dir = () => mkdtempSync(join(tmpdir(), 'dockgate-pg-work-'));
-const open = (url: string, dataDir = join(dir(), 'data')) => openStore({ dataDir, retentionDays: 30, databaseUrl: url, poolSize: 4 });
+const open = (url: string, dataDir = join(dir(), 'data'), more: { readOnly?: boolean } = {}) => openStore({ dataDir, retentionDays: 30, databaseUrl: url, poolSize: 4, ...more });
 
 if (process.env.DOCKGATE_DRAW_CHILD) {
   const store = open(process.env.DOCKGATE_DRAW_CHILD, process.env.DOCKGATE_DRAW_DATA);
@@ -48,7 +48,10 @@ if (process.env.DOCKGATE_DRAW_CHILD) {
         return store;
       },
       POSTGRES_TRAITS,
-      { sameDatabase: async (store) => open(urls.get(store)!) },
+      {
+        sameDatabase: async (store) => open(urls.get(store)!),
+        readOnlyOf: async (store) => open(urls.get(store)!, undefined, { readOnly: true }),
+      },
     );
 
     test('postgres: two instances claiming the same outbox at once never get the same job (SKIP LOCKED)', async () => {

@@ -60,7 +60,10 @@ if (process.env.DOCKGATE_CLAIM_CHILD) {
       return store;
     },
     undefined,
-    { sameDatabase: async (store) => openStore({ dataDir: dataDirs.get(store)!, retentionDays: 30 }) },
+    {
+      sameDatabase: async (store) => openStore({ dataDir: dataDirs.get(store)!, retentionDays: 30 }),
+      readOnlyOf: async (store) => openStore({ dataDir: dataDirs.get(store)!, readOnly: true }),
+    },
   );
 
   test('sqlite: two stores on one database file claiming the same jobs never get the same job', async () => {

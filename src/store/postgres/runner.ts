@@ -65,12 +65,34 @@ function values(c: Compiled, params: SqlParams | undefined): unknown[] {
   return Array.isArray(params) ? [...params] : [params];
 }
 
+/** A statement's trailing row lock: `SELECT ... FOR UPDATE [SKIP LOCKED | NOWAIT]`. */
+const TRAILING_ROW_LOCK = /\s+FOR\s+UPDATE(\s+SKIP\s+LOCKED|\s+NOWAIT)?\s*;?\s*$/i;
+const unlocked = new Map<string, string>();
+
+/** The statement without its trailing `FOR UPDATE` (a lock in a subquery of a write stays: that write fails anyway). */
+export function withoutRowLock(sql: string): string {
+  let hit = unlocked.get(sql);
+  if (hit === undefined) {
+    hit = sql.replace(TRAILING_ROW_LOCK, '');
+    unlocked.set(sql, hit);
+  }
+  return hit;
+}
+
 export class PostgresRunner implements SqlRunner {
   readonly dialect = 'postgres' as const;
-  constructor(private readonly client: pg.ClientBase | pg.Pool) {}
+  /**
+   * @param rowLocks false in a READ ONLY transaction (`dockgate serve`, the CLI's lists), where
+   *   PostgreSQL refuses `SELECT ... FOR UPDATE`: the repositories' locking reads run as plain
+   *   reads there, which is all a reader needs (it writes nothing back).
+   */
+  constructor(
+    private readonly client: pg.ClientBase | pg.Pool,
+    private readonly rowLocks = true,
+  ) {}
 
   private async query(sql: string, params?: SqlParams): Promise<pg.QueryResult> {
-    const c = compile(sql);
+    const c = compile(this.rowLocks ? sql : withoutRowLock(sql));
     return this.client.query(c.text, values(c, params));
   }
 

@@ -20,6 +20,8 @@ export function parseNamedQueries(text: string, file: string): Record<string, st
   let name: string | null = null;
   let lines: string[] = [];
   const flush = () => {
+    // Comment lines after a query's text introduce the next query: they are not part of this one.
+    while (lines.length && /^\s*(--.*)?$/.test(lines[lines.length - 1])) lines.pop();
     if (name) found[name] = lines.join('\n').trim().replace(/;\s*$/, '');
   };
   for (const line of text.split('\n')) {
