@@ -1,8 +1,9 @@
 export { FileBlobStore, parseKey } from './blob-store.ts';
 export { BlobIntegrityError, DuplicateInterchangeError, StoreError, StoreKeyError, type HeldInterchange } from './errors.ts';
-export { migrate, MigrationError, SqliteMessageStore, TransactionError } from './sqlite/sqlite-store.ts';
+export { migrate, SqliteMessageStore } from './sqlite/sqlite-store.ts';
+export { MigrationError, TransactionError } from './message-rows.ts';
 export { PostgresMessageStore, redactUrl } from './postgres/postgres-store.ts';
-export { StateValueError } from './sqlite/states.ts';
+export { StateValueError } from './states.ts';
 export { DEFAULT_SEVERITY, defaultSeverity, MAX_REFS } from './repos/exceptions.ts';
 export type * from './store.ts';
 export * from './work.ts';

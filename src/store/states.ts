@@ -3,7 +3,7 @@
  * declared list of src/store/work.ts: a typo or a value from outside (the CLI, a payload) is
  * refused with the list instead of landing in a row no query finds.
  */
-import { StoreError } from '../errors.ts';
+import { StoreError } from './errors.ts';
 
 export class StateValueError extends StoreError {
   override name = 'StateValueError';

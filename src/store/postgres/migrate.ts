@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MigrationError } from '../sqlite/sqlite-store.ts';
+import { MigrationError } from '../message-rows.ts';
 import type { SyncPostgres } from './sync-client.ts';
 
 export const POSTGRES_MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url));

@@ -38,7 +38,7 @@ import { SqlQuota } from '../repos/quota.ts';
 import { SqlRemovals } from '../repos/removals.ts';
 import { SqlTracking, type MessageWrites } from '../repos/tracking.ts';
 import { queries } from '../sql/queries.ts';
-import { CONTROL_MAX, receivedKey, REDACTED, TransactionError, toMessage, type MessageDbRow } from '../sqlite/sqlite-store.ts';
+import { CONTROL_MAX, receivedKey, REDACTED, TransactionError, toMessage, type MessageDbRow } from '../message-rows.ts';
 import type { DiagnosticsSummary, FileRecord, MessageNode, MessageRow, PurgedFile, PurgedOrderDocument, PurgeResult, Trace } from '../store.ts';
 import type { GatewayStore, Work } from '../work.ts';
 import { migratePostgres } from './migrate.ts';
@@ -100,6 +100,7 @@ function guarded<T extends object>(repo: T, tx: OpenTransaction, name: string): 
 const REPO_NAMES = ['orders', 'packages', 'inventory', 'jobs', 'exceptions', 'cursors', 'locks', 'inbound', 'health', 'alerts', 'fba', 'removals', 'quota', 'messages'] as const;
 
 export class PostgresMessageStore implements GatewayStore {
+  readonly location: string;
   readonly blobs: FileBlobStore;
   readonly controlNumbers: ControlNumberSource;
   readonly work: Work;
@@ -109,6 +110,7 @@ export class PostgresMessageStore implements GatewayStore {
   private closed = false;
 
   constructor(private readonly options: PostgresStoreOptions) {
+    this.location = `postgres ${redactUrl(options.url)}`;
     this.sync = new SyncPostgres(options.url);
     try {
       this.sync.get('SELECT 1 AS ok');
@@ -145,7 +147,7 @@ export class PostgresMessageStore implements GatewayStore {
   // ---------------------------------------------------------------- transactions
 
   private repos(client: pg.ClientBase): Work {
-    const sql = new PostgresRunner(client);
+    const sql = new PostgresRunner(client, !this.options.readOnly);
     const writes: MessageWrites = {
       recordFile: (record) => this.recordFileOn(client, record, true),
       setStatus: (id, status, reason, completed, now) => this.setStatusOn(client, id, status, reason, completed, now),

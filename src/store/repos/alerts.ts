@@ -3,7 +3,7 @@
  * kept so by the unique index over firing rows rather than by reading first, so two instances
  * firing the same cause at once make one row.
  */
-import { isoTime, oneOf } from '../sqlite/states.ts';
+import { isoTime, oneOf } from '../states.ts';
 import { queries } from '../sql/queries.ts';
 import type { SqlRunner } from '../sql/runner.ts';
 import { ALERT_STATES, EXCEPTION_SEVERITIES, type AlertRecord, type AlertsRepo, type AlertState, type ExceptionSeverity } from '../work.ts';

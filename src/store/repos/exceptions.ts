@@ -10,7 +10,7 @@
 import { StoreError } from '../errors.ts';
 import { queries } from '../sql/queries.ts';
 import type { SqlRunner } from '../sql/runner.ts';
-import { isoTime, oneOf } from '../sqlite/states.ts';
+import { isoTime, oneOf } from '../states.ts';
 import {
   EXCEPTION_KINDS,
   EXCEPTION_SEVERITIES,

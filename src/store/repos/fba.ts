@@ -6,7 +6,7 @@
 import { FBA_SHIPMENT_STATES, type FbaBox, type FbaShipmentRecord, type FbaShipmentsRepo, type FbaShipmentState } from '../fba.ts';
 import { queries } from '../sql/queries.ts';
 import { NO_LIMIT, type SqlRunner } from '../sql/runner.ts';
-import { isoTime, oneOf } from '../sqlite/states.ts';
+import { isoTime, oneOf } from '../states.ts';
 
 const SOURCES = ['poll', 'manual'] as const;
 

@@ -1,5 +1,5 @@
 /** Health metric samples (HealthSamplesRepo), one implementation for every backend. */
-import { isoTime } from '../sqlite/states.ts';
+import { isoTime } from '../states.ts';
 import { queries } from '../sql/queries.ts';
 import type { SqlRunner } from '../sql/runner.ts';
 import type { HealthSample, HealthSamplesRepo } from '../work.ts';

@@ -1,6 +1,6 @@
 /** The documents of each received file and their outcome (InboundDocumentsRepo), one implementation for every backend. */
 import { StoreError } from '../errors.ts';
-import { isoTime, oneOf } from '../sqlite/states.ts';
+import { isoTime, oneOf } from '../states.ts';
 import { queries } from '../sql/queries.ts';
 import type { SqlRunner } from '../sql/runner.ts';
 import { INBOUND_DOCUMENT_STATES, type InboundDocumentRecord, type InboundDocumentsRepo, type InboundDocumentState } from '../work.ts';

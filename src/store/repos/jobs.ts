@@ -5,7 +5,7 @@
  * connection from choosing the same rows; on PostgreSQL the claim's inner SELECT locks the rows
  * it chooses and skips those another instance holds (FOR UPDATE SKIP LOCKED, postgres/sql/jobs.sql).
  */
-import { isoTime, oneOf } from '../sqlite/states.ts';
+import { isoTime, oneOf } from '../states.ts';
 import { queries } from '../sql/queries.ts';
 import type { SqlRunner } from '../sql/runner.ts';
 import { JOB_KINDS, JOB_STATES, type JobKind, type JobRecord, type JobsRepo, type JobState, type NewJob } from '../work.ts';

@@ -4,7 +4,7 @@
  * died loses its lock when the lease runs out. Taking a lock is one upsert whose WHERE decides:
  * of two instances asking at once, the second waits on the first one's row and then finds it held.
  */
-import { isoTime } from '../sqlite/states.ts';
+import { isoTime } from '../states.ts';
 import { queries } from '../sql/queries.ts';
 import type { SqlRunner } from '../sql/runner.ts';
 import type { LocksRepo } from '../work.ts';

@@ -5,7 +5,7 @@
  * the transaction (postgres/sql/orders.sql), so that a flow reading an order, deciding, and
  * writing it back in one transaction is never overtaken by another instance doing the same.
  */
-import { isoTime, oneOf } from '../sqlite/states.ts';
+import { isoTime, oneOf } from '../states.ts';
 import { queries } from '../sql/queries.ts';
 import type { SqlRunner } from '../sql/runner.ts';
 import { ORDER_STATES, type OrderLineRecord, type OrderRecord, type OrderRevisionRecord, type OrderState, type OrdersRepo } from '../work.ts';

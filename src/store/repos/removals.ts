@@ -9,7 +9,7 @@ import { StoreError } from '../errors.ts';
 import { ARRIVAL_STATES, RECEIPT_DISPOSITIONS, type ArrivalState, type ExpectedArrival, type ReceiptPosting, type RemovalsRepo } from '../removals.ts';
 import { queries } from '../sql/queries.ts';
 import { NO_LIMIT, type SqlRunner } from '../sql/runner.ts';
-import { isoTime, oneOf } from '../sqlite/states.ts';
+import { isoTime, oneOf } from '../states.ts';
 
 const SOURCES = ['removal', 'return'] as const;
 const MATCHED_BY = ['lpn', 'removal-order', 'tracking-sku', 'manual'] as const;

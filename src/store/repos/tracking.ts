@@ -7,8 +7,8 @@
 import { StoreError } from '../errors.ts';
 import { queries } from '../sql/queries.ts';
 import type { SqlRunner } from '../sql/runner.ts';
-import { toMessage, type MessageDbRow } from '../sqlite/sqlite-store.ts';
-import { isoTime, oneOf } from '../sqlite/states.ts';
+import { toMessage, type MessageDbRow } from '../message-rows.ts';
+import { isoTime, oneOf } from '../states.ts';
 import type { FileRecord, MessageRow } from '../store.ts';
 import {
   ACK_STATES,

@@ -41,22 +41,11 @@ import { SqlOrders } from '../repos/orders.ts';
 import { SqlPackages } from '../repos/packages.ts';
 import { SqlQuota } from '../repos/quota.ts';
 import { SqliteRunner } from './runner.ts';
-import { isoTime } from './states.ts';
+import { isoTime } from '../states.ts';
+import { CONTROL_MAX, MigrationError, receivedKey, REDACTED, toMessage, TransactionError, type MessageDbRow } from '../message-rows.ts';
 import { SqlTracking } from '../repos/tracking.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
-
-/** Standard maxima: ISA13 and GS06 are N0 1-9; ST02 is AN 4-9 and we send digits. */
-export const CONTROL_MAX: Record<ControlNumberKind, number> = { ISA13: 999_999_999, GS06: 999_999_999, ST02: 999_999_999 };
-
-export class MigrationError extends StoreError {
-  override name = 'MigrationError';
-}
-
-/** A transaction used wrongly: nested, used after it ended, on a read-only store. */
-export class TransactionError extends StoreError {
-  override name = 'TransactionError';
-}
 
 /** The connection's busy wait, outside BEGIN IMMEDIATE (which is retried without blocking). */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -84,61 +73,6 @@ function guarded<T extends object>(repo: T, tx: OpenTransaction, name: string): 
   });
 }
 
-/** A received ISA13 as compared: digits without leading zeros (as migration 0002 computes it). */
-export function receivedKey(control: string): string {
-  return /^\d+$/.test(control) ? control.replace(/^0+(?=\d)/, '') : control;
-}
-
-/** What replaces the text recorded about a purged file's content. */
-export const REDACTED = '(redacted: the raw file was purged by the retention policy)';
-
-export interface MessageDbRow {
-  id: number;
-  parent_id: number | null;
-  kind: MessageRow['kind'];
-  direction: MessageRow['direction'];
-  partner: string | null;
-  control: string | null;
-  doc_type: string | null;
-  version: string | null;
-  sender: string | null;
-  receiver: string | null;
-  file_name: string | null;
-  blob_sha256: string | null;
-  status: string;
-  status_reason: string | null;
-  contains_pii: number;
-  diagnostics: string | null;
-  created_at: string;
-  updated_at: string;
-  completed_at: string | null;
-  purged_at: string | null;
-}
-
-export function toMessage(r: MessageDbRow): MessageRow {
-  return {
-    id: r.id,
-    parentId: r.parent_id,
-    kind: r.kind,
-    direction: r.direction,
-    partner: r.partner,
-    control: r.control,
-    docType: r.doc_type,
-    version: r.version,
-    sender: r.sender,
-    receiver: r.receiver,
-    fileName: r.file_name,
-    blobSha256: r.blob_sha256,
-    status: r.status,
-    statusReason: r.status_reason,
-    containsPii: r.contains_pii === 1,
-    diagnostics: r.diagnostics ? JSON.parse(r.diagnostics) : null,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    completedAt: r.completed_at,
-    purgedAt: r.purged_at,
-  };
-}
 
 /**
  * Apply pending migrations in order; refuse a changed or missing applied migration. Each runs in
@@ -183,6 +117,7 @@ export interface SqliteStoreOptions {
 }
 
 export class SqliteMessageStore implements GatewayStore {
+  readonly location: string;
   readonly blobs: FileBlobStore;
   readonly controlNumbers: ControlNumberSource;
   /** Each call its own transaction, in turn with every other write (see the top of this file). */
@@ -202,6 +137,7 @@ export class SqliteMessageStore implements GatewayStore {
 
   constructor(private readonly options: SqliteStoreOptions) {
     const dbPath = join(options.dataDir, 'dockgate.sqlite');
+    this.location = `sqlite ${dbPath}`;
     if (options.readOnly && !existsSync(dbPath)) {
       // Nothing recorded yet: an empty in-memory store answers without creating anything.
       this.db = new Database(':memory:');
