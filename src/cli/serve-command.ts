@@ -57,7 +57,7 @@ export function registerServeCommand(program: Command): void {
         await built.close();
         throw e;
       }
-      log.info({ event: 'serving', dataDir: config.dataDir, mappings: config.mappingsDir, sellers, partners }, 'serving the API and dashboard; no flows run here (dockgate start runs them)');
+      log.info({ event: 'serving', dataDir: config.dataDir, store: ctx.store.location, mappings: config.mappingsDir, sellers, partners }, 'serving the API and dashboard; no flows run here (dockgate start runs them)');
       const signal = await new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));

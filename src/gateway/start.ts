@@ -67,7 +67,7 @@ export async function runGatewayOnce(config: GatewayConfig, flows: FlowRegistry,
   const p = await prepareGateway(config, flows, options);
   const { log } = p.built.ctx;
   try {
-    log.info({ event: 'started', mode: 'once', instance: p.built.ctx.instanceId, sellers: p.sellers, partners: p.partners, dataDir: config.dataDir, mappings: config.mappingsDir }, 'gateway: one cycle');
+    log.info({ event: 'started', mode: 'once', instance: p.built.ctx.instanceId, sellers: p.sellers, partners: p.partners, dataDir: config.dataDir, store: p.built.ctx.store.location, mappings: config.mappingsDir }, 'gateway: one cycle');
     const result = await p.gateway.runOnce();
     if (p.problems.length) result.failures.unshift(`mappings: ${p.problems.length} problem(s) (dockgate mappings check)`);
     result.ok = result.failures.length === 0;
@@ -112,7 +112,7 @@ export async function runGateway(config: GatewayConfig, flows: FlowRegistry, opt
   const { log } = ctx;
   p.gateway.start();
   log.info(
-    { event: 'started', mode: 'continuous', instance: ctx.instanceId, sellers: p.sellers, partners: p.partners, tasks: p.gateway.scheduler.names, dataDir: config.dataDir, mappings: config.mappingsDir, amazon: config.amazon.endpoint?.url ?? 'amazon', partnerRoot: config.partnerRoot },
+    { event: 'started', mode: 'continuous', instance: ctx.instanceId, sellers: p.sellers, partners: p.partners, tasks: p.gateway.scheduler.names, dataDir: config.dataDir, store: ctx.store.location, mappings: config.mappingsDir, amazon: config.amazon.endpoint?.url ?? 'amazon', partnerRoot: config.partnerRoot },
     'gateway running',
   );
   let server: RunningHttpServer | null = null;

@@ -556,6 +556,8 @@ export interface Work {
 }
 
 export interface GatewayStore extends MessageStore {
+  /** Where the store is, for people: `sqlite <path>` or `postgres <URL without its password>`. */
+  readonly location: string;
   /** The repositories, each call its own transaction. */
   readonly work: Work;
   /**

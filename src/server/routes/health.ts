@@ -44,7 +44,7 @@ async function storeCheck(deps: ApiDeps, now: string): Promise<ReadyCheck> {
     await deps.ctx.store.work.cursors.set(READY_PROBE_CURSOR, now, now);
     const back = await deps.ctx.store.work.cursors.get(READY_PROBE_CURSOR);
     if (back !== now) return { name: 'store', ok: false, detail: `wrote ${now} to cursor ${READY_PROBE_CURSOR}, read back ${back ?? 'nothing'}` };
-    return { name: 'store', ok: true, detail: `writable (${deps.dataDir})`, at: now };
+    return { name: 'store', ok: true, detail: `writable (${deps.ctx.store.location})`, at: now };
   } catch (e) {
     return { name: 'store', ok: false, detail: `not writable: ${(e as Error).message}` };
   }
