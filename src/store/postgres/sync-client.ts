@@ -34,6 +34,7 @@ export class SyncPostgres {
   private readonly port: MessagePort;
   private readonly flag: Int32Array;
   private closed = false;
+  private sequence = 0;
 
   constructor(connectionString: string) {
     const signal = new SharedArrayBuffer(4);
@@ -52,16 +53,35 @@ export class SyncPostgres {
     if (this.closed) throw new StoreError('the store is closed');
     const c = compile(sql);
     const values = c.names ? c.names.map((n) => (params as Record<string, unknown>)[n]) : params === undefined ? [] : Array.isArray(params) ? [...params] : [params];
+    const id = ++this.sequence;
     Atomics.store(this.flag, 0, 0);
-    this.port.postMessage({ text: c.text, values });
-    if (Atomics.wait(this.flag, 0, 0, ANSWER_TIMEOUT_MS) === 'timed-out') {
-      throw new StoreError(`PostgreSQL did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`, { sql: c.text });
-    }
-    const got = receiveMessageOnPort(this.port);
-    if (!got) throw new StoreError('the synchronous PostgreSQL connection answered nothing', { sql: c.text });
-    const a = got.message as Answer;
+    this.port.postMessage({ id, text: c.text, values });
+    const a = this.answer(id, c.text);
     if (a.error) throw new PostgresQueryError(a.error.message, { code: a.error.code, detail: a.error.detail, sql: c.text });
     return { rows: (a.rows ?? []) as T[], rowCount: a.rowCount ?? 0 };
+  }
+
+  /**
+   * Wait for the answer to query `id`. The worker posts the answer, then raises the flag; the
+   * answer has been seen to arrive on this port a moment after the flag under load, so an
+   * empty port is waited on again (briefly) rather than taken for no answer. An answer to an
+   * earlier query (one that timed out) is dropped.
+   */
+  private answer(id: number, sql: string): Answer {
+    const deadline = Date.now() + ANSWER_TIMEOUT_MS;
+    for (;;) {
+      const got = receiveMessageOnPort(this.port);
+      if (got) {
+        const a = got.message as Answer & { id: number };
+        if (a.id === id) return a;
+        continue;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new StoreError(`PostgreSQL did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`, { sql });
+      // Flag still 0: sleep until the worker raises it. Flag 1 and no message yet: a short nap.
+      if (Atomics.load(this.flag, 0) === 0) Atomics.wait(this.flag, 0, 0, left);
+      else Atomics.wait(this.flag, 0, 1, Math.min(left, 5));
+    }
   }
 
   get<T = Record<string, unknown>>(sql: string, params?: SqlParams): T | undefined {

@@ -29,9 +29,9 @@ port.on('message', (m) => {
     try {
       await connected;
       const r = await client.query(m.text, m.values);
-      answer({ rows: r.rows, rowCount: r.rowCount ?? 0 });
+      answer({ id: m.id, rows: r.rows, rowCount: r.rowCount ?? 0 });
     } catch (e) {
-      answer({ error: { message: e.message, code: e.code, detail: e.detail } });
+      answer({ id: m.id, error: { message: e.message, code: e.code, detail: e.detail } });
     }
   });
 });
