@@ -295,16 +295,20 @@ async function sendBatch(ctx: GatewayContext, partner: PartnerFile, items: Outgo
   if (items.length === 0) return;
   const summary = await ctx.store.transaction(async (w) => {
     const now = nowIso(ctx);
-    const fresh: Outgoing[] = [];
-    for (const i of items) {
+    const stale = new Set<Outgoing>();
+    // Read (on PostgreSQL: lock) the orders in one order, by seller and id, whatever order the
+    // batch came in: two instances' transactions over overlapping orders then wait for each
+    // other instead of deadlocking.
+    const byKey = [...items].sort((a, b) => (a.order.seller + '\u0000' + a.order.orderId < b.order.seller + '\u0000' + b.order.orderId ? -1 : 1));
+    for (const i of byKey) {
       const current = await w.orders.get(i.order.seller, i.order.orderId);
       // The record changed since it was read: this decision was made on a stale view.
       if ((current?.state ?? null) !== i.before || (current && current.updatedAt !== i.order.updatedAt && i.before !== null)) {
         bump(counts, 'skipped-concurrent');
-        continue;
+        stale.add(i);
       }
-      fresh.push(i);
     }
+    const fresh = items.filter((i) => !stale.has(i));
     const { outcomes, file } = await writeAndQueue(ctx, w, partner, fresh);
     const tally = { sent: 0, held: 0 };
     for (const o of outcomes) {
