@@ -76,6 +76,12 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** A failure of the connection rather than of a statement: no SQLSTATE, or class 08 / 57P01-3 (terminated, shut down). */
+function connectionLost(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return !err.code || /^08|^57P0[123]$/.test(err.code) || /Connection terminated|not queryable|ECONNRESET|EPIPE/i.test(err.message ?? '');
+}
+
 interface OpenTransaction {
   active: boolean;
   repos: Work;
@@ -127,6 +133,9 @@ export class PostgresMessageStore implements GatewayStore {
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types, application_name: 'dockgate' });
     // An idle client losing its connection (a restarted server) must not end the process: the next query fails instead.
     this.pool.on('error', () => undefined);
+    // Nor one lost while checked out (the database cut mid-transaction): its query fails, the
+    // transaction with it, and the process goes on (an 'error' event without a listener would end it).
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.controlNumbers = {
       next: (partner: string, kind: ControlNumberKind): number => {
         if (options.readOnly) throw new StoreError('the store was opened read-only: no control number can be consumed');
@@ -179,11 +188,9 @@ export class PostgresMessageStore implements GatewayStore {
   /** BEGIN on a pooled client, fn, COMMIT; ROLLBACK when fn throws. */
   private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreError('the store is closed');
-    const client = await this.pool.connect();
+    const client = await this.begin();
     let broken = false;
     try {
-      // Read-only (`dockgate serve`, the CLI's lists): PostgreSQL refuses any write in it.
-      await client.query(this.options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
       try {
         const result = await fn(client);
         await client.query('COMMIT');
@@ -196,6 +203,28 @@ export class PostgresMessageStore implements GatewayStore {
       }
     } finally {
       client.release(broken);
+    }
+  }
+
+  /**
+   * A pooled client with its transaction begun. An idle connection the database dropped (a
+   * restart, a failover, a terminated backend) fails at BEGIN, before anything was done on it:
+   * it is thrown away and the next one tried, so the first transaction after the database came
+   * back does not fail for a connection that was already dead.
+   */
+  private async begin(): Promise<pg.PoolClient> {
+    // Read-only (the CLI's lists): PostgreSQL refuses any write in it.
+    const begin = this.options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query(begin);
+        return client;
+      } catch (e) {
+        client.release(true);
+        // Every idle connection of the pool may be dead: try as many, and one new.
+        if (attempt > (this.options.poolSize ?? 10) || !connectionLost(e)) throw e;
+      }
     }
   }
 
