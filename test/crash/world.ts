@@ -45,6 +45,9 @@ export interface CrashWorld {
   work: string;
   dataDir: string;
   partnerRoot: string;
+  /** The `dockgate start --once` command line (after the bin) and its environment. */
+  args: string[];
+  env: NodeJS.ProcessEnv;
   /** `dockgate start --once`, killed after `killAfterMs` (null: left to finish). */
   runGateway(killAfterMs: number | null, options?: { keepLog?: boolean }): Promise<Run>;
   confirmedOrders(): number;
@@ -100,6 +103,8 @@ export async function crashWorld(options: { orders: number; env?: NodeJS.Process
     work,
     dataDir,
     partnerRoot,
+    args,
+    env,
     runGateway,
     confirmedOrders: () => emulator.orders('acme').filter((o) => o.status === 'SHIPPED').length,
     close: async () => {

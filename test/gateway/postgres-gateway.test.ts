@@ -117,3 +117,78 @@ test('postgres: dockgate start runs the flows on PostgreSQL, dockgate serve and 
     await world.close();
   }
 });
+
+/** Refuse (or allow again) new connections to `database` and end those it has: the database gone, as far as the gateway can tell. */
+async function setReachable(adminUrl: string, database: string, reachable: boolean): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS ${reachable ? 'true' : 'false'}`);
+    if (!reachable) await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+  } finally {
+    await c.end();
+  }
+}
+
+test('postgres: a running gateway rides out its database going away: not ready meanwhile, the work done once it is back, no restart', { skip: skip ?? false, timeout: 10 * 60_000 }, async () => {
+  const url = await server().migratedDatabase('outage');
+  const database = new URL(url).pathname.slice(1);
+  const orders = 6;
+  const world = await crashWorld({ orders, env: { DOCKGATE_DATABASE_URL: url } });
+  const args = [...world.args.filter((a) => a !== '--once'), '--http-port', '0'];
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: world.work, env: { ...world.env, DOCKGATE_API_TOKEN: TOKEN, DOCKGATE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  /** Wait for a state: `probe` is asked again (every 200 ms, up to `times`) until it holds. */
+  const until = async (what: string, probe: () => Promise<boolean>, times = 600) => {
+    for (let i = 0; i < times; i++) {
+      if (child.exitCode !== null) assert.fail(`the gateway ended (${child.exitCode}) while waiting for ${what}: ${err.slice(-2000)}`);
+      if (await probe().catch(() => false)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.fail(`${what}: not reached; ${err.slice(-2000)}`);
+  };
+  try {
+    let base = '';
+    await until('listening', async () => {
+      const line = out.split('\n').find((l) => l.includes('"event":"listening"'));
+      if (line) base = String((JSON.parse(line) as { url: string }).url);
+      return base !== '';
+    });
+    await until('ready', async () => (await get(`${base}readyz`)).status === 200);
+
+    await setReachable(server().url(), database, false);
+    let down: { status: number; body: unknown } = { status: 0, body: null };
+    await until('not ready with the database gone', async () => {
+      down = await get(`${base}readyz`);
+      return down.status === 503;
+    });
+    const checks = (down.body as { checks: Array<{ name: string; ok: boolean; detail: string }> }).checks;
+    assert.equal(checks[0].name, 'store');
+    assert.equal(checks[0].ok, false);
+    assert.match(checks[0].detail, /not writable/);
+    assert.equal((await get(`${base}healthz`)).status, 200, 'the process itself answers');
+
+    await setReachable(server().url(), database, true);
+    await until('ready again', async () => (await get(`${base}readyz`)).status === 200);
+    // The work goes on: every order to the warehouse and back to Amazon, by this same process.
+    await until(
+      'every order shipped at Amazon',
+      async () => {
+        await world.warehouse.step();
+        return world.confirmedOrders() === orders;
+      },
+      1500,
+    );
+    assert.equal(child.exitCode, null, 'the gateway was never restarted');
+  } finally {
+    child.kill('SIGTERM');
+    const code = await exited;
+    await setReachable(server().url(), database, true).catch(() => undefined);
+    await world.close();
+    assert.equal(code, 0, err.slice(-2000));
+  }
+});

@@ -76,6 +76,8 @@ export async function readiness(deps: ApiDeps): Promise<z.infer<typeof Readyz>> 
   const nowDate = deps.ctx.clock.now();
   const now = nowDate.toISOString();
   const checks = [await storeCheck(deps, now)];
+  // The other checks read the store: with the store down (a database gone) they cannot answer, and the store check says why.
+  if (!checks[0].ok) return { ready: false, checks };
   for (const seller of [...deps.ctx.mappings.sellers.keys()].sort()) checks.push(await amazonTokenCheck(deps, seller, nowDate.getTime()));
   for (const partner of [...deps.ctx.mappings.partners.keys()].sort()) checks.push(await partnerConnectionCheck(deps, partner));
   return { ready: checks.every((c) => c.ok), checks };
