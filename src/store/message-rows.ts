@@ -6,7 +6,7 @@
  */
 import type { ControlNumberKind } from '../x12/outbound.ts';
 import { StoreError } from './errors.ts';
-import type { MessageRow } from './store.ts';
+import type { FileRecord, MessageNode, MessageRow } from './store.ts';
 
 /** Standard maxima: ISA13 and GS06 are N0 1-9; ST02 is AN 4-9 and we send digits. */
 export const CONTROL_MAX: Record<ControlNumberKind, number> = { ISA13: 999_999_999, GS06: 999_999_999, ST02: 999_999_999 };
@@ -74,4 +74,53 @@ export function toMessage(r: MessageDbRow): MessageRow {
     completedAt: r.completed_at,
     purgedAt: r.purged_at,
   };
+}
+
+/** Whether `node` claims its interchange: a received ISA with a sender and control number, held by one receipt (migration 0002's unique index). */
+export function claimsInterchange(record: FileRecord, node: MessageNode): boolean {
+  return Boolean(node.claimsControl && node.kind === 'interchange' && record.direction === 'in' && node.sender && node.control);
+}
+
+/** The INSERT INTO messages parameters (@parent, @kind, ... @receivedKey) of a recorded file. */
+export function fileRowValues(record: FileRecord, now: string): Record<string, unknown> {
+  return {
+    ...commonValues(record, now),
+    parent: null,
+    kind: 'file',
+    control: null,
+    docType: null,
+    version: null,
+    sender: null,
+    receiver: null,
+    fileName: record.fileName,
+    sha: record.sha256,
+    status: record.status,
+    reason: record.statusReason ?? null,
+    diagnostics: record.diagnostics ? JSON.stringify(record.diagnostics) : null,
+    receivedKey: null,
+  };
+}
+
+/** The same for one envelope node of the file, under `parent`. */
+export function nodeRowValues(record: FileRecord, node: MessageNode, parent: number, now: string): Record<string, unknown> {
+  return {
+    ...commonValues(record, now),
+    parent,
+    kind: node.kind,
+    control: node.control ?? null,
+    docType: node.docType ?? null,
+    version: node.version ?? null,
+    sender: node.sender ?? null,
+    receiver: node.receiver ?? null,
+    fileName: null,
+    sha: null,
+    status: node.status,
+    reason: node.statusReason ?? null,
+    diagnostics: node.diagnostics ? JSON.stringify(node.diagnostics) : null,
+    receivedKey: claimsInterchange(record, node) ? receivedKey(node.control!) : null,
+  };
+}
+
+function commonValues(record: FileRecord, now: string) {
+  return { direction: record.direction, partner: record.partner ?? null, pii: record.containsPii ? 1 : 0, now, completed: record.completedAt ?? null };
 }

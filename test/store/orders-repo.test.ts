@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openStore } from '../../src/store/index.ts';
 import { ORDER_STATES, type OrderRecord } from '../../src/store/work.ts';
+import { orderRecord } from './work-contract.ts';
 
 async function fixture() {
   const dataDir = mkdtempSync(join(tmpdir(), 'dockgate-orders-'));
@@ -40,24 +41,7 @@ async function fixture() {
   };
 }
 
-const order = (over: Partial<OrderRecord> = {}): OrderRecord => ({
-  seller: 'acme',
-  orderId: '112-3456789-1234567',
-  marketplaceId: 'ATVPDKIKX0DER',
-  partner: 'reno-wms',
-  state: 'new',
-  amazonUpdatedAt: '2026-11-24T16:02:11Z',
-  amazonStatus: 'UNSHIPPED',
-  shipBy: '2026-11-26T07:59:59Z',
-  documentSha256: 'a'.repeat(64),
-  addressHash: 'b'.repeat(64),
-  lines: [{ lineNumber: 1, sellerSku: 'TSHIRT-RED-M', orderItemId: '12345678901234', ordered: 2, shipped: 0 }],
-  revision: 0,
-  heldBy: null,
-  createdAt: '2026-11-24T16:05:00.000Z',
-  updatedAt: '2026-11-24T16:05:00.000Z',
-  ...over,
-});
+const order = orderRecord;
 
 test('orders: put / get round trip, replace whole, every declared state and no other', async () => {
   const f = await fixture();

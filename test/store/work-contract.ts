@@ -47,6 +47,26 @@ export async function recordOutbound(store: GatewayStore, w: Work | null, partne
   return { fileId, groupId: group.id };
 }
 
+/** An order record as the orders flow writes one (seller acme, partner reno-wms, state new). */
+export const orderRecord = (over: Partial<OrderRecord> = {}): OrderRecord => ({
+  seller: 'acme',
+  orderId: '112-3456789-1234567',
+  marketplaceId: 'ATVPDKIKX0DER',
+  partner: 'reno-wms',
+  state: 'new',
+  amazonUpdatedAt: '2026-11-24T16:02:11Z',
+  amazonStatus: 'UNSHIPPED',
+  shipBy: '2026-11-26T07:59:59Z',
+  documentSha256: 'a'.repeat(64),
+  addressHash: 'b'.repeat(64),
+  lines: [{ lineNumber: 1, sellerSku: 'TSHIRT-RED-M', orderItemId: '12345678901234', ordered: 2, shipped: 0 }],
+  revision: 0,
+  heldBy: null,
+  createdAt: '2026-11-24T16:05:00.000Z',
+  updatedAt: '2026-11-24T16:05:00.000Z',
+  ...over,
+});
+
 /**
  * Where backends differ by design. SQLite runs one write transaction at a time (BEGIN
  * IMMEDIATE, one connection): outside writes wait for an open transaction, and a rollback takes
@@ -848,23 +868,7 @@ export function workContract(name: string, open: () => Promise<GatewayStore>, tr
 
   t('read-only: a read-only store on the database reads what the flows read-then-write (orders, cursors, exceptions, messages) and writes nothing', async (store) => {
     if (!options.readOnlyOf) throw new Error(`${name}: the contract was given no way to open a read-only store on one database (options.readOnlyOf)`);
-    const order: OrderRecord = {
-      seller: 'acme',
-      orderId: '112-3456789-1234567',
-      marketplaceId: 'ATVPDKIKX0DER',
-      partner: 'reno-wms',
-      state: 'new',
-      amazonUpdatedAt: '2026-11-24T16:02:11Z',
-      amazonStatus: 'UNSHIPPED',
-      shipBy: '2026-11-26T07:59:59Z',
-      documentSha256: 'a'.repeat(64),
-      addressHash: 'b'.repeat(64),
-      lines: [{ lineNumber: 1, sellerSku: 'TSHIRT-RED-M', orderItemId: '12345678901234', ordered: 2, shipped: 0 }],
-      revision: 0,
-      heldBy: null,
-      createdAt: at(),
-      updatedAt: at(),
-    };
+    const order = orderRecord();
     const blob = await store.blobs.putBuffer(Buffer.from('ISA*read-only'));
     const fileId = await store.recordFile({ direction: 'out', partner: 'reno-wms', fileName: 'ro.edi', sha256: blob.sha256, size: blob.size, status: 'ready', children: [] });
     let exceptionId = 0;

@@ -21,7 +21,8 @@ export function sshdUnavailable(): string | null {
   return null;
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 now (the servers the tests start take it next). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

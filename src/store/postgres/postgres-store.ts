@@ -38,7 +38,7 @@ import { SqlQuota } from '../repos/quota.ts';
 import { SqlRemovals } from '../repos/removals.ts';
 import { SqlTracking, type MessageWrites } from '../repos/tracking.ts';
 import { queries } from '../sql/queries.ts';
-import { CONTROL_MAX, receivedKey, REDACTED, TransactionError, toMessage, type MessageDbRow } from '../message-rows.ts';
+import { claimsInterchange, CONTROL_MAX, fileRowValues, nodeRowValues, receivedKey, REDACTED, TransactionError, toMessage, type MessageDbRow } from '../message-rows.ts';
 import type { DiagnosticsSummary, FileRecord, MessageNode, MessageRow, PurgedFile, PurgedOrderDocument, PurgeResult, Trace } from '../store.ts';
 import type { GatewayStore, Work } from '../work.ts';
 import { migratePostgres } from './migrate.ts';
@@ -309,49 +309,18 @@ export class PostgresMessageStore implements GatewayStore {
       this.blobs.encrypting ? 1 : 0,
       now,
     ]);
-    const common = { direction: record.direction, partner: record.partner ?? null, pii: record.containsPii ? 1 : 0, now, completed: record.completedAt ?? null };
     const columns = `parent_id, kind, direction, partner, control, doc_type, version, sender, receiver, file_name, blob_sha256,
          status, status_reason, contains_pii, diagnostics, created_at, updated_at, completed_at, received_key`;
     const values = `@parent, @kind, @direction, @partner, @control, @docType, @version, @sender, @receiver, @fileName, @sha,
          @status, @reason, @pii, @diagnostics, @now, @now, @completed, @receivedKey`;
     const event = 'INSERT INTO message_events (message_id, at, from_status, to_status, reason) VALUES (?, ?, NULL, ?, ?)';
-    const file = await sql.get<{ id: number }>(`INSERT INTO messages (${columns}) VALUES (${values}) RETURNING id`, {
-      ...common,
-      parent: null,
-      kind: 'file',
-      control: null,
-      docType: null,
-      version: null,
-      sender: null,
-      receiver: null,
-      fileName: record.fileName,
-      sha: record.sha256,
-      status: record.status,
-      reason: record.statusReason ?? null,
-      diagnostics: record.diagnostics ? JSON.stringify(record.diagnostics) : null,
-      receivedKey: null,
-    });
+    const file = await sql.get<{ id: number }>(`INSERT INTO messages (${columns}) VALUES (${values}) RETURNING id`, fileRowValues(record, now));
     const fileId = file!.id;
     await sql.run(event, [fileId, now, record.status, record.statusReason ?? null]);
     const held: HeldInterchange[] = [];
     const add = async (node: MessageNode, parent: number): Promise<void> => {
-      const claim = Boolean(node.claimsControl && node.kind === 'interchange' && record.direction === 'in' && node.sender && node.control);
-      const row = {
-        ...common,
-        parent,
-        kind: node.kind,
-        control: node.control ?? null,
-        docType: node.docType ?? null,
-        version: node.version ?? null,
-        sender: node.sender ?? null,
-        receiver: node.receiver ?? null,
-        fileName: null,
-        sha: null,
-        status: node.status,
-        reason: node.statusReason ?? null,
-        diagnostics: node.diagnostics ? JSON.stringify(node.diagnostics) : null,
-        receivedKey: claim ? receivedKey(node.control!) : null,
-      };
+      const claim = claimsInterchange(record, node);
+      const row = nodeRowValues(record, node, parent, now);
       // The unique index of migration 0002 decides who holds a received interchange: a second
       // receipt, even one committing at the same moment on another instance, inserts nothing.
       const inserted = claim

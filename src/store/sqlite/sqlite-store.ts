@@ -42,7 +42,7 @@ import { SqlPackages } from '../repos/packages.ts';
 import { SqlQuota } from '../repos/quota.ts';
 import { SqliteRunner } from './runner.ts';
 import { isoTime } from '../states.ts';
-import { CONTROL_MAX, MigrationError, receivedKey, REDACTED, toMessage, TransactionError, type MessageDbRow } from '../message-rows.ts';
+import { claimsInterchange, CONTROL_MAX, fileRowValues, MigrationError, nodeRowValues, receivedKey, REDACTED, toMessage, TransactionError, type MessageDbRow } from '../message-rows.ts';
 import { SqlTracking } from '../repos/tracking.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -380,49 +380,14 @@ export class SqliteMessageStore implements GatewayStore {
       this.db
         .prepare('INSERT INTO blobs (sha256, size, encrypted, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO UPDATE SET purged_at = NULL')
         .run(record.sha256, record.size, this.blobs.encrypting ? 1 : 0, now);
-      const common = { direction: record.direction, partner: record.partner ?? null, pii: record.containsPii ? 1 : 0, now, completed: record.completedAt ?? null };
-      const fileId = Number(
-        insert.run({
-          ...common,
-          parent: null,
-          kind: 'file',
-          control: null,
-          docType: null,
-          version: null,
-          sender: null,
-          receiver: null,
-          fileName: record.fileName,
-          sha: record.sha256,
-          status: record.status,
-          reason: record.statusReason ?? null,
-          diagnostics: record.diagnostics ? JSON.stringify(record.diagnostics) : null,
-          receivedKey: null,
-        }).lastInsertRowid,
-      );
+      const fileId = Number(insert.run(fileRowValues(record, now)).lastInsertRowid);
       event.run(fileId, now, record.status, record.statusReason ?? null);
       const held: HeldInterchange[] = [];
       const add = (node: MessageNode, parent: number) => {
-        const claim = node.claimsControl && node.kind === 'interchange' && record.direction === 'in' && node.sender && node.control;
+        const claim = claimsInterchange(record, node);
         let id: number;
         try {
-          id = Number(
-            insert.run({
-              ...common,
-              parent,
-              kind: node.kind,
-              control: node.control ?? null,
-              docType: node.docType ?? null,
-              version: node.version ?? null,
-              sender: node.sender ?? null,
-              receiver: node.receiver ?? null,
-              fileName: null,
-              sha: null,
-              status: node.status,
-              reason: node.statusReason ?? null,
-              diagnostics: node.diagnostics ? JSON.stringify(node.diagnostics) : null,
-              receivedKey: claim ? receivedKey(node.control!) : null,
-            }).lastInsertRowid,
-          );
+          id = Number(insert.run(nodeRowValues(record, node, parent, now)).lastInsertRowid);
         } catch (e) {
           // The unique index of migration 0002: another receipt holds this interchange. The
           // statement alone failed; the others are looked at so that the error names them all.
