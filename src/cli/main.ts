@@ -2,49 +2,11 @@
  * The `dockgate` command line. Exit codes: 0 success, 1 the data was found invalid (or the
  * operation failed), 2 usage or configuration errors.
  */
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { ConfigError } from '../config/config.ts';
-import { registerApiCommands } from './api-command.ts';
-import { registerDemoCommand } from './demo-command.ts';
-import { registerExceptionsCommands } from './exceptions-command.ts';
-import { registerFbaCommands } from './fba-command.ts';
-import { registerMessagesCommands } from './messages-command.ts';
-import { registerStartCommand } from './start-command.ts';
-import { registerMappingsCommands } from './mappings-commands.ts';
-import { registerReconcileCommands } from './reconcile-command.ts';
-import { registerSandboxCommand } from './sandbox-command.ts';
-import { registerServeCommand } from './serve-command.ts';
-import { registerSftpCommand } from './sftp-command.ts';
-import { registerStoreCommands } from './store-commands.ts';
-import { registerTranslateCommand } from './translate-command.ts';
-import { registerX12Commands } from './x12-commands.ts';
+import { buildProgram, commandAskedFor } from './program.ts';
 import { UsageError } from './usage-error.ts';
 import { printable } from './terminal-text.ts';
-
-export function buildProgram(): Command {
-  const program = new Command('dockgate')
-    .description('EDI / flat-file gateway between Amazon SP-API and 3PL warehouses')
-    .version('0.1.0')
-    .option('-c, --config <file>', 'configuration file (default: $DOCKGATE_CONFIG or ./dockgate.yaml when present)')
-    .showHelpAfterError()
-    .exitOverride();
-  registerX12Commands(program);
-  registerStoreCommands(program);
-  registerMappingsCommands(program);
-  registerTranslateCommand(program);
-  registerSandboxCommand(program);
-  registerSftpCommand(program);
-  registerDemoCommand(program);
-  registerStartCommand(program);
-  registerServeCommand(program);
-  registerApiCommands(program);
-  registerMessagesCommands(program);
-  registerExceptionsCommands(program);
-  registerFbaCommands(program);
-  registerReconcileCommands(program);
-  for (const c of program.commands) c.exitOverride();
-  return program;
-}
 
 export async function main(argv: string[]): Promise<number> {
   // Output piped into `head` and cut short is not an error of ours.
@@ -52,7 +14,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
     throw e;
   });
-  const program = buildProgram();
+  const program = await buildProgram(commandAskedFor(argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
