@@ -18,8 +18,8 @@ import pg from 'pg';
 import { PostgresServer, postgresUnavailable } from '../store/postgres-server.ts';
 import { assertSettled, crashWorld, lcg, type Run } from './world.ts';
 
-const ORDERS = 300;
-const KILLS = 9;
+const ORDERS = 200;
+const KILLS = 7;
 const INSTANCES = 3;
 
 const unavailable = postgresUnavailable();
